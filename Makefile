@@ -1,0 +1,47 @@
+# shot_platform: `make run` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export SHOT_PLATFORM_HOME ?= $(CURDIR)/.shot_platform
+export DAGSTER_HOME ?= $(SHOT_PLATFORM_HOME)/dagster
+DATA ?=
+GAMES ?= 400
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run demo ui test lint benchmark clean
+
+help:
+	@echo "make run        install, ingest (synthetic season unless DATA=path), materialise, start the Dagster UI on :3000"
+	@echo "make test       install and run the whole test suite"
+	@echo "make lint       ruff"
+	@echo "make benchmark  ingest and materialise timings (uses ../shared/data when present)"
+	@echo "make clean      remove $(SHOT_PLATFORM_HOME)"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/shot-platform demo --games $(GAMES) $(if $(DATA),--data $(DATA),)
+
+ui: $(STAMP)
+	$(BIN)/dagster dev -h 0.0.0.0 -p 3000 -w workspace.yaml
+
+run: demo ui
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/pipeline.py
+
+clean:
+	rm -rf $(SHOT_PLATFORM_HOME)

@@ -1,0 +1,1 @@
+"""Dagster assets of the shot pipeline (group ``shots``)."""

@@ -1,0 +1,5 @@
+"""The ``shot-platform`` command line."""
+
+from shot_platform.cli.main import cli
+
+__all__ = ["cli"]

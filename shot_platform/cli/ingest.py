@@ -1,0 +1,45 @@
+"""``shot-platform ingest shots PATH``."""
+
+from __future__ import annotations
+
+import click
+
+from shot_platform.cli.main import cli, fail, open_store, progress_printer
+from shot_platform.ingest.shots import ShotFileError, ingest_shot_file
+from shot_platform.settings import Settings
+
+
+@cli.group()
+def ingest() -> None:
+    """Load data files into the store."""
+
+
+@ingest.command("shots")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def ingest_shots(paths: tuple[str, ...]) -> None:
+    """Load Kaggle shot-logs files (.csv or .csv.gz). Safe to repeat: rows already
+    stored count as duplicates; bad rows go to the quarantine with a reason."""
+    store = open_store(Settings.from_env())
+    for path in paths:
+        try:
+            report = ingest_shot_file(store, path, progress=progress_printer("inserted"))
+        except ShotFileError as error:
+            fail(str(error))
+        click.echo(f"inserted {report.inserted}, duplicate {report.duplicates}, quarantined {report.quarantined}")
+        click.echo(report.summary(), err=True)
+        if report.quarantined:
+            click.echo(
+                "  quarantined rows and their reasons are in the shots_quarantine table "
+                "(`shot-platform quarantine` lists them)",
+                err=True,
+            )
+
+
+@cli.command("quarantine")
+@click.option("--limit", default=20, show_default=True)
+def quarantine(limit: int) -> None:
+    """List quarantined rows with their reasons."""
+    rows = open_store(Settings.from_env()).load_quarantine()
+    click.echo(f"{len(rows)} quarantined rows")
+    for row in rows.head(limit).itertuples():
+        click.echo(f"{row.source}:{row.line}: {row.reason}")

@@ -1,0 +1,39 @@
+"""``shot-platform predict shots IN -o OUT``."""
+
+from __future__ import annotations
+
+import click
+
+from shot_platform.cli.main import cli, fail, model_or_fail, open_models, open_store
+from shot_platform.ingest.shots import ShotFileError, read_shot_table
+from shot_platform.scoring import score_frame
+from shot_platform.settings import Settings
+
+
+@cli.group()
+def predict() -> None:
+    """Score files with the current champion model."""
+
+
+@predict.command("shots")
+@click.argument("input_path", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(), help=".csv or .csv.gz")
+def predict_shots(input_path: str, output: str) -> None:
+    """Add make_probability (and model_version, rejection_reason) to every row.
+
+    Outcome columns (SHOT_RESULT, FGM, PTS, W, FINAL_MARGIN) are optional and
+    never read; unknown players get the league prior.
+    """
+    settings = Settings.from_env()
+    model = model_or_fail(open_models(settings))
+    history = open_store(settings).load_player_history()
+    try:
+        raw = read_shot_table(input_path)
+    except ShotFileError as error:
+        fail(str(error))
+    scored = score_frame(raw, model, history)
+    scored.to_csv(output, index=False)
+    rejected = int((scored["rejection_reason"] != "").sum())
+    click.echo(f"scored {len(scored) - rejected:,} rows with model {model.version} -> {output}")
+    if rejected:
+        click.echo(f"  {rejected} rows could not be scored; see their rejection_reason column", err=True)

@@ -1,0 +1,169 @@
+"""Point-in-time player records: what was known about a shooter and a defender
+*before* the game being scored.
+
+The history table holds, per role (shooter, defender, league) and player, one
+row per game date with cumulative attempts and makes per zone **through** that
+date. A shot on date d reads the latest row strictly before d, so a feature for
+game d never uses game d or later. Rates are shrunk toward the league rate (as
+of the same date) so that a player with few attempts looks like the league.
+The latest row of each player is his current profile, used for new shots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shot_platform.features.zones import DEFAULT_ZONE_RATE, ZONES, shot_zone
+
+ROLES: tuple[str, ...] = ("shooter", "defender", "league")
+LEAGUE_ID = 0
+SHRINK_ATTEMPTS = 40.0  # prior weight, in attempts, of the league rate
+COUNT_COLUMNS: tuple[str, ...] = tuple(f"{kind}_{zone}" for zone in ZONES for kind in ("att", "made"))
+RATE_COLUMNS: tuple[str, ...] = tuple(f"rate_{zone}" for zone in (*ZONES, "all"))
+HISTORY_COLUMNS: tuple[str, ...] = ("role", "player_id", "through_date", *COUNT_COLUMNS, "att_all", *RATE_COLUMNS)
+
+
+def _cumulative_counts(shots: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
+    """Cumulative attempts/makes per zone through each date the player appeared."""
+    keys = ["game_date"] if id_column is None else [id_column, "game_date"]
+    grouped = shots.groupby([*keys, "zone"], observed=False)["FGM"].agg(["size", "sum"])
+    wide = grouped.unstack("zone", fill_value=0)
+    counts = pd.DataFrame(index=wide.index)
+    for zone in ZONES:
+        counts[f"att_{zone}"] = wide.get(("size", zone), 0)
+        counts[f"made_{zone}"] = wide.get(("sum", zone), 0)
+    counts = counts[list(COUNT_COLUMNS)]
+    counts = counts[counts.sum(axis=1) > 0]
+    counts = counts.groupby(level=0).cumsum() if id_column else counts.cumsum()
+    out = counts.reset_index().rename(columns={id_column or "": "player_id", "game_date": "through_date"})
+    if id_column is None:
+        out.insert(0, "player_id", LEAGUE_ID)
+    return out
+
+
+def _shrunk_rates(counts: pd.DataFrame, league: pd.DataFrame) -> pd.DataFrame:
+    """Add rate_<zone> and rate_all, shrunk toward the league's rate through the same date."""
+    prior = league.set_index("through_date").reindex(counts["through_date"]).to_numpy()
+    prior_frame = pd.DataFrame(prior, columns=league.columns.drop("through_date"), index=counts.index)
+    out = counts.copy()
+    att_all = sum(out[f"att_{zone}"] for zone in ZONES)
+    made_all = sum(out[f"made_{zone}"] for zone in ZONES)
+    expected_all = 0.0
+    for zone in ZONES:
+        league_rate = prior_frame[f"rate_{zone}"].astype(float)
+        out[f"rate_{zone}"] = (out[f"made_{zone}"] + SHRINK_ATTEMPTS * league_rate) / (
+            out[f"att_{zone}"] + SHRINK_ATTEMPTS
+        )
+        expected_all = expected_all + out[f"att_{zone}"] * league_rate
+    # Overall: makes above what the league would make on the same shot mix.
+    league_all = prior_frame["rate_all"].astype(float)
+    mix_rate = np.where(att_all > 0, expected_all / att_all.clip(lower=1), league_all)
+    out["rate_all"] = (made_all + SHRINK_ATTEMPTS * mix_rate) / (att_all + SHRINK_ATTEMPTS) - mix_rate + league_all
+    out["att_all"] = att_all
+    return out
+
+
+def _league_rates(league_counts: pd.DataFrame) -> pd.DataFrame:
+    rates = pd.DataFrame({"through_date": league_counts["through_date"]})
+    for zone in ZONES:
+        att = league_counts[f"att_{zone}"]
+        rates[f"rate_{zone}"] = np.where(
+            att > 0, league_counts[f"made_{zone}"] / att.clip(lower=1), DEFAULT_ZONE_RATE[zone]
+        )
+    att_all = sum(league_counts[f"att_{zone}"] for zone in ZONES)
+    made_all = sum(league_counts[f"made_{zone}"] for zone in ZONES)
+    rates["rate_all"] = made_all / att_all.clip(lower=1)
+    return rates
+
+
+def build_player_history(shots: pd.DataFrame) -> pd.DataFrame:
+    """History table from labelled, cleaned shots (needs game_date, SHOT_DIST, PTS_TYPE, FGM)."""
+    if shots.empty:
+        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    work = shots[["game_date", "player_id", "CLOSEST_DEFENDER_PLAYER_ID", "FGM"]].copy()
+    work["game_date"] = pd.to_datetime(work["game_date"]).dt.normalize()
+    work["zone"] = shot_zone(shots["SHOT_DIST"].astype(float), shots["PTS_TYPE"].astype(int))
+    league_counts = _cumulative_counts(work, None)
+    league = _league_rates(league_counts)
+    frames = []
+    for role, id_column in (("shooter", "player_id"), ("defender", "CLOSEST_DEFENDER_PLAYER_ID"), ("league", None)):
+        counts = _cumulative_counts(work, id_column)
+        rated = _shrunk_rates(counts, league)
+        rated.insert(0, "role", role)
+        frames.append(rated)
+    history = pd.concat(frames, ignore_index=True)
+    return history[list(HISTORY_COLUMNS)].sort_values(["role", "player_id", "through_date"], ignore_index=True)
+
+
+def latest_profiles(history: pd.DataFrame) -> pd.DataFrame:
+    """The current profile of every player: his latest history row.
+
+    It is itself a valid history table for any date after the last stored game,
+    which is what the HTTP service uses to score new shots quickly.
+    """
+    ordered = history.sort_values("through_date")
+    return ordered.groupby(["role", "player_id"], as_index=False).tail(1).reset_index(drop=True)
+
+
+def _ns(dates: pd.Series) -> pd.Series:
+    """One datetime resolution on both sides of an as-of join (files, SQL and pandas differ)."""
+    return pd.to_datetime(dates).astype("datetime64[ns]")
+
+
+def _as_of(keys: pd.DataFrame, history: pd.DataFrame, role: str, id_column: str) -> pd.DataFrame:
+    """The latest history row of ``role`` strictly before each key's date."""
+    table = history[history["role"] == role].drop(columns="role")
+    table = table.assign(through_date=_ns(table["through_date"])).sort_values("through_date")
+    left = keys[[id_column, "game_date"]].rename(columns={id_column: "player_id"})
+    left = left.assign(game_date=_ns(left["game_date"])).reset_index().sort_values("game_date")
+    table = table.assign(player_id=table["player_id"].astype("int64"))
+    left = left.assign(player_id=left["player_id"].astype("int64"))
+    merged = pd.merge_asof(
+        left,
+        table,
+        left_on="game_date",
+        right_on="through_date",
+        by="player_id",
+        allow_exact_matches=False,
+        direction="backward",
+    )
+    return merged.set_index("index").reindex(keys.index)
+
+
+def player_features(shots: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Shooter and defender features for each shot, as known before its game date.
+
+    ``shots`` needs game_date (a far-future date scores with the current
+    profile), player_id, CLOSEST_DEFENDER_PLAYER_ID, SHOT_DIST and PTS_TYPE.
+    Unknown players get the league rate (the prior) and zero attempts.
+    """
+    keys = pd.DataFrame(
+        {
+            "game_date": pd.to_datetime(shots["game_date"]).dt.normalize(),
+            "player_id": shots["player_id"].astype("int64"),
+            "CLOSEST_DEFENDER_PLAYER_ID": shots["CLOSEST_DEFENDER_PLAYER_ID"].astype("int64"),
+            "league": LEAGUE_ID,
+        },
+        index=shots.index,
+    )
+    zone = shot_zone(shots["SHOT_DIST"].astype(float), shots["PTS_TYPE"].astype(int)).astype(str)
+    league = _as_of(keys, history, "league", "league")
+    out = pd.DataFrame(index=shots.index)
+    league_zone = _pick_zone(league, zone).fillna(zone.map(DEFAULT_ZONE_RATE).astype(float))
+    league_all = league["rate_all"].astype(float).fillna(float(np.mean(list(DEFAULT_ZONE_RATE.values()))))
+    out["league_zone_fg"] = league_zone
+    for role, id_column in (("shooter", "player_id"), ("defender", "CLOSEST_DEFENDER_PLAYER_ID")):
+        record = _as_of(keys, history, role, id_column)
+        out[f"{role}_zone_fg"] = _pick_zone(record, zone).fillna(league_zone)
+        out[f"{role}_fg"] = record["rate_all"].astype(float).fillna(league_all)
+        out[f"{role}_zone_edge"] = out[f"{role}_zone_fg"] - league_zone
+        out[f"{role}_log_attempts"] = np.log1p(record["att_all"].astype(float).fillna(0.0))
+    return out
+
+
+def _pick_zone(record: pd.DataFrame, zone: pd.Series) -> pd.Series:
+    """Each row's rate for its own shot zone."""
+    rates = record[[f"rate_{z}" for z in ZONES]].astype(float).to_numpy()
+    index = zone.map({z: i for i, z in enumerate(ZONES)}).to_numpy(dtype=int)
+    return pd.Series(rates[np.arange(len(index)), index], index=zone.index)

@@ -1,0 +1,1 @@
+"""Reading Kaggle-schema files into the store: validation, cleaning, loading."""

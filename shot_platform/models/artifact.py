@@ -1,0 +1,54 @@
+"""A trained shot model as it is stored and served: estimator, feature list, version."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+
+from shot_platform.features.frame import FEATURE_SET_VERSION
+from shot_platform.models.threads import limited_threads
+
+
+@dataclass
+class ShotModel:
+    """Everything needed to score a feature frame, and to know what did the scoring."""
+
+    estimator: ClassifierMixin
+    feature_columns: tuple[str, ...]
+    version: str
+    metadata: dict = field(default_factory=dict)
+    feature_set_version: str = FEATURE_SET_VERSION
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        """Make probability per row; refuses a frame built by another feature set."""
+        if self.feature_set_version != FEATURE_SET_VERSION:
+            raise ValueError(
+                f"model {self.version} was trained on feature set {self.feature_set_version}, "
+                f"this code builds {FEATURE_SET_VERSION}: retrain it (shot-platform materialize)"
+            )
+        missing = [c for c in self.feature_columns if c not in features.columns]
+        if missing:
+            raise ValueError(f"feature frame lacks {missing}")
+        with limited_threads():
+            return self.estimator.predict_proba(features[list(self.feature_columns)])[:, 1]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        payload = {
+            "estimator": self.estimator,
+            "feature_columns": self.feature_columns,
+            "version": self.version,
+            "feature_set_version": self.feature_set_version,
+        }
+        joblib.dump(payload, buffer, compress=3)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, metadata: dict | None = None) -> ShotModel:
+        payload = joblib.load(io.BytesIO(data))
+        return cls(metadata=metadata or {}, **payload)

@@ -1,0 +1,195 @@
+"""Reads and writes of the shot store. Same code on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, Table, create_engine, delete, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shot_platform.schema import SHOT_LOG_COLUMNS
+from shot_platform.store import tables
+
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "game_date",
+    "team",
+    "opponent",
+    "game_clock_s",
+    "shot_dist_raw",
+    "touch_time_raw",
+    "cleaning_notes",
+    "row_hash",
+    "source",
+)
+INSERT_CHUNK = 5_000
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as plain Python values, NaN as NULL."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")
+
+
+def _chunks(records: list[dict], size: int = INSERT_CHUNK) -> Iterator[list[dict]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+class ShotStore:
+    """The platform's relational store of shots, quarantine, features and predictions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def create_schema(self) -> None:
+        tables.metadata.create_all(self.engine)
+
+    def _insert(self, table: Table):
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # -- shots ---------------------------------------------------------------
+    def stored_hashes(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """(game_id, player_id, shot_number, row_hash) already stored for these games."""
+        game_ids = sorted({int(g) for g in keys["game_id"]})
+        parts = []
+        shots = tables.shots
+        with self.engine.connect() as conn:
+            for start in range(0, len(game_ids), 500):
+                query = select(shots.c.game_id, shots.c.player_id, shots.c.shot_number, shots.c.row_hash).where(
+                    shots.c.game_id.in_(game_ids[start : start + 500])
+                )
+                parts.append(
+                    pd.DataFrame(conn.execute(query).all(), columns=["game_id", "player_id", "shot_number", "row_hash"])
+                )
+        if not parts:
+            return pd.DataFrame(columns=["game_id", "player_id", "shot_number", "row_hash"])
+        return pd.concat(parts, ignore_index=True)
+
+    def insert_shots(self, rows: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> int:
+        """Insert cleaned rows (Kaggle names + derived columns); existing keys are skipped."""
+        frame = rows[list(SHOT_LOG_COLUMNS) + list(DERIVED_COLUMNS)].rename(columns=str.lower)
+        frame = frame.assign(
+            game_date=pd.to_datetime(frame["game_date"]).dt.date,
+            ingested_at=dt.datetime.now(dt.UTC),
+        )
+        statement = self._insert(tables.shots).on_conflict_do_nothing(
+            index_elements=["game_id", "player_id", "shot_number"]
+        )
+        inserted = 0
+        records = _records(frame)
+        with self.engine.begin() as conn:
+            for chunk in _chunks(records):
+                inserted += conn.execute(statement, chunk).rowcount or 0
+                if progress:
+                    progress(min(len(records), inserted), len(records))
+        return inserted
+
+    def load_shots(self, since_id: int = 0) -> pd.DataFrame:
+        """Stored shots with Kaggle column names plus the derived ones, in arrival order."""
+        query = select(tables.shots).where(tables.shots.c.id > since_id).order_by(tables.shots.c.id)
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        rename = {name.lower(): name for name in SHOT_LOG_COLUMNS}
+        frame = frame.rename(columns=rename)
+        frame["game_date"] = pd.to_datetime(frame["game_date"])
+        return frame
+
+    def shot_summary(self) -> dict:
+        shots = tables.shots
+        query = select(
+            func.count(),
+            func.count(func.distinct(shots.c.game_id)),
+            func.min(shots.c.game_date),
+            func.max(shots.c.game_date),
+            func.coalesce(func.max(shots.c.id), 0),
+        )
+        with self.engine.connect() as conn:
+            rows, games, first, last, max_id = conn.execute(query).one()
+            quarantined = conn.execute(select(func.count()).select_from(tables.shots_quarantine)).scalar_one()
+        return {
+            "rows": int(rows),
+            "games": int(games),
+            "first_date": str(first) if first else None,
+            "last_date": str(last) if last else None,
+            "max_id": int(max_id),
+            "quarantined": int(quarantined),
+        }
+
+    # -- quarantine ----------------------------------------------------------
+    def quarantine(self, rows: pd.DataFrame) -> int:
+        """Store rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
+        if rows.empty:
+            return 0
+        frame = rows[["row_hash", "source", "line", "reason", "raw"]].assign(quarantined_at=dt.datetime.now(dt.UTC))
+        statement = self._insert(tables.shots_quarantine).on_conflict_do_nothing(index_elements=["row_hash"])
+        with self.engine.begin() as conn:
+            return sum(conn.execute(statement, chunk).rowcount or 0 for chunk in _chunks(_records(frame)))
+
+    def load_quarantine(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(tables.shots_quarantine).order_by(tables.shots_quarantine.c.id), conn)
+
+    # -- player features -----------------------------------------------------
+    def replace_player_features(self, history: pd.DataFrame, profiles: pd.DataFrame) -> None:
+        """Swap in a rebuilt history and profile table in one transaction."""
+        with self.engine.begin() as conn:
+            for table, frame in ((tables.player_feature_history, history), (tables.player_profiles, profiles)):
+                conn.execute(delete(table))
+                records = _records(frame.assign(through_date=pd.to_datetime(frame["through_date"]).dt.date))
+                for chunk in _chunks(records):
+                    conn.execute(table.insert(), chunk)
+
+    def _load_features(self, table: Table) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(select(table), conn)
+        frame["through_date"] = pd.to_datetime(frame["through_date"])
+        return frame
+
+    def load_player_history(self) -> pd.DataFrame:
+        return self._load_features(tables.player_feature_history)
+
+    def load_player_profiles(self) -> pd.DataFrame:
+        return self._load_features(tables.player_profiles)
+
+    # -- predictions ---------------------------------------------------------
+    def load_predictions(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(tables.shot_predictions), conn)
+
+    def upsert_predictions(self, frame: pd.DataFrame) -> int:
+        """Write (game_id, player_id, shot_number, model_version, feature_hash, make_probability)."""
+        if frame.empty:
+            return 0
+        rows = frame.assign(predicted_at=dt.datetime.now(dt.UTC))
+        statement = self._insert(tables.shot_predictions)
+        statement = statement.on_conflict_do_update(
+            index_elements=["game_id", "player_id", "shot_number"],
+            set_={
+                name: statement.excluded[name]
+                for name in ("model_version", "feature_hash", "make_probability", "predicted_at")
+            },
+        )
+        with self.engine.begin() as conn:
+            for chunk in _chunks(_records(rows)):
+                conn.execute(statement, chunk)
+        return len(rows)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the UI, the service and a run read while a run writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

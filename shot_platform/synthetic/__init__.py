@@ -1,0 +1,1 @@
+"""Synthetic stand-ins for the real data, so demos and tests run without Kaggle."""

@@ -1,0 +1,124 @@
+"""Shared fixtures: stores on SQLite and on the real PostgreSQL, synthetic and real data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from shot_platform.store import ShotStore
+from shot_platform.synthetic.shots import generate_shots, write_shots
+
+PG_ADMIN_URL = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+SHARED_DATA = Path(os.environ.get("SHOT_PLATFORM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+REAL_SHOTS = SHARED_DATA / "shot_logs_2014-10_2015-01.csv.gz"
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as error:
+        return str(error).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of the real server; CI sets SHOT_PLATFORM_REQUIRE_POSTGRES=1 so a down server fails."""
+    problem = _postgres_available()
+    if problem:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); start it (see README, Testing)"
+        if os.environ.get("SHOT_PLATFORM_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped afterwards."""
+    name = f"shot_platform_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on both backends."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[ShotStore]:
+    shot_store = ShotStore(database_url)
+    shot_store.create_schema()
+    yield shot_store
+    shot_store.dispose()
+
+
+@pytest.fixture(scope="session")
+def synthetic_shots() -> pd.DataFrame:
+    """About 60 games of synthetic shots in the Kaggle schema (read back as text, like a file)."""
+    return generate_shots(games=60, seed=7)
+
+
+@pytest.fixture(scope="session")
+def synthetic_file(tmp_path_factory: pytest.TempPathFactory, synthetic_shots: pd.DataFrame) -> Path:
+    return write_shots(synthetic_shots, tmp_path_factory.mktemp("data") / "shots.csv.gz")
+
+
+@pytest.fixture
+def platform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated $SHOT_PLATFORM_HOME (and Dagster home) for CLI and asset tests."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("SHOT_PLATFORM_HOME", str(home))
+    monkeypatch.delenv("SHOT_PLATFORM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHOT_PLATFORM_MODEL_DIR", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def real_shots_path() -> Path:
+    if not REAL_SHOTS.exists():
+        pytest.skip(f"real data not found at {REAL_SHOTS} (set SHOT_PLATFORM_SHARED_DATA to its folder)")
+    return REAL_SHOTS
+
+
+def bad_rows(synthetic: pd.DataFrame) -> pd.DataFrame:
+    """Five copies of real-looking rows, each broken in one documented way."""
+    rows = synthetic.iloc[:5].copy()
+    rows["GAME_ID"] = 29999999  # a game of its own, so no key collides with good rows
+    rows.iloc[0, rows.columns.get_loc("SHOT_DIST")] = -3.0
+    rows.iloc[1, rows.columns.get_loc("player_id")] = None
+    rows.iloc[2, rows.columns.get_loc("GAME_CLOCK")] = "7 minutes"
+    rows.iloc[3, rows.columns.get_loc("MATCHUP")] = "sometime - A vs B"
+    rows.iloc[4, rows.columns.get_loc("SHOT_RESULT")] = "made" if rows.iloc[4]["FGM"] == 0 else "missed"
+    return rows
+
+
+BAD_ROW_REASONS = (
+    "SHOT_DIST must be a distance",
+    "player_id is missing",
+    "GAME_CLOCK is not 'M:SS'",
+    "MATCHUP is not",
+    "SHOT_RESULT disagrees with FGM",
+)

@@ -1,0 +1,29 @@
+"""`shot-platform demo` (the first half of `make run`) on a fresh home with no data given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from shot_platform.cli import cli
+from shot_platform.models.blobs import LocalBlobStore
+from shot_platform.models.model_store import ModelStore
+
+
+def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path):
+    result = CliRunner().invoke(cli, ["demo", "--games", "40"])
+    assert result.exit_code == 0, result.output
+    assert (platform_home / "data" / "synthetic_shot_logs_40_games.csv.gz").exists()
+    assert "inserted" in result.output and "check raw_shots_schema_and_ranges: passed" in result.output
+    assert "check beats_base_rate: passed" in result.output
+    assert "http://127.0.0.1:3000" in result.output
+    champion = ModelStore(LocalBlobStore(platform_home / "models")).champion_version()
+    assert champion and f"version={champion}" in result.output
+    # The Dagster instance under the home keeps the run, so `dagster dev` shows it.
+    assert (platform_home / "dagster" / "dagster.yaml").exists()
+    assert any((platform_home / "dagster").rglob("*.db"))
+
+    again = CliRunner().invoke(cli, ["demo", "--games", "40"])
+    assert again.exit_code == 0, again.output
+    assert "0 inserted" in again.output
