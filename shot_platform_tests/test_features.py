@@ -7,9 +7,14 @@ import pandas as pd
 import pytest
 
 from shot_platform.features.frame import FEATURE_COLUMNS, build_features
-from shot_platform.features.player import build_player_history, latest_profiles, player_features
+from shot_platform.features.player import build_player_history, latest_profiles
+from shot_platform.features.player import player_features as player_feature_columns
 from shot_platform.schema import OUTCOME_COLUMNS
 from shot_platform_tests.helpers import cleaned
+
+
+def player_features(shots: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(player_feature_columns(shots, history))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.schema import OUTCOME_COLUMNS
+from shot_platform.schema import CONTEXT_COLUMNS, OUTCOME_COLUMNS
 from shot_platform.synthetic.shots import generate_shots
 
 
@@ -79,3 +79,12 @@ def test_predict_without_a_model_says_what_to_do(platform_home: Path, tmp_path: 
     result = CliRunner().invoke(cli, ["predict", "shots", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 1
     assert "no champion yet" in result.output and "shot-platform materialize" in result.output
+
+
+def test_a_file_with_only_the_shot_context_is_scored_with_current_profiles(trained_home: Path, tmp_path: Path):
+    rows = generate_shots(games=3, seed=8)
+    minimal = rows[list(CONTEXT_COLUMNS)]
+    out = predict(trained_home, minimal, tmp_path, "minimal")
+    assert len(out) == len(rows)
+    assert out["make_probability"].between(0.01, 0.99).all()
+    assert list(out.columns[: len(CONTEXT_COLUMNS)]) == list(CONTEXT_COLUMNS)

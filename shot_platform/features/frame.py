@@ -5,21 +5,22 @@ from __future__ import annotations
 import pandas as pd
 
 from shot_platform.features.context import context_features
-from shot_platform.features.player import player_features
+from shot_platform.features.player import PlayerRecords, player_features
 from shot_platform.schema import OUTCOME_COLUMNS
 
 FEATURE_SET_VERSION = "1"
 
 
-def build_features(shots: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+def build_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> pd.DataFrame:
     """Feature frame for cleaned shots, using only player records before each game.
 
     Outcome columns are dropped first, so whatever a caller passes in, a label
-    or a post-game fact can never reach a model.
+    or a post-game fact can never reach a model. ``history`` is the history
+    table, its current profiles, or a prebuilt PlayerRecords index of either.
     """
     context_only = shots.drop(columns=[c for c in shots.columns if c in OUTCOME_COLUMNS])
-    features = pd.concat([context_features(context_only), player_features(context_only, history)], axis=1)
-    return features[list(FEATURE_COLUMNS)]
+    columns = context_features(context_only) | player_features(context_only, history)
+    return pd.DataFrame({name: columns[name] for name in FEATURE_COLUMNS}, index=shots.index)
 
 
 FEATURE_COLUMNS: tuple[str, ...] = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shot_platform.features.zones import DEFAULT_ZONE_RATE, ZONES, shot_zone
+from shot_platform.features.zones import DEFAULT_RATES, DEFAULT_ZONE_RATE, ZONES, shot_zone, zone_index
 
 ROLES: tuple[str, ...] = ("shooter", "defender", "league")
 LEAGUE_ID = 0
@@ -22,6 +22,9 @@ SHRINK_ATTEMPTS = 40.0  # prior weight, in attempts, of the league rate
 COUNT_COLUMNS: tuple[str, ...] = tuple(f"{kind}_{zone}" for zone in ZONES for kind in ("att", "made"))
 RATE_COLUMNS: tuple[str, ...] = tuple(f"rate_{zone}" for zone in (*ZONES, "all"))
 HISTORY_COLUMNS: tuple[str, ...] = ("role", "player_id", "through_date", *COUNT_COLUMNS, "att_all", *RATE_COLUMNS)
+# What a lookup returns per record: attempts, the four zone rates, the overall rate.
+LOOKUP_COLUMNS: tuple[str, ...] = ("att_all", *RATE_COLUMNS)
+_DAY_SPAN = 1 << 17  # days since 1970 up to the year 2328 fit below this
 
 
 def _cumulative_counts(shots: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
@@ -106,64 +109,64 @@ def latest_profiles(history: pd.DataFrame) -> pd.DataFrame:
     return ordered.groupby(["role", "player_id"], as_index=False).tail(1).reset_index(drop=True)
 
 
-def _ns(dates: pd.Series) -> pd.Series:
-    """One datetime resolution on both sides of an as-of join (files, SQL and pandas differ)."""
-    return pd.to_datetime(dates).astype("datetime64[ns]")
+def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates as whole days since 1970 (any input resolution)."""
+    return np.asarray(pd.to_datetime(dates).to_numpy(dtype="datetime64[D]"), dtype=np.int64)
 
 
-def _as_of(keys: pd.DataFrame, history: pd.DataFrame, role: str, id_column: str) -> pd.DataFrame:
-    """The latest history row of ``role`` strictly before each key's date."""
-    table = history[history["role"] == role].drop(columns="role")
-    table = table.assign(through_date=_ns(table["through_date"])).sort_values("through_date")
-    left = keys[[id_column, "game_date"]].rename(columns={id_column: "player_id"})
-    left = left.assign(game_date=_ns(left["game_date"])).reset_index().sort_values("game_date")
-    table = table.assign(player_id=table["player_id"].astype("int64"))
-    left = left.assign(player_id=left["player_id"].astype("int64"))
-    merged = pd.merge_asof(
-        left,
-        table,
-        left_on="game_date",
-        right_on="through_date",
-        by="player_id",
-        allow_exact_matches=False,
-        direction="backward",
-    )
-    return merged.set_index("index").reindex(keys.index)
+class PlayerRecords:
+    """A history table indexed for as-of lookups, built once and queried many times.
+
+    Each role's rows are sorted by a single integer key ``player_id * span +
+    day``; "the latest row strictly before day d" is then one binary search,
+    as fast for one shot in the HTTP service as per row for a whole season.
+    """
+
+    def __init__(self, history: pd.DataFrame) -> None:
+        self.tables: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for role in ROLES:
+            table = history[history["role"] == role]
+            ids = table["player_id"].to_numpy(dtype=np.int64)
+            days = _days(table["through_date"])
+            order = np.lexsort((days, ids))
+            values = table[list(LOOKUP_COLUMNS)].to_numpy(dtype=float)[order]
+            self.tables[role] = (ids[order] * _DAY_SPAN + days[order], ids[order], values)
+
+    def lookup(self, role: str, player_ids: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """LOOKUP_COLUMNS of each player's latest record before each day; NaN when none."""
+        keys, ids, values = self.tables[role]
+        found = np.full((len(player_ids), len(LOOKUP_COLUMNS)), np.nan)
+        if len(keys) == 0:
+            return found
+        position = np.searchsorted(keys, player_ids * _DAY_SPAN + days, side="left") - 1
+        safe = position.clip(0)
+        hit = (position >= 0) & (ids[safe] == player_ids)
+        found[hit] = values[safe[hit]]
+        return found
 
 
-def player_features(shots: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+def player_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> dict[str, np.ndarray]:
     """Shooter and defender features for each shot, as known before its game date.
 
     ``shots`` needs game_date (a far-future date scores with the current
     profile), player_id, CLOSEST_DEFENDER_PLAYER_ID, SHOT_DIST and PTS_TYPE.
     Unknown players get the league rate (the prior) and zero attempts.
     """
-    keys = pd.DataFrame(
-        {
-            "game_date": pd.to_datetime(shots["game_date"]).dt.normalize(),
-            "player_id": shots["player_id"].astype("int64"),
-            "CLOSEST_DEFENDER_PLAYER_ID": shots["CLOSEST_DEFENDER_PLAYER_ID"].astype("int64"),
-            "league": LEAGUE_ID,
-        },
-        index=shots.index,
-    )
-    zone = shot_zone(shots["SHOT_DIST"].astype(float), shots["PTS_TYPE"].astype(int)).astype(str)
-    league = _as_of(keys, history, "league", "league")
-    out = pd.DataFrame(index=shots.index)
-    league_zone = _pick_zone(league, zone).fillna(zone.map(DEFAULT_ZONE_RATE).astype(float))
-    league_all = league["rate_all"].astype(float).fillna(float(np.mean(list(DEFAULT_ZONE_RATE.values()))))
-    out["league_zone_fg"] = league_zone
+    records = history if isinstance(history, PlayerRecords) else PlayerRecords(history)
+    days = _days(shots["game_date"])
+    rows = np.arange(len(shots))
+    zone = zone_index(shots["SHOT_DIST"].to_numpy(dtype=float), shots["PTS_TYPE"].to_numpy())
+    rate_of_zone = 1 + zone  # column of the zone's rate in a lookup row
+
+    league = records.lookup("league", np.zeros(len(shots), dtype=np.int64), days)
+    league_zone = np.where(np.isnan(league[rows, rate_of_zone]), DEFAULT_RATES[zone], league[rows, rate_of_zone])
+    league_all = np.where(np.isnan(league[:, -1]), float(DEFAULT_RATES.mean()), league[:, -1])
+    out = {"league_zone_fg": league_zone}
     for role, id_column in (("shooter", "player_id"), ("defender", "CLOSEST_DEFENDER_PLAYER_ID")):
-        record = _as_of(keys, history, role, id_column)
-        out[f"{role}_zone_fg"] = _pick_zone(record, zone).fillna(league_zone)
-        out[f"{role}_fg"] = record["rate_all"].astype(float).fillna(league_all)
-        out[f"{role}_zone_edge"] = out[f"{role}_zone_fg"] - league_zone
-        out[f"{role}_log_attempts"] = np.log1p(record["att_all"].astype(float).fillna(0.0))
+        record = records.lookup(role, shots[id_column].to_numpy(dtype=np.int64), days)
+        zone_fg = np.where(np.isnan(record[rows, rate_of_zone]), league_zone, record[rows, rate_of_zone])
+        out[f"{role}_zone_fg"] = zone_fg
+        out[f"{role}_fg"] = np.where(np.isnan(record[:, -1]), league_all, record[:, -1])
+        out[f"{role}_zone_edge"] = zone_fg - league_zone
+        out[f"{role}_log_attempts"] = np.log1p(np.nan_to_num(record[:, 0], nan=0.0))
     return out
-
-
-def _pick_zone(record: pd.DataFrame, zone: pd.Series) -> pd.Series:
-    """Each row's rate for its own shot zone."""
-    rates = record[[f"rate_{z}" for z in ZONES]].astype(float).to_numpy()
-    index = zone.map({z: i for i, z in enumerate(ZONES)}).to_numpy(dtype=int)
-    return pd.Series(rates[np.arange(len(index)), index], index=zone.index)

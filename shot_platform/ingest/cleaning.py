@@ -27,43 +27,50 @@ from shot_platform.schema import ARC_THREE_FT, CORNER_THREE_FT, SHOT_CLOCK_S
 LONGEST_TWO_FT = 23.7
 
 
+def _notes(*rules: tuple[np.ndarray, str]) -> np.ndarray:
+    """';'-joined names of the rules that fired, per row."""
+    notes = np.full(len(rules[0][0]), "", dtype=object)
+    for fired, name in rules:
+        notes = np.where(fired, np.where(notes == "", name, notes + ";" + name), notes)
+    return notes
+
+
 def clean_shots(frame: pd.DataFrame) -> pd.DataFrame:
     """Apply the repair rules to valid rows; returns a new frame.
 
     Adds ``game_clock_s``, ``shot_dist_raw``, ``touch_time_raw`` and
     ``cleaning_notes`` (';'-joined rule names, empty when nothing changed).
+    Written on numpy arrays so one HTTP request costs microseconds, not milliseconds.
     """
-    out = frame.copy()
-    notes = pd.Series("", index=out.index, dtype="object")
+    shot_clock = pd.to_numeric(frame["SHOT_CLOCK"], errors="coerce").to_numpy(dtype=float)
+    touch_raw = pd.to_numeric(frame["TOUCH_TIME"], errors="coerce").to_numpy(dtype=float)
+    dist_raw = pd.to_numeric(frame["SHOT_DIST"], errors="coerce").to_numpy(dtype=float)
+    pts_type = pd.to_numeric(frame["PTS_TYPE"], errors="coerce").to_numpy(dtype=np.int64)
+    game_clock_s = parse_game_clock(frame["GAME_CLOCK"]).to_numpy(dtype=float)
 
-    def note(mask: pd.Series, name: str) -> None:
-        nonlocal notes
-        notes = notes.where(~mask, np.where(notes == "", name, notes + ";" + name))
+    missing_clock = np.isnan(shot_clock)
+    clock_off = missing_clock & (game_clock_s < SHOT_CLOCK_S)
+    negative_touch = touch_raw < 0
+    short_three = (pts_type == 3) & (dist_raw < CORNER_THREE_FT)
+    long_two = (pts_type == 2) & (dist_raw > ARC_THREE_FT)
+    dist = np.where(short_three, CORNER_THREE_FT, np.where(long_two, LONGEST_TWO_FT, dist_raw))
 
-    for column in ("SHOT_CLOCK", "TOUCH_TIME", "SHOT_DIST", "CLOSE_DEF_DIST"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    for column in ("PERIOD", "DRIBBLES", "PTS_TYPE", "player_id", "CLOSEST_DEFENDER_PLAYER_ID"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype("int64")
-    out["game_clock_s"] = parse_game_clock(out["GAME_CLOCK"]).astype(float)
-
-    missing_clock = out["SHOT_CLOCK"].isna()
-    clock_off = missing_clock & (out["game_clock_s"] < SHOT_CLOCK_S)
-    out.loc[clock_off, "SHOT_CLOCK"] = out.loc[clock_off, "game_clock_s"]
-    note(clock_off, "shot_clock_off")
-    note(missing_clock & ~clock_off, "shot_clock_missing")
-
-    out["touch_time_raw"] = out["TOUCH_TIME"]
-    negative_touch = out["TOUCH_TIME"] < 0
-    out.loc[negative_touch, "TOUCH_TIME"] = 0.0
-    note(negative_touch, "touch_time_negative")
-
-    out["shot_dist_raw"] = out["SHOT_DIST"]
-    short_three = (out["PTS_TYPE"] == 3) & (out["SHOT_DIST"] < CORNER_THREE_FT)
-    long_two = (out["PTS_TYPE"] == 2) & (out["SHOT_DIST"] > ARC_THREE_FT)
-    out.loc[short_three, "SHOT_DIST"] = CORNER_THREE_FT
-    out.loc[long_two, "SHOT_DIST"] = LONGEST_TWO_FT
-    note(short_three, "three_inside_line")
-    note(long_two, "two_beyond_arc")
-
-    out["cleaning_notes"] = notes
-    return out
+    integers = ("PERIOD", "DRIBBLES", "player_id", "CLOSEST_DEFENDER_PLAYER_ID")
+    return frame.assign(
+        SHOT_CLOCK=np.where(clock_off, game_clock_s, shot_clock),
+        TOUCH_TIME=np.where(negative_touch, 0.0, touch_raw),
+        SHOT_DIST=dist,
+        CLOSE_DEF_DIST=pd.to_numeric(frame["CLOSE_DEF_DIST"], errors="coerce").to_numpy(dtype=float),
+        PTS_TYPE=pts_type,
+        **{column: pd.to_numeric(frame[column]).to_numpy(dtype=np.int64) for column in integers},
+        game_clock_s=game_clock_s,
+        touch_time_raw=touch_raw,
+        shot_dist_raw=dist_raw,
+        cleaning_notes=_notes(
+            (clock_off, "shot_clock_off"),
+            (missing_clock & ~clock_off, "shot_clock_missing"),
+            (negative_touch, "touch_time_negative"),
+            (short_three, "three_inside_line"),
+            (long_two, "two_beyond_arc"),
+        ),
+    )

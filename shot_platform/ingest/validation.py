@@ -6,6 +6,8 @@ quarantine table stores next to the raw row.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -24,11 +26,19 @@ def _is_integer(values: pd.Series) -> pd.Series:
     return values.notna() & np.isclose(values.fillna(0) % 1, 0)
 
 
+_GAME_CLOCK = re.compile(GAME_CLOCK_PATTERN)
+
+
+def _clock_seconds(text: object) -> float:
+    match = _GAME_CLOCK.match(str(text).strip()) if isinstance(text, str) else None
+    if match is None or int(match[2]) >= 60:
+        return np.nan
+    return int(match[1]) * 60.0 + int(match[2])
+
+
 def parse_game_clock(clock: pd.Series) -> pd.Series:
     """'M:SS' left in the period -> seconds (float, NaN where unparseable)."""
-    parts = clock.astype("string").str.strip().str.extract(GAME_CLOCK_PATTERN)
-    minutes, seconds = _numeric(parts[0]), _numeric(parts[1])
-    return (minutes * 60 + seconds).where(seconds < 60)
+    return pd.Series([_clock_seconds(text) for text in clock], index=clock.index, dtype=float)
 
 
 def parse_matchup(matchup: pd.Series) -> pd.DataFrame:
@@ -73,7 +83,9 @@ def rejection_reasons(frame: pd.DataFrame, require_outcome: bool) -> pd.Series:
     False for scoring, where outcome columns are ignored entirely.
     """
     reasons = _Reasons(frame.index)
-    for key in ("GAME_ID", "player_id", "SHOT_NUMBER", "CLOSEST_DEFENDER_PLAYER_ID"):
+    # A stored shot needs its key; a shot to score needs only the two players.
+    keys = ("GAME_ID", "player_id", "SHOT_NUMBER") if require_outcome else ("player_id",)
+    for key in (*keys, "CLOSEST_DEFENDER_PLAYER_ID"):
         values = _require(frame, key, reasons)
         if values is not None:
             reasons.add(~_is_integer(values) | (values < 0), f"{key} is missing or not a non-negative integer")

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 
 from shot_platform.features.frame import FEATURE_SET_VERSION
-from shot_platform.models.threads import limited_threads
+from shot_platform.models.threads import apply_model_threads
 
 
 @dataclass
@@ -34,8 +34,8 @@ class ShotModel:
         missing = [c for c in self.feature_columns if c not in features.columns]
         if missing:
             raise ValueError(f"feature frame lacks {missing}")
-        with limited_threads():
-            return self.estimator.predict_proba(features[list(self.feature_columns)])[:, 1]
+        apply_model_threads()
+        return self.estimator.predict_proba(features[list(self.feature_columns)].to_numpy(dtype=float))[:, 1]
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

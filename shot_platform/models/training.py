@@ -15,7 +15,7 @@ from shot_platform.models.artifact import ShotModel
 from shot_platform.models.candidates import candidate_models
 from shot_platform.models.metrics import probability_metrics
 from shot_platform.models.split import TimeSplit, time_split
-from shot_platform.models.threads import limited_threads
+from shot_platform.models.threads import apply_model_threads
 from shot_platform.schema import LABEL
 
 
@@ -42,12 +42,13 @@ def train_shot_model(shots: pd.DataFrame, history: pd.DataFrame, seed: int = 0) 
     The chosen family is refit on train + validation games (the most recent
     data matters in-season) and only then scored on the test games.
     """
-    with limited_threads():
-        return _train(shots, history, seed)
+    apply_model_threads()
+    return _train(shots, history, seed)
 
 
 def _train(shots: pd.DataFrame, history: pd.DataFrame, seed: int) -> TrainingResult:
-    features = build_features(shots, history)
+    # A plain matrix: the model's column order is FEATURE_COLUMNS, kept in the artifact.
+    features = build_features(shots, history).to_numpy(dtype=float)
     label = shots[LABEL].astype(int).to_numpy()
     split = time_split(shots["game_date"])
     base_rate = float(label[split.train].mean())
