@@ -8,13 +8,15 @@ DATA ?=
 GAMES ?= 400
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run demo ui test lint benchmark clean
+.PHONY: help install run demo ui serve bento test lint benchmark clean
 
 help:
 	@echo "make run        install, ingest (synthetic season unless DATA=path), materialise, start the Dagster UI on :3000"
 	@echo "make test       install and run the whole test suite"
 	@echo "make lint       ruff"
-	@echo "make benchmark  ingest and materialise timings (uses ../shared/data when present)"
+	@echo "make serve      the prediction service on :5000 (POST /predict)"
+	@echo "make bento      build the Bento (bentoml build) from bento/"
+	@echo "make benchmark  ingest, materialise and serving figures (uses ../shared/data when present)"
 	@echo "make clean      remove $(SHOT_PLATFORM_HOME)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -33,6 +35,14 @@ ui: $(STAMP)
 
 run: demo ui
 
+serve: $(STAMP)
+	$(BIN)/shot-platform serve --port 5000
+
+bento: $(STAMP)
+	rm -rf bento/wheels
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir bento/wheels .
+	cd bento && $(CURDIR)/$(BIN)/bentoml build
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -42,6 +52,7 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/serve.py
 
 clean:
 	rm -rf $(SHOT_PLATFORM_HOME)

@@ -58,7 +58,7 @@ def cli() -> None:
 
 
 def register() -> None:
-    from shot_platform.cli import demo, generate, ingest, materialize, predict  # noqa: F401
+    from shot_platform.cli import demo, generate, ingest, materialize, predict, serve  # noqa: F401
 
 
 def model_or_fail(models: ModelStore):

@@ -6,9 +6,10 @@ import pandas as pd
 
 from shot_platform.features.context import context_features
 from shot_platform.features.player import PlayerRecords, player_features
+from shot_platform.features.zones import ZONES
 from shot_platform.schema import OUTCOME_COLUMNS
 
-FEATURE_SET_VERSION = "1"
+FEATURE_SET_VERSION = "2"
 
 
 def build_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> pd.DataFrame:
@@ -51,4 +52,5 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "defender_fg",
     "defender_zone_edge",
     "defender_log_attempts",
+    *(f"{role}_share_{zone}" for role in ("shooter", "defender") for zone in ZONES),
 )

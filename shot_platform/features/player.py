@@ -22,8 +22,13 @@ SHRINK_ATTEMPTS = 40.0  # prior weight, in attempts, of the league rate
 COUNT_COLUMNS: tuple[str, ...] = tuple(f"{kind}_{zone}" for zone in ZONES for kind in ("att", "made"))
 RATE_COLUMNS: tuple[str, ...] = tuple(f"rate_{zone}" for zone in (*ZONES, "all"))
 HISTORY_COLUMNS: tuple[str, ...] = ("role", "player_id", "through_date", *COUNT_COLUMNS, "att_all", *RATE_COLUMNS)
-# What a lookup returns per record: attempts, the four zone rates, the overall rate.
-LOOKUP_COLUMNS: tuple[str, ...] = ("att_all", *RATE_COLUMNS)
+# What a lookup returns per record: attempts, the zone rates, the overall rate, attempts per zone.
+LOOKUP_COLUMNS: tuple[str, ...] = ("att_all", *RATE_COLUMNS, *(f"att_{zone}" for zone in ZONES))
+_RATE_ALL = LOOKUP_COLUMNS.index("rate_all")
+_FIRST_ZONE_ATT = LOOKUP_COLUMNS.index(f"att_{ZONES[0]}")
+# Shot mix (share of attempts per zone) is shrunk toward the league's mix with this weight.
+SHARE_PRIOR: dict[str, float] = {"rim": 0.20, "paint": 0.24, "mid": 0.30, "three": 0.26}
+SHARE_SHRINK_ATTEMPTS = 5.0
 _DAY_SPAN = 1 << 17  # days since 1970 up to the year 2328 fit below this
 
 
@@ -160,13 +165,19 @@ def player_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) 
 
     league = records.lookup("league", np.zeros(len(shots), dtype=np.int64), days)
     league_zone = np.where(np.isnan(league[rows, rate_of_zone]), DEFAULT_RATES[zone], league[rows, rate_of_zone])
-    league_all = np.where(np.isnan(league[:, -1]), float(DEFAULT_RATES.mean()), league[:, -1])
+    league_all = np.where(np.isnan(league[:, _RATE_ALL]), float(DEFAULT_RATES.mean()), league[:, _RATE_ALL])
     out = {"league_zone_fg": league_zone}
     for role, id_column in (("shooter", "player_id"), ("defender", "CLOSEST_DEFENDER_PLAYER_ID")):
         record = records.lookup(role, shots[id_column].to_numpy(dtype=np.int64), days)
         zone_fg = np.where(np.isnan(record[rows, rate_of_zone]), league_zone, record[rows, rate_of_zone])
         out[f"{role}_zone_fg"] = zone_fg
-        out[f"{role}_fg"] = np.where(np.isnan(record[:, -1]), league_all, record[:, -1])
+        out[f"{role}_fg"] = np.where(np.isnan(record[:, _RATE_ALL]), league_all, record[:, _RATE_ALL])
         out[f"{role}_zone_edge"] = zone_fg - league_zone
-        out[f"{role}_log_attempts"] = np.log1p(np.nan_to_num(record[:, 0], nan=0.0))
+        attempts = np.nan_to_num(record[:, 0], nan=0.0)
+        out[f"{role}_log_attempts"] = np.log1p(attempts)
+        # Shot mix says what kind of player this is (a rim-running big, a spot-up shooter).
+        for offset, name in enumerate(ZONES):
+            zone_attempts = np.nan_to_num(record[:, _FIRST_ZONE_ATT + offset], nan=0.0)
+            share = (zone_attempts + SHARE_SHRINK_ATTEMPTS * SHARE_PRIOR[name]) / (attempts + SHARE_SHRINK_ATTEMPTS)
+            out[f"{role}_share_{name}"] = share
     return out

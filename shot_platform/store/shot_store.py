@@ -160,6 +160,23 @@ class ShotStore:
     def load_player_profiles(self) -> pd.DataFrame:
         return self._load_features(tables.player_profiles)
 
+    def profiles_marker(self) -> tuple:
+        """A cheap fingerprint of the profile table: changes whenever player_features is rebuilt."""
+        profiles = tables.player_profiles
+        query = select(func.count(), func.max(profiles.c.through_date), func.sum(profiles.c.att_all))
+        with self.engine.connect() as conn:
+            count, latest, attempts = conn.execute(query).one()
+        return (int(count), str(latest), int(attempts or 0))
+
+    # -- served requests -----------------------------------------------------
+    def insert_request_log(self, rows: list[dict]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(tables.prediction_requests.insert(), rows)
+
+    def load_request_log(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(tables.prediction_requests).order_by(tables.prediction_requests.c.id), conn)
+
     # -- predictions ---------------------------------------------------------
     def load_predictions(self) -> pd.DataFrame:
         with self.engine.connect() as conn:

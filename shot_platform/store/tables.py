@@ -113,3 +113,20 @@ shot_predictions = Table(
     Column("make_probability", Float, nullable=False),
     Column("predicted_at", DateTime(timezone=True), nullable=False),
 )
+
+prediction_requests = Table(
+    "prediction_requests",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("make_probability", Float, nullable=False),
+    # Optional shot key: lets ground truth be joined to what was served.
+    Column("game_id", BigInteger),
+    Column("player_id", BigInteger, nullable=False),
+    Column("shot_number", Integer),
+    Column("closest_defender_player_id", BigInteger, nullable=False),
+    Column("inputs", Text, nullable=False),
+    Index("ix_prediction_requests_shot", "game_id", "player_id", "shot_number"),
+)

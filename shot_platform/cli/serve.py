@@ -1,0 +1,31 @@
+"""``shot-platform serve``: the BentoML prediction service."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from shot_platform.cli.main import cli, fail
+
+SERVICE = "shot_platform.serving.service:ShotService"
+
+
+@cli.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--poll-seconds", default=None, type=float, help="how often to look for a new champion (default 5)")
+def serve(host: str, port: int, poll_seconds: float | None) -> None:
+    """Serve POST /predict with the champion model (same as `bentoml serve` in bento/).
+
+    A newly promoted model is picked up without a restart.
+    """
+    bentoml = shutil.which("bentoml", path=str(Path(sys.executable).parent)) or shutil.which("bentoml")
+    if bentoml is None:
+        fail("the bentoml command is not installed in this environment; run `make install`")
+    if poll_seconds is not None:
+        os.environ["SHOT_PLATFORM_MODEL_POLL_SECONDS"] = str(poll_seconds)
+    os.execv(bentoml, [bentoml, "serve", SERVICE, "--host", host, "--port", str(port)])

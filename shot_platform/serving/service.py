@@ -1,0 +1,91 @@
+"""The BentoML service: ``POST /predict`` with the current champion shot model.
+
+Run it with ``shot-platform serve`` or ``bentoml serve`` from ``bento/``.
+``/livez`` and ``/metrics`` (Prometheus) come from BentoML; ``/readyz`` is
+ready only once a model is loaded (``__is_ready__``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+import bentoml
+from bentoml.exceptions import ServiceUnavailable
+
+from shot_platform.models.blobs import LocalBlobStore
+from shot_platform.models.model_store import ModelStore
+from shot_platform.serving.batcher import MicroBatcher
+from shot_platform.serving.request_log import RequestLogWriter
+from shot_platform.serving.schema import BatchPrediction, Prediction, ShotsInput
+from shot_platform.serving.state import ServingState, StateWatcher
+from shot_platform.settings import Settings
+from shot_platform.store import ShotStore
+
+POLL_ENV = "SHOT_PLATFORM_MODEL_POLL_SECONDS"
+VERSION_HEADER = "X-Model-Version"
+log = logging.getLogger("shot_platform.serving")
+
+predictions_total = bentoml.metrics.Counter(
+    name="shot_predictions_total", documentation="Shots scored", labelnames=["model_version"]
+)
+batch_rows = bentoml.metrics.Histogram(
+    name="shot_batch_rows",
+    documentation="Shots per model call (adaptive batching)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096),
+)
+model_info = bentoml.metrics.Gauge(
+    name="shot_model_info", documentation="1 for the model version being served", labelnames=["model_version"]
+)
+request_log_pending = bentoml.metrics.Gauge(
+    name="shot_request_log_pending", documentation="Request-log rows not yet written to the store"
+)
+
+
+def _on_swap(state: ServingState) -> None:
+    model_info.clear()
+    model_info.labels(model_version=state.version).set(1)
+
+
+@bentoml.service(name="shot_platform", http={"port": 5000}, traffic={"timeout": 30}, workers=1)
+class ShotService:
+    """Scores shots with the champion; switches champions without a restart."""
+
+    def __init__(self) -> None:
+        settings = Settings.from_env()
+        store = ShotStore(settings.database_url)
+        try:
+            store.create_schema()
+        except Exception as error:
+            log.warning("store not reachable at start-up: %s", error)
+        models = ModelStore(LocalBlobStore(settings.model_dir))
+        self.watcher = StateWatcher(models, store, float(os.environ.get(POLL_ENV, "5")), on_swap=_on_swap).start()
+        self.request_log = RequestLogWriter(store).start()
+        self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
+
+    def __is_ready__(self) -> bool:
+        return self.watcher.state is not None
+
+    @bentoml.api(route="/predict")
+    async def predict(self, shots: ShotsInput, /, ctx: bentoml.Context) -> dict:
+        """Make probability for one shot (object in, object out) or a list (list of predictions)."""
+        batch = shots.root
+        if self.watcher.state is None:
+            raise ServiceUnavailable("no model is loaded yet: train one with `shot-platform materialize`")
+        probabilities, version = await self.batcher.score(batch)
+        self.request_log.record(batch, probabilities, version, uuid.uuid4().hex)
+        predictions_total.labels(model_version=version).inc(len(batch))
+        request_log_pending.set(self.request_log.pending)
+        ctx.response.headers[VERSION_HEADER] = version
+        if not shots.single:
+            return BatchPrediction(
+                model_version=version,
+                predictions=[Prediction(make_probability=float(p), model_version=version) for p in probabilities],
+            ).model_dump()
+        return Prediction(make_probability=float(probabilities[0]), model_version=version).model_dump()
+
+    @bentoml.on_shutdown
+    def _flush_request_log(self) -> None:
+        self.watcher.stop()
+        self.request_log.close()

@@ -1,0 +1,199 @@
+"""The prediction service as a real process over HTTP: readiness, validation, batching,
+hot swap of the champion under load, the request log."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+from click.testing import CliRunner
+
+from shot_platform.cli import cli
+from shot_platform.features.player import build_player_history
+from shot_platform.models.blobs import LocalBlobStore
+from shot_platform.models.model_store import ModelStore
+from shot_platform.models.training import train_shot_model
+from shot_platform.store import ShotStore
+from shot_platform_tests.service_process import BIN, running_service, wait_for
+
+SHOT = {
+    "SHOT_DIST": 12.5,
+    "CLOSE_DEF_DIST": 3.1,
+    "SHOT_CLOCK": 10.0,
+    "DRIBBLES": 2,
+    "TOUCH_TIME": 2.1,
+    "PERIOD": 1,
+    "GAME_CLOCK": "5:12",
+    "PTS_TYPE": 2,
+    "LOCATION": "H",
+    "player_id": 201289,
+    "CLOSEST_DEFENDER_PLAYER_ID": 202667,
+}
+
+
+def invoke(home: Path, *args: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOT_PLATFORM_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path) -> Path:
+    """Shots and player features in the store, but no model yet."""
+    home = tmp_path_factory.mktemp("service_home")
+    invoke(home, "ingest", "shots", str(synthetic_file))
+    invoke(home, "materialize", "--select", "raw_shots,player_features")
+    return home
+
+
+@pytest.fixture(scope="module")
+def service(home: Path, tmp_path_factory: pytest.TempPathFactory):
+    env = {"SHOT_PLATFORM_HOME": str(home), "SHOT_PLATFORM_MODEL_POLL_SECONDS": "0.3"}
+    log = tmp_path_factory.mktemp("logs") / "service.log"
+    with running_service([str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1"], env, log) as url:
+        yield url
+
+
+@pytest.fixture
+def ready(service: str, home: Path) -> str:
+    """The service with a champion loaded (trains one if no test has yet)."""
+    if ModelStore(LocalBlobStore(home / "models")).champion_version() is None:
+        invoke(home, "materialize", "--select", "shot_model")
+    wait_for(lambda: requests.get(f"{service}/readyz", timeout=5).status_code == 200)
+    return service
+
+
+def post(url: str, body) -> requests.Response:
+    return requests.post(f"{url}/predict", json=body, timeout=30)
+
+
+def test_not_ready_without_a_model_then_ready_once_one_is_promoted(service: str, home: Path):
+    assert requests.get(f"{service}/livez", timeout=5).status_code == 200
+    assert requests.get(f"{service}/readyz", timeout=5).status_code == 503
+    refused = post(service, SHOT)
+    assert refused.status_code == 503
+
+    invoke(home, "materialize", "--select", "shot_model")
+    champion = ModelStore(LocalBlobStore(home / "models")).champion_version()
+    wait_for(lambda: requests.get(f"{service}/readyz", timeout=5).status_code == 200)
+    answer = post(service, SHOT)
+    assert answer.status_code == 200
+    assert answer.json()["model_version"] == champion == answer.headers["X-Model-Version"]
+    assert 0 < answer.json()["make_probability"] < 1
+
+
+def test_single_and_batch_predictions_match_the_batch_scorer(ready: str, home: Path):
+    service = ready
+    snake = {key.lower(): value for key, value in SHOT.items()}
+    far = dict(SHOT, SHOT_DIST=26.0, PTS_TYPE=3, CLOSE_DEF_DIST=8.0, player_id=999_999_999)
+    batch = post(service, [SHOT, snake, far])
+    assert batch.status_code == 200
+    body = batch.json()
+    probabilities = [p["make_probability"] for p in body["predictions"]]
+    assert len(probabilities) == 3 and probabilities[0] == probabilities[1]
+    assert post(service, SHOT).json()["make_probability"] == pytest.approx(probabilities[0], abs=1e-12)
+
+    # The service and `shot-platform predict` share one feature path: same shots, same numbers.
+    frame = pd.DataFrame([SHOT, far])
+    source, target = home / "svc_in.csv", home / "svc_out.csv"
+    frame.to_csv(source, index=False)
+    invoke(home, "predict", "shots", str(source), "-o", str(target))
+    scored = pd.read_csv(target)
+    assert scored["make_probability"].tolist() == pytest.approx([probabilities[0], probabilities[2]], abs=1e-12)
+    assert scored["model_version"].iloc[0] == body["model_version"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({k: v for k, v in SHOT.items() if k != "SHOT_DIST"}, "SHOT_DIST", "Field required"),
+        (dict(SHOT, SHOT_DIST=-1.0), "SHOT_DIST", "greater than or equal to 0"),
+        (dict(SHOT, PERIOD=0), "PERIOD", "greater than or equal to 1"),
+        (dict(SHOT, DRIBBLES="many"), "DRIBBLES", "valid integer"),
+        (dict(SHOT, GAME_CLOCK="7 minutes"), "GAME_CLOCK", "should match pattern"),
+        (dict(SHOT, GAME_CLOCK="9:00", PERIOD=5), "GAME_CLOCK", "does not fit period 5"),
+        (dict(SHOT, LOCATION="home"), "LOCATION", "'H' or 'A'"),
+        (dict(SHOT, PTS_TYPE=4), "PTS_TYPE", "2 or 3"),
+        (dict(SHOT, SHOT_CLOCK=30), "SHOT_CLOCK", "less than or equal to 24"),
+        ([SHOT, dict(SHOT, CLOSE_DEF_DIST=-2)], "CLOSE_DEF_DIST", "greater than or equal to 0"),
+        ([], "", "at least 1 item"),
+        ("a string", "", "valid"),
+    ],
+)
+def test_bad_input_gets_a_400_naming_the_field_and_rule(ready: str, body, field: str, rule: str):
+    service = ready
+    answer = post(service, body)
+    assert answer.status_code == 400, answer.text
+    details = answer.json()["detail"]
+    assert any(field in [str(part) for part in d["loc"]] or not field for d in details), details
+    assert any(rule in d["msg"] for d in details), details
+    assert requests.get(f"{service}/livez", timeout=5).status_code == 200
+
+
+def test_invalid_json_and_oversized_requests_are_rejected(ready: str):
+    service = ready
+    broken = requests.post(f"{service}/predict", data="{not json", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400
+    assert post(service, [SHOT] * 10_001).status_code == 400
+
+
+def test_new_champion_is_served_without_restart_or_failed_requests(ready: str, home: Path):
+    service = ready
+    models = ModelStore(LocalBlobStore(home / "models"))
+    old = models.champion_version()
+    store = ShotStore(f"sqlite:///{home / 'store.db'}")
+    shots = store.load_shots()
+    challenger = train_shot_model(shots, build_player_history(shots), seed=1).model
+    models.save(challenger)
+
+    results: list[tuple[int, str]] = []
+    lock, stop = threading.Lock(), threading.Event()
+
+    def hammer() -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            answer = session.post(f"{service}/predict", json=[SHOT, SHOT], timeout=30)
+            version = answer.json().get("model_version", "") if answer.status_code == 200 else ""
+            with lock:
+                results.append((answer.status_code, version))
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(4):
+            pool.submit(hammer)
+        wait_for(lambda: len(results) > 20)
+        models.promote(challenger.version, "test: hot swap")
+        wait_for(lambda: any(version == challenger.version for _, version in results[-4:]))
+        seen = len(results)
+        wait_for(lambda: len(results) > seen + 20)
+        stop.set()
+
+    assert {status for status, _ in results} == {200}, "a request failed during the swap"
+    versions = [version for _, version in results]
+    assert versions[0] == old and versions[-1] == challenger.version
+    assert set(versions) == {old, challenger.version}
+    metrics = requests.get(f"{service}/metrics", timeout=5).text
+    assert f'shot_model_info{{model_version="{challenger.version}"' in metrics
+
+
+def test_every_prediction_is_logged_to_the_store(ready: str, home: Path):
+    service = ready
+    store = ShotStore(f"sqlite:///{home / 'store.db'}")
+    keyed = [dict(SHOT, GAME_ID=21400999, SHOT_NUMBER=n) for n in (1, 2, 3)]
+    answer = post(service, keyed).json()
+
+    def logged() -> pd.DataFrame:
+        frame = store.load_request_log()
+        return frame[frame["game_id"] == 21400999]
+
+    wait_for(lambda: len(logged()) == 3)
+    rows = logged()
+    assert rows["shot_number"].tolist() == [1, 2, 3] and rows["player_id"].eq(SHOT["player_id"]).all()
+    assert rows["model_version"].eq(answer["model_version"]).all()
+    assert rows["make_probability"].tolist() == pytest.approx([p["make_probability"] for p in answer["predictions"]])
+    assert '"SHOT_DIST":12.5' in rows["inputs"].iloc[0]
