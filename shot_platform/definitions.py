@@ -6,7 +6,9 @@ from dagster import Definitions, load_asset_checks_from_modules, load_assets_fro
 
 from shot_platform.assets import player_features, raw_shots, shot_ground_truth, shot_model, shot_predictions
 from shot_platform.checks import raw_shots as raw_shots_checks
+from shot_platform.jobs import daily_retrain_schedule, retrain_job
 from shot_platform.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.sensors.retraining import retrain_on_new_shots
 from shot_platform.settings import Settings
 
 ASSET_MODULES = [raw_shots, player_features, shot_model, shot_predictions, shot_ground_truth]
@@ -19,8 +21,15 @@ def default_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     return {
         "shot_store": ShotStoreResource(database_url=settings.database_url),
-        "model_store": ModelStoreResource(directory=str(settings.model_dir)),
+        "model_store": ModelStoreResource(location=settings.model_store, s3_endpoint_url=settings.s3_endpoint_url),
     }
 
 
-defs = Definitions(assets=all_assets, asset_checks=all_checks, resources=default_resources())
+defs = Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[retrain_job],
+    schedules=[daily_retrain_schedule],
+    sensors=[retrain_on_new_shots],
+    resources=default_resources(),
+)

@@ -14,6 +14,10 @@ from pathlib import Path
 HOME_ENV = "SHOT_PLATFORM_HOME"
 DATABASE_URL_ENV = "SHOT_PLATFORM_DATABASE_URL"
 MODEL_DIR_ENV = "SHOT_PLATFORM_MODEL_DIR"
+MODEL_STORE_ENV = "SHOT_PLATFORM_MODEL_STORE"  # s3://bucket/prefix for S3; unset for MODEL_DIR
+S3_ENDPOINT_ENV = "SHOT_PLATFORM_S3_ENDPOINT_URL"  # MinIO or another S3-compatible server
+API_KEY_ENV = "SHOT_PLATFORM_API_KEY"  # required by POST /shots on the service
+RETRAIN_THRESHOLD_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS"
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,10 @@ class Settings:
     home: Path
     database_url: str
     model_dir: Path
+    model_store: str = ""
+    s3_endpoint_url: str | None = None
+    api_key: str | None = None
+    retrain_min_new_shots: int = 100
 
     @property
     def dagster_home(self) -> Path:
@@ -37,4 +45,12 @@ class Settings:
         home = Path(os.environ.get(HOME_ENV) or ".shot_platform").absolute()
         url = os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{home / 'store.db'}"
         model_dir = Path(os.environ.get(MODEL_DIR_ENV) or home / "models").absolute()
-        return cls(home=home, database_url=url, model_dir=model_dir)
+        return cls(
+            home=home,
+            database_url=url,
+            model_dir=model_dir,
+            model_store=os.environ.get(MODEL_STORE_ENV) or str(model_dir),
+            s3_endpoint_url=os.environ.get(S3_ENDPOINT_ENV) or None,
+            api_key=os.environ.get(API_KEY_ENV) or None,
+            retrain_min_new_shots=int(os.environ.get(RETRAIN_THRESHOLD_ENV) or 100),
+        )

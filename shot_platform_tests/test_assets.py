@@ -24,7 +24,7 @@ GRAPH = [*all_assets, *all_checks]
 def resources(database_url: str, model_dir: Path) -> dict:
     return {
         "shot_store": ShotStoreResource(database_url=database_url),
-        "model_store": ModelStoreResource(directory=str(model_dir)),
+        "model_store": ModelStoreResource(location=str(model_dir)),
     }
 
 

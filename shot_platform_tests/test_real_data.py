@@ -42,6 +42,6 @@ def test_real_data_model_quality_on_later_games(real_store):
     metrics = result.model.metadata["metrics"]
     print(f"real data, test games {result.model.metadata['test_dates']}: {metrics}")
     assert result.model.metadata["test_dates"][0] > result.model.metadata["train_dates"][1]
-    assert metrics["auc"] >= 0.635
-    assert metrics["log_loss"] <= 0.650
+    assert metrics["auc"] >= 0.640
+    assert metrics["log_loss"] <= 0.6475
     assert metrics["log_loss"] < metrics["base_rate_log_loss"] - 0.035

@@ -5,6 +5,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    Config,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -18,6 +19,12 @@ from shot_platform.resources import ModelStoreResource, ShotStoreResource
 BEATS_BASE_RATE = "beats_base_rate"
 
 
+class ShotModelConfig(Config):
+    """``train_window_dates`` keeps only the most recent N game dates (None: all)."""
+
+    train_window_dates: int | None = None
+
+
 @asset(
     group_name="shots",
     deps=["player_features"],
@@ -27,7 +34,10 @@ BEATS_BASE_RATE = "beats_base_rate"
     ],
 )
 def shot_model(
-    context: AssetExecutionContext, shot_store: ShotStoreResource, model_store: ModelStoreResource
+    context: AssetExecutionContext,
+    config: ShotModelConfig,
+    shot_store: ShotStoreResource,
+    model_store: ModelStoreResource,
 ) -> MaterializeResult:
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
@@ -37,6 +47,9 @@ def shot_model(
     """
     store, models = shot_store.get(), model_store.get()
     shots, history = store.load_shots(), store.load_player_history()
+    if config.train_window_dates:
+        recent = shots["game_date"].drop_duplicates().nlargest(config.train_window_dates)
+        shots = shots[shots["game_date"] >= recent.min()].reset_index(drop=True)
     result = train_shot_model(shots, history)
     model, metrics = result.model, result.model.metadata["metrics"]
     decision = decide_promotion(models, model, shots[result.split.test], history)
@@ -61,6 +74,9 @@ def shot_model(
             "promoted": decision.promote,
             "promotion_reason": decision.reason,
             "champion": models.champion_version() or "",
+            "champion_log_loss_same_games": float(decision.champion_log_loss or float("nan")),
+            "challenger_log_loss": decision.challenger_log_loss,
+            "trained_through_shot_id": int(model.metadata["trained_through_shot_id"] or 0),
             **{
                 name: float(metrics[name])
                 for name in ("auc", "log_loss", "brier", "accuracy", "base_rate", "base_rate_log_loss")

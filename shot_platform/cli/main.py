@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelNotFoundError, ModelStore
+from shot_platform.models.model_store import ModelNotFoundError, ModelStore, open_model_store
 from shot_platform.settings import Settings
 from shot_platform.store import ShotStore
 
@@ -26,7 +25,7 @@ def open_store(settings: Settings) -> ShotStore:
 
 
 def open_models(settings: Settings) -> ModelStore:
-    return ModelStore(LocalBlobStore(settings.model_dir))
+    return open_model_store(settings.model_store, settings.s3_endpoint_url)
 
 
 def fail(message: str) -> None:
@@ -58,7 +57,7 @@ def cli() -> None:
 
 
 def register() -> None:
-    from shot_platform.cli import demo, generate, ingest, materialize, predict, serve  # noqa: F401
+    from shot_platform.cli import demo, generate, ingest, materialize, models, predict, serve  # noqa: F401
 
 
 def model_or_fail(models: ModelStore):

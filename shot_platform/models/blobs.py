@@ -62,3 +62,48 @@ class LocalBlobStore:
 
     def describe(self) -> str:
         return str(self.root)
+
+
+class S3BlobStore:
+    """Keys below ``s3://bucket/prefix``. A single PUT is atomic, so the champion
+    pointer is never seen half-written; a model is uploaded before its metadata."""
+
+    def __init__(self, client, bucket: str, prefix: str = "") -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise KeyError(key) from error
+            raise
+
+    def list(self, prefix: str) -> list[str]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+def open_blob_store(location: str, s3_endpoint_url: str | None = None) -> BlobStore:
+    """``s3://bucket/prefix`` through dagster-aws's S3 resource, anything else a local directory."""
+    if location.startswith("s3://"):
+        from dagster_aws.s3 import S3Resource
+
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        client = S3Resource(endpoint_url=s3_endpoint_url).get_client()
+        return S3BlobStore(client, bucket, prefix)
+    return LocalBlobStore(location)

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 
 from shot_platform.models.artifact import ShotModel
-from shot_platform.models.blobs import BlobStore
+from shot_platform.models.blobs import BlobStore, open_blob_store
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
@@ -96,3 +96,8 @@ class ModelStore:
         }
         self.blobs.put(self._key(CHAMPION_FILE), json.dumps(record, indent=2).encode())
         return record
+
+
+def open_model_store(location: str, s3_endpoint_url: str | None = None, name: str = "shot_model") -> ModelStore:
+    """The model store at a directory or ``s3://bucket/prefix`` (settings: SHOT_PLATFORM_MODEL_STORE)."""
+    return ModelStore(open_blob_store(location, s3_endpoint_url), name)

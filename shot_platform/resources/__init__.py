@@ -2,8 +2,7 @@
 
 from dagster import ConfigurableResource
 
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelStore
+from shot_platform.models.model_store import ModelStore, open_model_store
 from shot_platform.store import ShotStore
 
 
@@ -19,10 +18,12 @@ class ShotStoreResource(ConfigurableResource):
 
 
 class ModelStoreResource(ConfigurableResource):
-    """Model versions and the champion pointer, in a local directory."""
+    """Model versions and the champion pointer: a local directory, or ``s3://bucket/prefix``
+    (S3 or MinIO through dagster-aws's S3 resource, with ``s3_endpoint_url``)."""
 
-    directory: str
+    location: str
+    s3_endpoint_url: str | None = None
     model_name: str = "shot_model"
 
     def get(self) -> ModelStore:
-        return ModelStore(LocalBlobStore(self.directory), self.model_name)
+        return open_model_store(self.location, self.s3_endpoint_url, self.model_name)

@@ -7,18 +7,21 @@ ready only once a model is loaded (``__is_ready__``).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import uuid
+from typing import Any
 
 import bentoml
+import pandas as pd
 from bentoml.exceptions import ServiceUnavailable
 
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelStore
+from shot_platform.ingest.shots import ingest_shot_frame
+from shot_platform.models.model_store import open_model_store
 from shot_platform.serving.batcher import MicroBatcher
 from shot_platform.serving.request_log import RequestLogWriter
-from shot_platform.serving.schema import BatchPrediction, Prediction, ShotsInput
+from shot_platform.serving.schema import MAX_SHOTS_PER_REQUEST, BatchPrediction, Prediction, ShotsInput
 from shot_platform.serving.state import ServingState, StateWatcher
 from shot_platform.settings import Settings
 from shot_platform.store import ShotStore
@@ -43,6 +46,14 @@ request_log_pending = bentoml.metrics.Gauge(
 )
 
 
+def authorized(api_key: str | None, headers) -> bool:
+    """Constant-time check of a Bearer token or X-API-Key header; no key configured means no access."""
+    if not api_key:
+        return False
+    offered = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return bool(offered) and hmac.compare_digest(offered.encode(), api_key.encode())
+
+
 def _on_swap(state: ServingState) -> None:
     model_info.clear()
     model_info.labels(model_version=state.version).set(1)
@@ -59,7 +70,10 @@ class ShotService:
             store.create_schema()
         except Exception as error:
             log.warning("store not reachable at start-up: %s", error)
-        models = ModelStore(LocalBlobStore(settings.model_dir))
+        models = open_model_store(settings.model_store, settings.s3_endpoint_url)
+        self.store, self.api_key = store, settings.api_key
+        if not self.api_key:
+            log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
         self.watcher = StateWatcher(models, store, float(os.environ.get(POLL_ENV, "5")), on_swap=_on_swap).start()
         self.request_log = RequestLogWriter(store).start()
         self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
@@ -84,6 +98,32 @@ class ShotService:
                 predictions=[Prediction(make_probability=float(p), model_version=version) for p in probabilities],
             ).model_dump()
         return Prediction(make_probability=float(probabilities[0]), model_version=version).model_dump()
+
+    @bentoml.api(route="/shots")
+    def add_shots(self, shots: list[dict[str, Any]], /, ctx: bentoml.Context) -> dict:
+        """Ingest labelled shots (Kaggle shot-logs rows) like `shot-platform ingest shots`.
+
+        Needs the API key (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``).
+        Bad rows go to the quarantine with their reason; good rows are kept.
+        """
+        if not authorized(self.api_key, ctx.request.headers):
+            ctx.response.status_code = 401
+            ctx.response.headers["WWW-Authenticate"] = "Bearer"
+            return {"error": "missing or wrong API key: send 'Authorization: Bearer <SHOT_PLATFORM_API_KEY>'"}
+        if not 1 <= len(shots) <= MAX_SHOTS_PER_REQUEST:
+            ctx.response.status_code = 400
+            return {"error": f"send between 1 and {MAX_SHOTS_PER_REQUEST} shots per request"}
+        raw = pd.DataFrame(shots).astype(object)
+        raw = raw.where(raw.isna(), raw.astype(str))  # as text, the way a CSV file arrives
+        report = ingest_shot_frame(self.store, raw, source="api:/shots")
+        quarantine = self.store.load_quarantine().tail(report.quarantined_new)
+        return {
+            "inserted": report.inserted,
+            "duplicates": report.duplicates,
+            "quarantined": report.quarantined,
+            "quarantine_reasons": quarantine[["line", "reason"]].to_dict("records"),
+            "cleaned": report.cleaned,
+        }
 
     @bentoml.on_shutdown
     def _flush_request_log(self) -> None:

@@ -103,6 +103,14 @@ class ShotStore:
         frame["game_date"] = pd.to_datetime(frame["game_date"])
         return frame
 
+    def count_shots_after(self, shot_id: int) -> tuple[int, int]:
+        """(shots stored after ``shot_id``, newest id): a range scan of the primary key, not a table scan."""
+        shots = tables.shots
+        query = select(func.count(), func.coalesce(func.max(shots.c.id), shot_id)).where(shots.c.id > shot_id)
+        with self.engine.connect() as conn:
+            count, latest = conn.execute(query).one()
+        return int(count), int(latest)
+
     def shot_summary(self) -> dict:
         shots = tables.shots
         query = select(
