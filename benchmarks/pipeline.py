@@ -13,10 +13,11 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from shot_platform.store.scratch import temporary_database
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "shot_logs_2014-10_2015-01.csv.gz"
@@ -81,18 +82,10 @@ def main() -> None:
         bench_ingest(f"sqlite:///{home / 'store.db'}", data)
         bench_materialise(home)
         try:
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            name = f"shot_platform_bench_{uuid.uuid4().hex[:8]}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as error:
+            with temporary_database(args.postgres, "shot_platform_bench") as url:
+                bench_ingest(url, data)
+        except OperationalError as error:
             print(f"PostgreSQL skipped: {str(error).splitlines()[0]}")
-            return
-        try:
-            bench_ingest(args.postgres.rsplit("/", 1)[0] + f"/{name}", data)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

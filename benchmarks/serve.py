@@ -37,22 +37,12 @@ import aiohttp
 import pandas as pd
 import psutil
 
+from shot_platform.schema import CONTEXT_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "shot_logs_2014-10_2015-01.csv.gz"
 BIN = Path(sys.executable).parent
-CONTEXT = (
-    "SHOT_DIST",
-    "CLOSE_DEF_DIST",
-    "SHOT_CLOCK",
-    "DRIBBLES",
-    "TOUCH_TIME",
-    "PERIOD",
-    "GAME_CLOCK",
-    "PTS_TYPE",
-    "LOCATION",
-    "player_id",
-    "CLOSEST_DEFENDER_PLAYER_ID",
-)
+CONTEXT = CONTEXT_COLUMNS
 BATCH_ROWS = 1_000
 P50_TARGET_MS = 5.0
 BATCH_TARGET_RATIO = 3.0

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from shot_platform.store import ShotStore
+from shot_platform.store.scratch import temporary_database
 from shot_platform.synthetic.shots import generate_shots, write_shots
 
 PG_ADMIN_URL = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -43,25 +43,10 @@ def postgres_server() -> str:
     return PG_ADMIN_URL
 
 
-@contextlib.contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database on the real server; dropped on exit."""
-    name = f"shot_platform_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the real server, dropped afterwards."""
-    with fresh_database(postgres_server) as url:
+    with temporary_database(postgres_server, "shot_platform_test") as url:
         yield url
 
 
@@ -90,6 +75,21 @@ def synthetic_shots() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def synthetic_file(tmp_path_factory: pytest.TempPathFactory, synthetic_shots: pd.DataFrame) -> Path:
     return write_shots(synthetic_shots, tmp_path_factory.mktemp("data") / "shots.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path) -> Path:
+    """A platform home with the synthetic season ingested and every asset materialised (read-only)."""
+    from shot_platform.cli import cli
+
+    home = tmp_path_factory.mktemp("trained_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOT_PLATFORM_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        for command in (["ingest", "shots", str(synthetic_file)], ["materialize"]):
+            result = CliRunner().invoke(cli, command)
+            assert result.exit_code == 0, result.output
+    return home
 
 
 @pytest.fixture

@@ -7,25 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import requests
-from click.testing import CliRunner
 
-from shot_platform.cli import cli
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def trained_home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path) -> Path:
-    home = tmp_path_factory.mktemp("bento_home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHOT_PLATFORM_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        assert CliRunner().invoke(cli, ["ingest", "shots", str(synthetic_file)]).exit_code == 0
-        assert CliRunner().invoke(cli, ["materialize"]).exit_code == 0
-    return home
 
 
 def test_bento_builds_and_serves(trained_home: Path, tmp_path: Path):

@@ -14,20 +14,6 @@ from shot_platform.schema import CONTEXT_COLUMNS, OUTCOME_COLUMNS
 from shot_platform.synthetic.shots import generate_shots
 
 
-@pytest.fixture(scope="module")
-def trained_home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path) -> Path:
-    """A platform home with the synthetic season ingested and every asset materialised."""
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHOT_PLATFORM_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        runner = CliRunner()
-        assert runner.invoke(cli, ["ingest", "shots", str(synthetic_file)]).exit_code == 0
-        result = runner.invoke(cli, ["materialize"])
-        assert result.exit_code == 0, result.output
-    return home
-
-
 def predict(home: Path, frame: pd.DataFrame, tmp_path: Path, name: str) -> pd.DataFrame:
     source, target = tmp_path / f"{name}.csv", tmp_path / f"{name}_scored.csv"
     frame.to_csv(source, index=False)

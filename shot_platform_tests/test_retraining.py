@@ -29,8 +29,8 @@ from shot_platform.models.training import new_version
 from shot_platform.sensors.retraining import retrain_on_new_shots
 from shot_platform.settings import Settings
 from shot_platform.store import ShotStore
+from shot_platform.store.scratch import temporary_database
 from shot_platform.synthetic.shots import generate_shots, write_shots
-from shot_platform_tests.conftest import fresh_database
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
@@ -80,8 +80,8 @@ def stack(postgres_server: str, synthetic_file: Path, synthetic_shots, tmp_path_
     dagster_home.mkdir()
     shutil.copy(ROOT / "dagster.yaml", dagster_home / "dagster.yaml")  # the shipped production config
     with (
-        fresh_database(postgres_server) as store_url,
-        fresh_database(postgres_server) as dagster_url,
+        temporary_database(postgres_server) as store_url,
+        temporary_database(postgres_server) as dagster_url,
         s3_server("shot-models") as s3_url,
         pytest.MonkeyPatch.context() as patch,
     ):

@@ -1,9 +1,10 @@
 """Every prediction request, written to the store in batches off the request path.
 
-The request thread only appends to a queue; a daemon thread writes up to
-``batch_size`` rows at a time every ``interval_s``. If the database is down
-the rows stay queued (up to ``max_pending``; beyond that the oldest are
-dropped and counted) and are written when it returns.
+The request path only appends (shots, probabilities, version) to a queue; a
+daemon thread turns them into rows and writes up to ``batch_size`` rows at a
+time every ``interval_s``. If the database is down the rows stay queued (up to
+``max_pending`` rows; beyond that the oldest requests are dropped and counted)
+and are written when it returns.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class RequestLogWriter:
         self, store: ShotStore, interval_s: float = 0.5, batch_size: int = 1000, max_pending: int = 200_000
     ) -> None:
         self.store, self.interval_s, self.batch_size = store, interval_s, batch_size
-        self._pending: collections.deque[dict] = collections.deque(maxlen=max_pending)
+        self.max_pending = max_pending
+        self._requests: collections.deque[tuple] = collections.deque()
+        self._queued_rows = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -38,15 +41,30 @@ class RequestLogWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._queued_rows
 
     def record(self, shots: list[ShotRequest], probabilities, model_version: str, request_id: str) -> None:
-        """Queue one row per shot; never blocks on the database."""
-        now = dt.datetime.now(dt.UTC)
-        rows = [
+        """Queue the request; rows are built and written by the writer thread, never on the request path."""
+        with self._lock:
+            overflow = max(0, self._queued_rows + len(shots) - self.max_pending)
+            if overflow:  # drop the oldest whole requests to stay within max_pending rows
+                while self._requests and overflow > 0:
+                    dropped = self._requests.popleft()
+                    overflow -= len(dropped[0])
+                    self._queued_rows -= len(dropped[0])
+                    self.dropped += len(dropped[0])
+            self._requests.append((shots, probabilities, model_version, request_id, dt.datetime.now(dt.UTC)))
+            self._queued_rows += len(shots)
+        if self._queued_rows >= self.batch_size:
+            self._wake.set()
+
+    @staticmethod
+    def _rows(request: tuple) -> list[dict]:
+        shots, probabilities, model_version, request_id, requested_at = request
+        return [
             {
                 "request_id": request_id,
-                "requested_at": now,
+                "requested_at": requested_at,
                 "model_version": model_version,
                 "make_probability": float(probability),
                 "game_id": shot.GAME_ID,
@@ -57,29 +75,31 @@ class RequestLogWriter:
             }
             for shot, probability in zip(shots, probabilities, strict=True)
         ]
-        with self._lock:
-            overflow = max(0, len(self._pending) + len(rows) - (self._pending.maxlen or 0))
-            self.dropped += overflow
-            self._pending.extend(rows)
-        if len(self._pending) >= self.batch_size:
-            self._wake.set()
 
     def flush(self) -> int:
-        """Write everything queued now; returns rows written (0 if the database failed)."""
+        """Write everything queued now; returns rows written (stops early if the database fails)."""
         written = 0
-        while self._pending:
+        while True:
             with self._lock:
-                batch = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))]
-            try:
-                self.store.insert_request_log(batch)
-            except Exception as error:
-                with self._lock:
-                    self._pending.extendleft(reversed(batch))
-                log.warning("request log not written (%s rows pending): %s", len(self._pending), error)
+                batch: list[tuple] = []
+                rows = 0
+                while self._requests and (not batch or rows + len(self._requests[0][0]) <= self.batch_size):
+                    request = self._requests.popleft()
+                    batch.append(request)
+                    rows += len(request[0])
+                self._queued_rows -= rows
+            if not batch:
                 return written
-            written += len(batch)
-            self.written += len(batch)
-        return written
+            try:
+                self.store.insert_request_log([row for request in batch for row in self._rows(request)])
+            except Exception as error:  # retried on the next tick
+                with self._lock:
+                    self._requests.extendleft(reversed(batch))
+                    self._queued_rows += rows
+                log.warning("request log not written (%s rows pending): %s", self._queued_rows, error)
+                return written
+            written += rows
+            self.written += rows
 
     def close(self) -> None:
         self._stop.set()

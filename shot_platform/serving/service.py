@@ -21,7 +21,7 @@ from shot_platform.ingest.shots import ingest_shot_frame
 from shot_platform.models.model_store import open_model_store
 from shot_platform.serving.batcher import MicroBatcher
 from shot_platform.serving.request_log import RequestLogWriter
-from shot_platform.serving.schema import MAX_SHOTS_PER_REQUEST, BatchPrediction, Prediction, ShotsInput
+from shot_platform.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
 from shot_platform.serving.state import ServingState, StateWatcher
 from shot_platform.settings import Settings
 from shot_platform.store import ShotStore
@@ -92,12 +92,14 @@ class ShotService:
         predictions_total.labels(model_version=version).inc(len(batch))
         request_log_pending.set(self.request_log.pending)
         ctx.response.headers[VERSION_HEADER] = version
+        # Plain dicts in the documented shapes (schema.Prediction / BatchPrediction): building
+        # a pydantic object per shot costs more than scoring it.
         if not shots.single:
-            return BatchPrediction(
-                model_version=version,
-                predictions=[Prediction(make_probability=float(p), model_version=version) for p in probabilities],
-            ).model_dump()
-        return Prediction(make_probability=float(probabilities[0]), model_version=version).model_dump()
+            return {
+                "model_version": version,
+                "predictions": [{"make_probability": p, "model_version": version} for p in probabilities.tolist()],
+            }
+        return {"make_probability": float(probabilities[0]), "model_version": version}
 
     @bentoml.api(route="/shots")
     def add_shots(self, shots: list[dict[str, Any]], /, ctx: bentoml.Context) -> dict:
