@@ -77,3 +77,22 @@ def test_predict_proba_is_deterministic_and_bounded(trained, shots: pd.DataFrame
     first, second = trained.model.predict_proba(features), trained.model.predict_proba(features)
     assert np.array_equal(first, second)
     assert ((first > 0) & (first < 1)).all()
+
+
+def test_compiled_forest_matches_scikit_learn_for_small_batches(shots: pd.DataFrame):
+    from shot_platform.features.frame import FEATURE_COLUMNS, build_features
+    from shot_platform.models.artifact import COMPILED_MAX_ROWS, ShotModel
+    from shot_platform.models.candidates import candidate_models
+
+    history = build_player_history(shots)
+    features = build_features(shots, history)
+    boosted = candidate_models()["gradient_boosting"].fit(features.to_numpy(), shots["FGM"].to_numpy())
+    model = ShotModel(boosted, tuple(FEATURE_COLUMNS), "test")
+    sample = features.sample(COMPILED_MAX_ROWS, random_state=3)
+    reference = boosted.predict_proba(sample.to_numpy())[:, 1]
+    np.testing.assert_allclose(model.predict_proba(sample), reference, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(model.predict_proba(sample.iloc[:1]), reference[:1], rtol=0, atol=1e-12)
+    holes = sample.iloc[:20].copy()
+    holes.iloc[::3, 0] = np.nan  # missing values follow scikit-learn's learned direction
+    np.testing.assert_allclose(model.predict_proba(holes), boosted.predict_proba(holes.to_numpy())[:, 1], atol=1e-12)
+    assert model._forest is not None  # the fast path was taken

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shot_platform.features.frame import build_features
+from shot_platform.features.frame import FEATURE_SET_VERSION, build_features
 from shot_platform.features.player import PlayerRecords
 from shot_platform.ingest.cleaning import clean_shots
 from shot_platform.models.artifact import ShotModel
@@ -87,6 +87,11 @@ class StateWatcher:
                 self.last_error = None
                 return False
             model = self.models.load(version)
+            if model.feature_set_version != FEATURE_SET_VERSION:
+                raise ValueError(
+                    f"model {version} was built for feature set {model.feature_set_version}, this service builds "
+                    f"{FEATURE_SET_VERSION}: retrain (shot-platform materialize) or promote a current model"
+                )
             records = PlayerRecords(self.store.load_player_profiles())
             state = ServingState(model, records, marker, dt.datetime.now(dt.UTC))
         except Exception as error:
