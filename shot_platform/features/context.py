@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
-import pandas as pd
 
 from shot_platform.features.zones import ZONES, zone_index
 
@@ -11,18 +13,18 @@ from shot_platform.features.zones import ZONES, zone_index
 SHOT_CLOCK_FILL = 12.3
 
 
-def context_features(shots: pd.DataFrame) -> dict[str, np.ndarray]:
+def context_features(shots: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Numeric features from cleaned shot context (see ``ingest.cleaning``).
 
     Works on numpy arrays: as cheap for one shot in the HTTP service as per
     shot for a season.
     """
-    dist = shots["SHOT_DIST"].to_numpy(dtype=float)
-    defender = shots["CLOSE_DEF_DIST"].to_numpy(dtype=float)
-    raw_clock = shots["SHOT_CLOCK"].to_numpy(dtype=float)
+    dist = np.asarray(shots["SHOT_DIST"], dtype=float)
+    defender = np.asarray(shots["CLOSE_DEF_DIST"], dtype=float)
+    raw_clock = np.asarray(shots["SHOT_CLOCK"], dtype=float)
     clock = np.where(np.isnan(raw_clock), SHOT_CLOCK_FILL, raw_clock)
-    pts_type = shots["PTS_TYPE"].to_numpy(dtype=np.int64)
-    period = shots["PERIOD"].to_numpy(dtype=float)
+    pts_type = np.asarray(shots["PTS_TYPE"], dtype=np.int64)
+    period = np.asarray(shots["PERIOD"], dtype=float)
     zone = zone_index(dist, pts_type)
     out = {
         "shot_dist": dist,
@@ -32,12 +34,12 @@ def context_features(shots: pd.DataFrame) -> dict[str, np.ndarray]:
         "shot_clock": clock,
         "shot_clock_missing": np.isnan(raw_clock).astype(float),
         "shot_clock_late": (clock < 4).astype(float),
-        "dribbles": shots["DRIBBLES"].to_numpy(dtype=float),
-        "touch_time": shots["TOUCH_TIME"].to_numpy(dtype=float),
+        "dribbles": np.asarray(shots["DRIBBLES"], dtype=float),
+        "touch_time": np.asarray(shots["TOUCH_TIME"], dtype=float),
         "period": period,
         "overtime": (period > 4).astype(float),
-        "game_clock_s": shots["game_clock_s"].to_numpy(dtype=float),
-        "is_home": (shots["LOCATION"].to_numpy() == "H").astype(float),
+        "game_clock_s": np.asarray(shots["game_clock_s"], dtype=float),
+        "is_home": (np.asarray(shots["LOCATION"]) == "H").astype(float),
         "is_three": (pts_type == 3).astype(float),
     }
     for index, name in enumerate(ZONES):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from shot_platform.features.context import context_features
@@ -12,16 +16,28 @@ from shot_platform.schema import OUTCOME_COLUMNS
 FEATURE_SET_VERSION = "2"
 
 
-def build_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> pd.DataFrame:
-    """Feature frame for cleaned shots, using only player records before each game.
+def feature_columns(shots: Mapping[str, Any], history: pd.DataFrame | PlayerRecords) -> dict[str, np.ndarray]:
+    """Every feature as an array, for cleaned shots given as a DataFrame or a dict of arrays.
 
     Outcome columns are dropped first, so whatever a caller passes in, a label
     or a post-game fact can never reach a model. ``history`` is the history
     table, its current profiles, or a prebuilt PlayerRecords index of either.
+    Player records come from before each shot's ``game_date``.
     """
-    context_only = shots.drop(columns=[c for c in shots.columns if c in OUTCOME_COLUMNS])
-    columns = context_features(context_only) | player_features(context_only, history)
+    context_only = {name: column for name, column in shots.items() if name not in OUTCOME_COLUMNS}
+    return context_features(context_only) | player_features(context_only, history)
+
+
+def build_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> pd.DataFrame:
+    """Feature frame (FEATURE_COLUMNS, in order) for cleaned shots; see :func:`feature_columns`."""
+    columns = feature_columns(shots, history)
     return pd.DataFrame({name: columns[name] for name in FEATURE_COLUMNS}, index=shots.index)
+
+
+def feature_matrix(shots: Mapping[str, Any], history: pd.DataFrame | PlayerRecords) -> np.ndarray:
+    """The same features as a float matrix, without a DataFrame: the HTTP service's path."""
+    columns = feature_columns(shots, history)
+    return np.column_stack([np.asarray(columns[name], dtype=float) for name in FEATURE_COLUMNS])
 
 
 FEATURE_COLUMNS: tuple[str, ...] = (

@@ -11,6 +11,9 @@ The latest row of each player is his current profile, used for new shots.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -116,6 +119,8 @@ def latest_profiles(history: pd.DataFrame) -> pd.DataFrame:
 
 def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
     """Dates as whole days since 1970 (any input resolution)."""
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":
+        return dates.astype("datetime64[D]").astype(np.int64)
     return np.asarray(pd.to_datetime(dates).to_numpy(dtype="datetime64[D]"), dtype=np.int64)
 
 
@@ -150,7 +155,7 @@ class PlayerRecords:
         return found
 
 
-def player_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) -> dict[str, np.ndarray]:
+def player_features(shots: Mapping[str, Any], history: pd.DataFrame | PlayerRecords) -> dict[str, np.ndarray]:
     """Shooter and defender features for each shot, as known before its game date.
 
     ``shots`` needs game_date (a far-future date scores with the current
@@ -159,16 +164,17 @@ def player_features(shots: pd.DataFrame, history: pd.DataFrame | PlayerRecords) 
     """
     records = history if isinstance(history, PlayerRecords) else PlayerRecords(history)
     days = _days(shots["game_date"])
-    rows = np.arange(len(shots))
-    zone = zone_index(shots["SHOT_DIST"].to_numpy(dtype=float), shots["PTS_TYPE"].to_numpy())
+    count = len(days)
+    rows = np.arange(count)
+    zone = zone_index(np.asarray(shots["SHOT_DIST"], dtype=float), np.asarray(shots["PTS_TYPE"]))
     rate_of_zone = 1 + zone  # column of the zone's rate in a lookup row
 
-    league = records.lookup("league", np.zeros(len(shots), dtype=np.int64), days)
+    league = records.lookup("league", np.zeros(count, dtype=np.int64), days)
     league_zone = np.where(np.isnan(league[rows, rate_of_zone]), DEFAULT_RATES[zone], league[rows, rate_of_zone])
     league_all = np.where(np.isnan(league[:, _RATE_ALL]), float(DEFAULT_RATES.mean()), league[:, _RATE_ALL])
     out = {"league_zone_fg": league_zone}
     for role, id_column in (("shooter", "player_id"), ("defender", "CLOSEST_DEFENDER_PLAYER_ID")):
-        record = records.lookup(role, shots[id_column].to_numpy(dtype=np.int64), days)
+        record = records.lookup(role, np.asarray(shots[id_column], dtype=np.int64), days)
         zone_fg = np.where(np.isnan(record[rows, rate_of_zone]), league_zone, record[rows, rate_of_zone])
         out[f"{role}_zone_fg"] = zone_fg
         out[f"{role}_fg"] = np.where(np.isnan(record[:, _RATE_ALL]), league_all, record[:, _RATE_ALL])

@@ -40,7 +40,10 @@ class ShotModel:
         missing = [c for c in self.feature_columns if c not in features.columns]
         if missing:
             raise ValueError(f"feature frame lacks {missing}")
-        matrix = features[list(self.feature_columns)].to_numpy(dtype=float)
+        return self.predict_matrix(features[list(self.feature_columns)].to_numpy(dtype=float))
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Make probability per row of a matrix whose columns are ``feature_columns``, in order."""
         if len(matrix) <= COMPILED_MAX_ROWS and isinstance(self.estimator, HistGradientBoostingClassifier):
             if self._forest is None:
                 self._forest = CompiledForest(self.estimator)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AliasChoices,
@@ -121,9 +122,22 @@ class BatchPrediction(BaseModel):
 REQUEST_FIELDS: tuple[str, ...] = tuple(ShotRequest.model_fields)
 
 
-def requests_frame(shots: list[ShotRequest]) -> pd.DataFrame:
-    """Validated requests as a shot-logs frame (Kaggle column names) for the feature code.
+_TEXT_FIELDS = {"GAME_CLOCK", "LOCATION"}
 
-    Built column by column: five times cheaper than one dict per shot.
-    """
-    return pd.DataFrame({name: [getattr(shot, name) for shot in shots] for name in REQUEST_FIELDS})
+
+def requests_columns(shots: list[ShotRequest]) -> dict[str, np.ndarray]:
+    """Validated requests as shot-logs columns (Kaggle names), the input of the cleaning and
+    feature code; a dict of arrays, since a DataFrame costs more than scoring one shot."""
+    return {
+        name: np.array(
+            [getattr(shot, name) for shot in shots],
+            dtype=object if name in _TEXT_FIELDS else float,
+        )
+        for name in REQUEST_FIELDS
+        if name not in ("GAME_ID", "SHOT_NUMBER")
+    }
+
+
+def requests_frame(shots: list[ShotRequest]) -> pd.DataFrame:
+    """The same columns as a DataFrame (for callers that want one)."""
+    return pd.DataFrame(requests_columns(shots))

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shot_platform.features.frame import FEATURE_SET_VERSION, build_features
+from shot_platform.features.frame import FEATURE_SET_VERSION, feature_matrix
 from shot_platform.features.player import PlayerRecords
-from shot_platform.ingest.cleaning import clean_shots
+from shot_platform.ingest.cleaning import clean_columns
 from shot_platform.models.artifact import ShotModel
 from shot_platform.models.model_store import ModelStore
 from shot_platform.scoring import CURRENT_PROFILE_DATE
-from shot_platform.serving.schema import ShotRequest, requests_frame
+from shot_platform.serving.schema import ShotRequest, requests_columns
 from shot_platform.store import ShotStore
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,12 @@ class ServingState:
         return self.model.version
 
     def score(self, shots: list[ShotRequest]) -> np.ndarray:
-        """Make probabilities through the same cleaning and feature code as training."""
-        frame = requests_frame(shots).assign(game_date=CURRENT_PROFILE_DATE)
-        return self.model.predict_proba(build_features(clean_shots(frame), self.records))
+        """Make probabilities through the same cleaning and feature code as training
+        (``clean_columns``, ``feature_matrix``), with each player's current profile."""
+        columns = requests_columns(shots)
+        columns |= clean_columns(columns)
+        columns["game_date"] = np.full(len(shots), CURRENT_PROFILE_DATE.to_datetime64())
+        return self.model.predict_matrix(feature_matrix(columns, self.records))
 
 
 class StateWatcher:
