@@ -290,3 +290,22 @@ def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: St
         admin.dispose()
     # Once the database is back, the queued request-log rows are written.
     wait_for(lambda: (stack.store.load_request_log()["game_id"] == 21409999).sum() == 5, timeout=30)
+
+
+def test_watcher_keeps_its_model_while_s3_is_unreachable(stack: Stack, tmp_path: Path):
+    from shot_platform.models.model_store import open_model_store
+    from shot_platform.serving.schema import ShotsInput
+    from shot_platform.serving.state import StateWatcher
+
+    with s3_server("outage-bucket") as endpoint:
+        models = open_model_store("s3://outage-bucket/models", endpoint)
+        model = stack.models.load()
+        models.save(model)
+        models.promote(model.version, "test")
+        watcher = StateWatcher(models, stack.store)
+        assert watcher.refresh() and watcher.version == model.version
+    # The S3 server is gone: polling fails, the loaded model keeps answering.
+    assert watcher.refresh() is False
+    assert watcher.last_error is not None and watcher.version == model.version
+    shots = ShotsInput.model_validate(SHOT).root
+    assert 0 < watcher.state.score(shots)[0] < 1
