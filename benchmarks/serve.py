@@ -289,7 +289,7 @@ def bench_in_process(home: Path, frame: pd.DataFrame) -> dict[str, float]:
     from shot_platform.models.blobs import LocalBlobStore
     from shot_platform.models.model_store import ModelStore
     from shot_platform.scoring import CURRENT_PROFILE_DATE
-    from shot_platform.serving.schema import ShotsInput, requests_frame
+    from shot_platform.serving.schema import ShotsInput, requests_columns
     from shot_platform.serving.state import ServingState
     from shot_platform.store import ShotStore
 
@@ -331,7 +331,7 @@ def bench_in_process(home: Path, frame: pd.DataFrame) -> dict[str, float]:
     one_dated = one.assign(game_date=CURRENT_PROFILE_DATE)
     one_clean = clean_shots(one_dated)
     steps = {
-        "validate+frame": median_s(lambda: requests_frame(ShotsInput.model_validate_json(json_one).root), 300, 5),
+        "validate+frame": median_s(lambda: requests_columns(ShotsInput.model_validate_json(json_one).root), 300, 5),
         "clean": median_s(lambda: clean_shots(one_dated), 300, 5),
         "features": median_s(lambda: build_features(one_clean, records), 300, 5),
         "predict": out["model_1"],

@@ -17,6 +17,7 @@ from shot_platform.features.player import build_player_history
 from shot_platform.models.blobs import LocalBlobStore
 from shot_platform.models.model_store import ModelStore
 from shot_platform.models.training import train_shot_model
+from shot_platform.serving.schema import BatchPrediction, Prediction
 from shot_platform.store import ShotStore
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
@@ -95,6 +96,8 @@ def test_single_and_batch_predictions_match_the_batch_scorer(ready: str, home: P
     batch = post(service, [SHOT, snake, far])
     assert batch.status_code == 200
     body = batch.json()
+    BatchPrediction.model_validate(body)  # the documented response shapes
+    Prediction.model_validate(post(service, SHOT).json())
     probabilities = [p["make_probability"] for p in body["predictions"]]
     assert len(probabilities) == 3 and probabilities[0] == probabilities[1]
     assert post(service, SHOT).json()["make_probability"] == pytest.approx(probabilities[0], abs=1e-12)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -65,10 +64,6 @@ def model_or_fail(models: ModelStore):
         return models.load()
     except ModelNotFoundError as error:
         fail(str(error))
-
-
-def resolve(path: str) -> Path:
-    return Path(path).expanduser()
 
 
 register()

@@ -45,11 +45,6 @@ class ModelStore:
         )
         return model.version
 
-    def update_metadata(self, version: str, **fields: object) -> dict:
-        metadata = self.metadata(version) | fields
-        self.blobs.put(self._key("versions", version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
-        return metadata
-
     def metadata(self, version: str) -> dict:
         try:
             return json.loads(self.blobs.get(self._key("versions", version, METADATA_FILE)))

@@ -11,7 +11,6 @@ import re
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -136,8 +135,3 @@ def requests_columns(shots: list[ShotRequest]) -> dict[str, np.ndarray]:
         for name in REQUEST_FIELDS
         if name not in ("GAME_ID", "SHOT_NUMBER")
     }
-
-
-def requests_frame(shots: list[ShotRequest]) -> pd.DataFrame:
-    """The same columns as a DataFrame (for callers that want one)."""
-    return pd.DataFrame(requests_columns(shots))
