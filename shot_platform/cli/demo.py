@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import cli, fail, open_store, progress_printer
+from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.cli.materialize import describe, run_assets
 from shot_platform.ingest.shots import ShotFileError, ingest_shot_file
 from shot_platform.settings import Settings
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--data", type=click.Path(), default=None, help="a shot-logs file; default: a synthetic season")
 @click.option("--games", default=400, show_default=True, help="games in the synthetic season")
 def demo(data: str | None, games: int) -> None:

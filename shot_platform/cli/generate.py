@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import cli
 
-
-@cli.group()
+@click.group()
 def generate() -> None:
     """Write synthetic data in the Kaggle schemas."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import cli, fail, open_store, progress_printer
+from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.ingest.shots import ShotFileError, ingest_shot_file
 from shot_platform.settings import Settings
 
 
-@cli.group()
+@click.group()
 def ingest() -> None:
     """Load data files into the store."""
 
@@ -35,7 +35,7 @@ def ingest_shots(paths: tuple[str, ...]) -> None:
             )
 
 
-@cli.command("quarantine")
+@click.command("quarantine")
 @click.option("--limit", default=20, show_default=True)
 def quarantine(limit: int) -> None:
     """List quarantined rows with their reasons."""

@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from shot_platform.models.model_store import ModelNotFoundError, ModelStore, open_model_store
 from shot_platform.settings import Settings
-from shot_platform.store import ShotStore
+
+if TYPE_CHECKING:
+    from shot_platform.models.artifact import ShotModel
+    from shot_platform.models.model_store import ModelStore
+    from shot_platform.store import ShotStore
+
+# Subcommands load on use: `shot-platform --help` should not import Dagster and scikit-learn.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("demo", "demo", "Ingest data (a synthetic season by default), materialise everything, summarise."),
+    "generate": ("generate", "generate", "Write synthetic data in the Kaggle schemas."),
+    "ingest": ("ingest", "ingest", "Load data files into the store."),
+    "materialize": ("materialize", "materialize_command", "Run the asset graph and its checks in this process."),
+    "models": ("models", "models", "List model versions; promote one (the manual override, and rollback)."),
+    "predict": ("predict", "predict", "Score files with the current champion model."),
+    "quarantine": ("ingest", "quarantine", "List quarantined rows with their reasons."),
+    "serve": ("serve", "serve", "Serve POST /predict with the champion model (BentoML, port 5000)."),
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"shot_platform.cli.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
 
 def open_store(settings: Settings) -> ShotStore:
+    from shot_platform.store import ShotStore
+
     store = ShotStore(settings.database_url)
     try:
         store.create_schema()
@@ -24,6 +60,8 @@ def open_store(settings: Settings) -> ShotStore:
 
 
 def open_models(settings: Settings) -> ModelStore:
+    from shot_platform.models.model_store import open_model_store
+
     return open_model_store(settings.model_store, settings.s3_endpoint_url)
 
 
@@ -45,7 +83,7 @@ def progress_printer(label: str):
     return show
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="shot_platform")
 def cli() -> None:
     """shot_platform: data in, features, models, predictions, monitoring.
@@ -55,15 +93,10 @@ def cli() -> None:
     """
 
 
-def register() -> None:
-    from shot_platform.cli import demo, generate, ingest, materialize, models, predict, serve  # noqa: F401
+def model_or_fail(models: ModelStore) -> ShotModel:
+    from shot_platform.models.model_store import ModelNotFoundError
 
-
-def model_or_fail(models: ModelStore):
     try:
         return models.load()
     except ModelNotFoundError as error:
         fail(str(error))
-
-
-register()

@@ -7,7 +7,7 @@ import os
 import click
 from dagster import DagsterInstance, materialize
 
-from shot_platform.cli.main import cli, fail
+from shot_platform.cli.main import fail
 from shot_platform.settings import Settings
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -60,7 +60,7 @@ def _fmt(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-@cli.command("materialize")
+@click.command("materialize")
 @click.option("--select", "select", default=None, help="comma-separated asset keys (default: all)")
 @click.option("--full-refeed", is_flag=True, help="recompute every prediction, ignoring the cache")
 def materialize_command(select: str | None, full_refeed: bool) -> None:

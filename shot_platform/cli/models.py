@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import cli, fail, open_models
+from shot_platform.cli.main import fail, open_models
 from shot_platform.models.model_store import ModelNotFoundError
 from shot_platform.settings import Settings
 
 
-@cli.group()
+@click.group()
 def models() -> None:
     """List model versions; promote one (the manual override, and rollback)."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import cli, fail, model_or_fail, open_models, open_store
+from shot_platform.cli.main import fail, model_or_fail, open_models, open_store
 from shot_platform.ingest.shots import ShotFileError, read_shot_table
 from shot_platform.scoring import score_frame
 from shot_platform.settings import Settings
 
 
-@cli.group()
+@click.group()
 def predict() -> None:
     """Score files with the current champion model."""
 

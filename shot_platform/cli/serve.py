@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from shot_platform.cli.main import cli, fail
+from shot_platform.cli.main import fail
 
 SERVICE = "shot_platform.serving.service:ShotService"
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--poll-seconds", default=None, type=float, help="how often to look for a new champion (default 5)")
