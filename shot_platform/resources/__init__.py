@@ -1,5 +1,7 @@
 """Dagster resources: the shot store and the model store."""
 
+import functools
+
 from dagster import ConfigurableResource
 
 from shot_platform.models.model_store import ModelStore, open_model_store
@@ -12,9 +14,7 @@ class ShotStoreResource(ConfigurableResource):
     database_url: str
 
     def get(self) -> ShotStore:
-        store = ShotStore(self.database_url)
-        store.create_schema()
-        return store
+        return shared_shot_store(self.database_url)
 
 
 class ModelStoreResource(ConfigurableResource):
@@ -26,4 +26,22 @@ class ModelStoreResource(ConfigurableResource):
     model_name: str = "shot_model"
 
     def get(self) -> ModelStore:
-        return open_model_store(self.location, self.s3_endpoint_url, self.model_name)
+        return shared_model_store(self.location, self.s3_endpoint_url, self.model_name)
+
+
+@functools.lru_cache(maxsize=16)
+def shared_shot_store(database_url: str) -> ShotStore:
+    """One store (engine and connection pool) per URL per process.
+
+    The code location evaluates the sensor every minute for days: a new engine
+    per tick would leave pools of idle PostgreSQL connections behind.
+    """
+    store = ShotStore(database_url)
+    store.create_schema()
+    return store
+
+
+@functools.lru_cache(maxsize=16)
+def shared_model_store(location: str, s3_endpoint_url: str | None, model_name: str) -> ModelStore:
+    """One model store (and S3 client) per location per process."""
+    return open_model_store(location, s3_endpoint_url, model_name)
