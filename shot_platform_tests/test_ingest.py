@@ -135,3 +135,19 @@ def test_cli_ingest_prints_counts_and_fails_only_on_unreadable_files(platform_ho
     missing = runner.invoke(cli, ["ingest", "shots", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 1
     assert "no such file" in missing.output
+
+
+def test_integers_written_as_decimals_are_stored_as_integers(store: ShotStore, synthetic_shots, tmp_path: Path):
+    rows = synthetic_shots.iloc[:3].astype(object)
+    for column in ("GAME_ID", "player_id", "SHOT_NUMBER", "FINAL_MARGIN", "FGM", "PTS", "PERIOD"):
+        rows[column] = [f"{value}.0" for value in synthetic_shots[column].iloc[:3]]
+    report = ingest_shot_file(store, write(rows, tmp_path / "decimals.csv"))
+    assert (report.inserted, report.quarantined) == (3, 0)
+    stored = store.load_shots().sort_values("id")
+    assert stored["FINAL_MARGIN"].tolist() == synthetic_shots["FINAL_MARGIN"].iloc[:3].tolist()
+    assert stored["GAME_ID"].tolist() == synthetic_shots["GAME_ID"].iloc[:3].tolist()
+    # The same shots spelled differently never overwrite the stored rows: the text differs, so they
+    # are held in the quarantine as conflicts (row identity is the raw text, see README).
+    again = ingest_shot_file(store, write(synthetic_shots.iloc[:3], tmp_path / "ints.csv"))
+    assert (again.inserted, again.quarantined) == (0, 3)
+    assert store.shot_summary()["rows"] == 3

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, Table, create_engine, delete, event, func, select
+from sqlalchemy import Engine, Float, Integer, Table, create_engine, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shot_platform.schema import SHOT_LOG_COLUMNS
@@ -25,6 +25,10 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "source",
 )
 INSERT_CHUNK = 5_000
+INTEGER_COLUMNS: tuple[str, ...] = tuple(
+    column.name for column in tables.shots.columns if column.name != "id" and isinstance(column.type, Integer)
+)
+FLOAT_COLUMNS: tuple[str, ...] = tuple(column.name for column in tables.shots.columns if isinstance(column.type, Float))
 ANALYZE_AFTER_ROWS = 10_000
 
 
@@ -78,6 +82,10 @@ class ShotStore:
     def insert_shots(self, rows: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> int:
         """Insert cleaned rows (Kaggle names + derived columns); existing keys are skipped."""
         frame = rows[list(SHOT_LOG_COLUMNS) + list(DERIVED_COLUMNS)].rename(columns=str.lower)
+        # Typed values, not the file's text: PostgreSQL refuses '18.0' for an integer column.
+        typed = {name: pd.to_numeric(frame[name], errors="coerce").astype("Int64") for name in INTEGER_COLUMNS}
+        typed |= {name: pd.to_numeric(frame[name], errors="coerce").astype(float) for name in FLOAT_COLUMNS}
+        frame = frame.assign(**typed)
         frame = frame.assign(
             game_date=pd.to_datetime(frame["game_date"]).dt.date,
             ingested_at=dt.datetime.now(dt.UTC),
