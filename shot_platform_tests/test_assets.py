@@ -177,3 +177,32 @@ def test_model_check_fails_and_nothing_is_promoted_without_signal(store: ShotSto
     assert model["promoted"] is False and "base rate" in model["promotion_reason"]
     models = ModelStore(LocalBlobStore(models_dir))
     assert models.champion_version() is None and len(models.versions()) == 1
+
+
+def test_ground_truth_measures_the_predictions_actually_served(store: ShotStore, synthetic_file: Path, tmp_path: Path):
+    ingest_shot_file(store, synthetic_file)
+    shots = store.load_shots().head(4)
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+
+    def served(shot, probability: float, version: str, keyed: bool = True) -> dict:
+        return {
+            "request_id": "r", "requested_at": now, "model_version": version, "make_probability": probability,
+            "game_id": int(shot["GAME_ID"]) if keyed else None, "player_id": int(shot["player_id"]),
+            "shot_number": int(shot["SHOT_NUMBER"]) if keyed else None,
+            "closest_defender_player_id": int(shot["CLOSEST_DEFENDER_PLAYER_ID"]), "inputs": "{}",
+        }  # fmt: skip
+
+    rows = [served(shots.iloc[i], 0.3 + 0.1 * i, "served-v1") for i in range(3)]
+    rows.append(served(shots.iloc[3], 0.9, "served-v1", keyed=False))  # no shot key: cannot be joined
+    rows.append(served(shots.iloc[0], 0.6, "served-v2"))  # asked again later: the latest answer counts
+    store.insert_request_log(rows)
+
+    with instance_for_test() as instance:
+        result = materialize(GRAPH, resources=resources(store.url, tmp_path / "models"), instance=instance)
+    truth = metadata_of(result, "shot_ground_truth")
+    assert truth["served_labelled"] == 3
+    table = truth["served_by_model_version"]
+    assert "served-v1" in table and "served-v2" in table
+    v1 = [(0.4, shots.iloc[1]["FGM"]), (0.5, shots.iloc[2]["FGM"])]
+    expected = np.mean([-np.log(p if y else 1 - p) for p, y in v1])
+    assert str(round(expected, 4)) in table  # log loss of the two keyed v1 answers that still count
