@@ -151,3 +151,16 @@ def test_integers_written_as_decimals_are_stored_as_integers(store: ShotStore, s
     again = ingest_shot_file(store, write(synthetic_shots.iloc[:3], tmp_path / "ints.csv"))
     assert (again.inserted, again.quarantined) == (0, 3)
     assert store.shot_summary()["rows"] == 3
+
+
+def test_post_game_facts_that_are_not_numbers_are_quarantined(store: ShotStore, synthetic_shots, tmp_path: Path):
+    rows = synthetic_shots.iloc[:4].astype(object)
+    rows.iloc[0, rows.columns.get_loc("FINAL_MARGIN")] = "3.5"
+    rows.iloc[1, rows.columns.get_loc("W")] = "won"
+    report = ingest_shot_file(store, write(rows, tmp_path / "facts.csv"))
+    assert (report.inserted, report.quarantined) == (2, 2)
+    assert [r["reason"] for r in report.rejected] == [
+        "FINAL_MARGIN must be empty or a whole number",
+        "W must be empty, W or L",
+    ]
+    assert [r["line"] for r in report.rejected] == [2, 3]

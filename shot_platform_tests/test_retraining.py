@@ -261,6 +261,7 @@ def test_post_shots_needs_the_key_and_quarantines_bad_rows(stack: Stack):
 
     again = requests.post(url, json=body, headers={"X-API-Key": API_KEY}, timeout=30).json()
     assert (again["inserted"], again["duplicates"], again["quarantined"]) == (0, 3, 1)
+    assert "SHOT_DIST must be a distance" in again["quarantine_reasons"][0]["reason"]  # reported again
 
 
 def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: Stack):

@@ -64,7 +64,9 @@ def shot_ground_truth(
         probability_metrics(unseen["FGM"].to_numpy(), unseen["make_probability"].to_numpy()) if len(unseen) else {}
     )
     outcomes = shots.rename(columns={"GAME_ID": "game_id", "SHOT_NUMBER": "shot_number", "FGM": "fgm"})
-    served = served_performance(store.load_request_log(), outcomes[["game_id", "player_id", "shot_number", "fgm"]])
+    served = served_performance(
+        store.load_request_log(keyed_only=True), outcomes[["game_id", "player_id", "shot_number", "fgm"]]
+    )
     context.log.info(
         f"{len(scored)} labelled predictions, {len(unseen)} on games after the training data; "
         f"{int(served['rows'].sum())} served predictions now have an outcome"

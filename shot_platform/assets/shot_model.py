@@ -52,9 +52,14 @@ def shot_model(
         shots = shots[shots["game_date"] >= recent.min()].reset_index(drop=True)
     result = train_shot_model(shots, history)
     model, metrics = result.model, result.model.metadata["metrics"]
-    decision = decide_promotion(models, model, shots[result.split.test], history)
+    test_shots = shots[result.split.test]
+    decision = decide_promotion(models, model, test_shots, history)
     model.metadata["promotion"] = decision.as_dict()
     models.save(model)
+    if decision.promote and models.champion_version() != decision.champion_version:
+        # Another run promoted a model meanwhile: gate against that one instead.
+        decision = decide_promotion(models, model, test_shots, history)
+        models.update_promotion(model.version, decision.as_dict())
     if decision.promote:
         models.promote(model.version, decision.reason)
     context.log.info(f"model {model.version} ({model.metadata['candidate']}): {decision.reason}")

@@ -10,6 +10,19 @@ from dagster import DagsterInstance, materialize
 from shot_platform.cli.main import fail
 from shot_platform.settings import Settings
 
+# The embedded instance: SQLite storage in DAGSTER_HOME, one retraining run at a time.
+LOCAL_INSTANCE_CONFIG = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 2
+    tag_concurrency_limits:
+      - key: shot_platform/kind
+        value: retrain
+        limit: 1
+"""
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
@@ -19,7 +32,7 @@ def dagster_instance(settings: Settings) -> DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(LOCAL_INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 

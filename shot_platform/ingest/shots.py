@@ -37,6 +37,7 @@ class IngestReport:
     quarantined: int = 0
     quarantined_new: int = 0
     cleaned: dict[str, int] = field(default_factory=dict)
+    rejected: list[dict] = field(default_factory=list)  # {"line", "reason"} of this file's quarantined rows
 
     def summary(self) -> str:
         cleaned = ", ".join(f"{rule}={count}" for rule, count in sorted(self.cleaned.items())) or "none"
@@ -125,6 +126,9 @@ def ingest_shot_frame(
     new_rows = raw.loc[merged.index[~already]]
     rejected = reasons != ""
     report.quarantined = int(rejected.sum())
+    report.rejected = [
+        {"line": int(index) + 2, "reason": reason} for index, reason in reasons[rejected].items()
+    ]  # header is line 1
     report.quarantined_new = store.quarantine(_quarantine_frame(raw[rejected], reasons[rejected], source))
 
     if not new_rows.empty:

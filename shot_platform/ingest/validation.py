@@ -158,6 +158,12 @@ def _outcome_reasons(frame: pd.DataFrame, pts_type: pd.Series | None, reasons: _
             result.isin(["made", "missed"]) & fgm.isin([0, 1]) & ((result == "made") != (fgm == 1)),
             "SHOT_RESULT disagrees with FGM",
         )
+    if "FINAL_MARGIN" in frame.columns:
+        margin = _numeric(frame["FINAL_MARGIN"])
+        present = frame["FINAL_MARGIN"].notna()
+        reasons.add(present & ~_is_integer(margin), "FINAL_MARGIN must be empty or a whole number")
+    if "W" in frame.columns:
+        reasons.add(frame["W"].notna() & ~frame["W"].isin(["W", "L"]), "W must be empty, W or L")
     if "PTS" in frame.columns and pts_type is not None:
         pts = _numeric(frame["PTS"])
         reasons.add(

@@ -42,11 +42,15 @@ class ShotModel:
             raise ValueError(f"feature frame lacks {missing}")
         return self.predict_matrix(features[list(self.feature_columns)].to_numpy(dtype=float))
 
+    def warm_up(self) -> None:
+        """Build what the first small request would otherwise build (the compiled trees)."""
+        if self._forest is None and isinstance(self.estimator, HistGradientBoostingClassifier):
+            self._forest = CompiledForest(self.estimator)
+
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """Make probability per row of a matrix whose columns are ``feature_columns``, in order."""
         if len(matrix) <= COMPILED_MAX_ROWS and isinstance(self.estimator, HistGradientBoostingClassifier):
-            if self._forest is None:
-                self._forest = CompiledForest(self.estimator)
+            self.warm_up()
             return self._forest.predict_proba(matrix)
         apply_model_threads()
         return self.estimator.predict_proba(matrix)[:, 1]

@@ -45,6 +45,11 @@ class ModelStore:
         )
         return model.version
 
+    def update_promotion(self, version: str, promotion: dict) -> None:
+        """Replace a saved version's promotion decision (its metadata is rewritten whole)."""
+        metadata = self.metadata(version) | {"promotion": promotion}
+        self.blobs.put(self._key("versions", version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
+
     def metadata(self, version: str) -> dict:
         try:
             return json.loads(self.blobs.get(self._key("versions", version, METADATA_FILE)))

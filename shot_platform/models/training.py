@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.base import clone
 
-from shot_platform.features.frame import FEATURE_COLUMNS, build_features
+from shot_platform.features.frame import FEATURE_COLUMNS, build_features, feature_matrix
 from shot_platform.models.artifact import ShotModel
 from shot_platform.models.candidates import candidate_models
 from shot_platform.models.metrics import probability_metrics
@@ -48,7 +48,7 @@ def train_shot_model(shots: pd.DataFrame, history: pd.DataFrame, seed: int = 0) 
 
 def _train(shots: pd.DataFrame, history: pd.DataFrame, seed: int) -> TrainingResult:
     # A plain matrix: the model's column order is FEATURE_COLUMNS, kept in the artifact.
-    features = build_features(shots, history).to_numpy(dtype=float)
+    features = feature_matrix(shots, history)
     label = shots[LABEL].astype(int).to_numpy()
     split = time_split(shots["game_date"])
     base_rate = float(label[split.train].mean())

@@ -55,24 +55,24 @@ class MicroBatcher:
                 job = self._queue.get_nowait()
                 jobs.append(job)
                 rows += len(job.shots)
-            state = self._state()
-            if state is None:
-                for job in jobs:
-                    job.future.set_exception(LookupError("no model is loaded yet"))
-                continue
             try:
-                shots = [shot for job in jobs for shot in job.shots]
-                probabilities = await anyio.to_thread.run_sync(state.score, shots)
-            except Exception as error:
+                await self._score(jobs, rows)
+            except Exception as error:  # the worker must survive anything: hand the error to the requests
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(error)
-                continue
-            if self.on_batch:
-                self.on_batch(rows)
-            start = 0
-            for job in jobs:
-                end = start + len(job.shots)
-                if not job.future.done():
-                    job.future.set_result((probabilities[start:end], state.version))
-                start = end
+
+    async def _score(self, jobs: list[_Job], rows: int) -> None:
+        state = self._state()
+        if state is None:
+            raise LookupError("no model is loaded yet")
+        shots = [shot for job in jobs for shot in job.shots]
+        probabilities = await anyio.to_thread.run_sync(state.score, shots)
+        if self.on_batch:
+            self.on_batch(rows)
+        start = 0
+        for job in jobs:
+            end = start + len(job.shots)
+            if not job.future.done():  # a request whose client went away
+                job.future.set_result((probabilities[start:end], state.version))
+            start = end

@@ -14,6 +14,8 @@ import datetime as dt
 import logging
 import threading
 
+from sqlalchemy.exc import OperationalError
+
 from shot_platform.serving.schema import ShotRequest
 from shot_platform.store import ShotStore
 
@@ -92,14 +94,28 @@ class RequestLogWriter:
                 return written
             try:
                 self.store.insert_request_log([row for request in batch for row in self._rows(request)])
-            except Exception as error:  # retried on the next tick
+            except OperationalError as error:  # the database is unreachable: keep the rows, retry next tick
                 with self._lock:
                     self._requests.extendleft(reversed(batch))
                     self._queued_rows += rows
                 log.warning("request log not written (%s rows pending): %s", self._queued_rows, error)
                 return written
+            except Exception as error:  # a row the database refuses must not block every later one
+                log.warning("request log batch refused (%s), writing its rows one by one", error)
+                rows = self._write_one_by_one(batch)
             written += rows
             self.written += rows
+
+    def _write_one_by_one(self, batch: list[tuple]) -> int:
+        written = 0
+        for row in (row for request in batch for row in self._rows(request)):
+            try:
+                self.store.insert_request_log([row])
+                written += 1
+            except Exception as error:
+                self.dropped += 1
+                log.error("request log row dropped (%s): %s", error, row)
+        return written
 
     def close(self) -> None:
         self._stop.set()

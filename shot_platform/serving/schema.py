@@ -1,8 +1,9 @@
 """The HTTP request and response bodies of ``/predict``.
 
 Fields accept the shot-logs names (SHOT_DIST) or their snake_case forms
-(shot_dist). The ranges are those of ``ingest.validation``, so every request
-that validates can be scored; a bad one gets a 400 naming the field and rule.
+(shot_dist). The ranges are at least as strict as ``ingest.validation``'s, so
+every request that validates can be scored; a bad one gets a 400 naming the
+field and rule.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from shot_platform.ingest.validation import GAME_CLOCK_PATTERN, MAX_PERIOD
 from shot_platform.schema import COURT_LENGTH_FT, SHOT_CLOCK_S
 
+MAX_ID = 2**63 - 1  # the store's BIGINT
+MAX_SHOT_NUMBER = 2**31 - 1  # the store's INTEGER
+
 
 def _field(name: str, **rules):
     return Field(validation_alias=AliasChoices(name, name.lower()), serialization_alias=name.lower(), **rules)
@@ -50,10 +54,12 @@ class ShotRequest(BaseModel):
     GAME_CLOCK: str = _field("GAME_CLOCK", pattern=GAME_CLOCK_PATTERN, description="M:SS left in the period")
     PTS_TYPE: Literal[2, 3] = _field("PTS_TYPE")
     LOCATION: Literal["H", "A"] = _field("LOCATION")
-    player_id: int = _field("player_id", ge=0)
-    CLOSEST_DEFENDER_PLAYER_ID: int = _field("CLOSEST_DEFENDER_PLAYER_ID", ge=0)
-    GAME_ID: int | None = _field("GAME_ID", default=None, ge=0, description="optional: joins ground truth later")
-    SHOT_NUMBER: int | None = _field("SHOT_NUMBER", default=None, ge=1)
+    player_id: int = _field("player_id", ge=0, le=MAX_ID)
+    CLOSEST_DEFENDER_PLAYER_ID: int = _field("CLOSEST_DEFENDER_PLAYER_ID", ge=0, le=MAX_ID)
+    GAME_ID: int | None = _field(
+        "GAME_ID", default=None, ge=0, le=MAX_ID, description="optional: joins ground truth later"
+    )
+    SHOT_NUMBER: int | None = _field("SHOT_NUMBER", default=None, ge=1, le=MAX_SHOT_NUMBER)
 
     @field_validator("GAME_CLOCK")
     @classmethod
@@ -122,6 +128,7 @@ REQUEST_FIELDS: tuple[str, ...] = tuple(ShotRequest.model_fields)
 
 
 _TEXT_FIELDS = {"GAME_CLOCK", "LOCATION"}
+_INTEGER_FIELDS = {"DRIBBLES", "PERIOD", "PTS_TYPE", "player_id", "CLOSEST_DEFENDER_PLAYER_ID"}
 
 
 def requests_columns(shots: list[ShotRequest]) -> dict[str, np.ndarray]:
@@ -130,7 +137,7 @@ def requests_columns(shots: list[ShotRequest]) -> dict[str, np.ndarray]:
     return {
         name: np.array(
             [getattr(shot, name) for shot in shots],
-            dtype=object if name in _TEXT_FIELDS else float,
+            dtype=object if name in _TEXT_FIELDS else np.int64 if name in _INTEGER_FIELDS else float,
         )
         for name in REQUEST_FIELDS
         if name not in ("GAME_ID", "SHOT_NUMBER")

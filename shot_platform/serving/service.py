@@ -119,12 +119,11 @@ class ShotService:
         raw = pd.DataFrame(shots).astype(object)
         raw = raw.where(raw.isna(), raw.astype(str))  # as text, the way a CSV file arrives
         report = ingest_shot_frame(self.store, raw, source="api:/shots")
-        quarantine = self.store.load_quarantine().tail(report.quarantined_new)
         return {
             "inserted": report.inserted,
             "duplicates": report.duplicates,
             "quarantined": report.quarantined,
-            "quarantine_reasons": quarantine[["line", "reason"]].to_dict("records"),
+            "quarantine_reasons": report.rejected,
             "cleaned": report.cleaned,
         }
 

@@ -89,13 +89,15 @@ class StateWatcher:
             if version is None or (current and current.version == version and current.profiles_marker == marker):
                 self.last_error = None
                 return False
-            model = self.models.load(version)
+            # Only the profiles changed: keep the loaded model (and its compiled trees).
+            model = current.model if current and current.version == version else self.models.load(version)
             if model.feature_set_version != FEATURE_SET_VERSION:
                 raise ValueError(
                     f"model {version} was built for feature set {model.feature_set_version}, this service builds "
                     f"{FEATURE_SET_VERSION}: retrain (shot-platform materialize) or promote a current model"
                 )
             records = PlayerRecords(self.store.load_player_profiles())
+            model.warm_up()  # compile the trees now, not on the first request
             state = ServingState(model, records, marker, dt.datetime.now(dt.UTC))
         except Exception as error:
             self.last_error = f"{type(error).__name__}: {error}"

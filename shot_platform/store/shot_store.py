@@ -195,9 +195,19 @@ class ShotStore:
         with self.engine.begin() as conn:
             conn.execute(tables.prediction_requests.insert(), rows)
 
-    def load_request_log(self) -> pd.DataFrame:
+    def load_request_log(self, keyed_only: bool = False) -> pd.DataFrame:
+        """Served predictions; ``keyed_only``: just those with a shot key, without their inputs."""
+        log = tables.prediction_requests
+        query = select(log).order_by(log.c.id)
+        if keyed_only:
+            columns = (log.c.id, log.c.model_version, log.c.make_probability, log.c.game_id)
+            query = (
+                select(*columns, log.c.player_id, log.c.shot_number)
+                .where(log.c.game_id.is_not(None), log.c.shot_number.is_not(None))
+                .order_by(log.c.id)
+            )
         with self.engine.connect() as conn:
-            return pd.read_sql(select(tables.prediction_requests).order_by(tables.prediction_requests.c.id), conn)
+            return pd.read_sql(query, conn)
 
     # -- predictions ---------------------------------------------------------
     def load_predictions(self) -> pd.DataFrame:
