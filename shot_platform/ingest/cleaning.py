@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shot_platform.ingest.validation import _clock_seconds
+from shot_platform.ingest.validation import clock_seconds
 from shot_platform.schema import ARC_THREE_FT, CORNER_THREE_FT, SHOT_CLOCK_S
 
 LONGEST_TWO_FT = 23.7
@@ -55,7 +55,7 @@ def clean_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
     touch_raw = _numbers(columns["TOUCH_TIME"])
     dist_raw = _numbers(columns["SHOT_DIST"])
     pts_type = _numbers(columns["PTS_TYPE"], np.int64)
-    game_clock_s = np.array([_clock_seconds(text) for text in columns["GAME_CLOCK"]], dtype=float)
+    game_clock_s = np.array([clock_seconds(text) for text in columns["GAME_CLOCK"]], dtype=float)
 
     missing_clock = np.isnan(shot_clock)
     clock_off = missing_clock & (game_clock_s < SHOT_CLOCK_S)

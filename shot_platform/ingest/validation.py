@@ -29,7 +29,13 @@ def _is_integer(values: pd.Series) -> pd.Series:
 _GAME_CLOCK = re.compile(GAME_CLOCK_PATTERN)
 
 
-def _clock_seconds(text: object) -> float:
+def period_seconds(period: int) -> int:
+    """Length of a period: 12 minutes, 5 for overtimes (periods 5 and up)."""
+    return 300 if period > 4 else 720
+
+
+def clock_seconds(text: object) -> float:
+    """'M:SS' -> seconds left in the period; NaN when not a clock."""
     match = _GAME_CLOCK.match(str(text).strip()) if isinstance(text, str) else None
     if match is None or int(match[2]) >= 60:
         return np.nan
@@ -38,7 +44,7 @@ def _clock_seconds(text: object) -> float:
 
 def parse_game_clock(clock: pd.Series) -> pd.Series:
     """'M:SS' left in the period -> seconds (float, NaN where unparseable)."""
-    return pd.Series([_clock_seconds(text) for text in clock], index=clock.index, dtype=float)
+    return pd.Series([clock_seconds(text) for text in clock], index=clock.index, dtype=float)
 
 
 def parse_matchup(matchup: pd.Series) -> pd.DataFrame:
@@ -112,7 +118,7 @@ def rejection_reasons(frame: pd.DataFrame, require_outcome: bool) -> pd.Series:
         clock = parse_game_clock(frame["GAME_CLOCK"])
         reasons.add(clock.isna(), "GAME_CLOCK is not 'M:SS'")
         if period is not None:
-            period_length = np.where(period > 4, 300, 720)
+            period_length = np.where(period > 4, period_seconds(5), period_seconds(1))
             reasons.add(clock > period_length, "GAME_CLOCK is longer than the period")
     else:
         reasons.add(pd.Series(True, index=frame.index), "GAME_CLOCK column is missing")

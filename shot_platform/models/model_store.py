@@ -40,14 +40,14 @@ class ModelStore:
     def save(self, model: ShotModel) -> str:
         """Store a version (model bytes first, metadata last); does not promote it."""
         self.blobs.put(self._key("versions", model.version, MODEL_FILE), model.to_bytes())
-        self.blobs.put(
-            self._key("versions", model.version, METADATA_FILE), json.dumps(model.metadata, indent=2).encode()
-        )
+        self._write_metadata(model.version, model.metadata)
         return model.version
 
     def update_promotion(self, version: str, promotion: dict) -> None:
         """Replace a saved version's promotion decision (its metadata is rewritten whole)."""
-        metadata = self.metadata(version) | {"promotion": promotion}
+        self._write_metadata(version, self.metadata(version) | {"promotion": promotion})
+
+    def _write_metadata(self, version: str, metadata: dict) -> None:
         self.blobs.put(self._key("versions", version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
 
     def metadata(self, version: str) -> dict:

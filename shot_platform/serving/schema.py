@@ -8,7 +8,6 @@ field and rule.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shot_platform.ingest.validation import GAME_CLOCK_PATTERN, MAX_PERIOD
+from shot_platform.ingest.validation import GAME_CLOCK_PATTERN, MAX_PERIOD, clock_seconds, period_seconds
 from shot_platform.schema import COURT_LENGTH_FT, SHOT_CLOCK_S
 
 MAX_ID = 2**63 - 1  # the store's BIGINT
@@ -64,10 +63,9 @@ class ShotRequest(BaseModel):
     @field_validator("GAME_CLOCK")
     @classmethod
     def _clock_fits_period(cls, clock: str, info: ValidationInfo) -> str:
-        minutes, seconds = (int(part) for part in re.match(GAME_CLOCK_PATTERN, clock).groups())
         period = info.data.get("PERIOD", 1)
-        length = 300 if period > 4 else 720
-        if seconds >= 60 or minutes * 60 + seconds > length:
+        length = period_seconds(period)
+        if not clock_seconds(clock) <= length:  # NaN (seconds >= 60) fails too
             raise ValueError(f"{clock} does not fit period {period}, which is {length // 60}:00 long")
         return clock
 
