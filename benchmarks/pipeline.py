@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from shot_platform.store.scratch import temporary_database
+from shot_platform.core.scratch import temporary_database
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "shot_logs_2014-10_2015-01.csv.gz"
@@ -31,8 +31,8 @@ def timed(label: str, fn):
 
 
 def bench_ingest(url: str, path: Path) -> None:
-    from shot_platform.ingest.shots import ingest_shot_file
-    from shot_platform.store import ShotStore
+    from shot_platform.shots.ingest.shots import ingest_shot_file
+    from shot_platform.shots.store import ShotStore
 
     store = ShotStore(url)
     store.create_schema()
@@ -74,7 +74,7 @@ def main() -> None:
         home = Path(tmp)
         data = args.data
         if data is None:
-            from shot_platform.synthetic.shots import generate_shots, write_shots
+            from shot_platform.shots.synthetic import generate_shots, write_shots
 
             data = write_shots(generate_shots(games=710, seed=0), home / "synthetic.csv.gz")
             print("real data absent: using a synthetic season of 710 games")

@@ -20,15 +20,15 @@ from dagster import build_sensor_context, instance_for_test
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from shot_platform.features.player import build_player_history
-from shot_platform.ingest.shots import ingest_shot_file
-from shot_platform.models.model_store import open_model_store
-from shot_platform.models.training import train_shot_model
-from shot_platform.resources import ModelStoreResource, ShotStoreResource
-from shot_platform.sensors.retraining import retrain_on_new_shots
-from shot_platform.store import ShotStore
-from shot_platform.store.scratch import temporary_database
-from shot_platform.synthetic.shots import generate_shots, write_shots
+from shot_platform.core.model_store import open_model_store
+from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.scratch import temporary_database
+from shot_platform.shots.features.player import build_player_history
+from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.sensors import retrain_on_new_shots
+from shot_platform.shots.store import ShotStore
+from shot_platform.shots.synthetic import generate_shots, write_shots
 
 COLUMNS = [
     "game_id", "player_id", "shot_number", "matchup", "location", "w", "final_margin", "period", "game_clock",

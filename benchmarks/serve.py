@@ -37,7 +37,7 @@ import aiohttp
 import pandas as pd
 import psutil
 
-from shot_platform.schema import CONTEXT_COLUMNS
+from shot_platform.shots.schema import CONTEXT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "shot_logs_2014-10_2015-01.csv.gz"
@@ -77,7 +77,7 @@ def prepare_home(home: Path, data: Path | None, env: dict[str, str]) -> None:
 
 def request_rows(url: str, n: int, seed: int = 0) -> pd.DataFrame:
     """A random sample of stored shots' context columns: real, known players."""
-    from shot_platform.store import ShotStore
+    from shot_platform.shots.store import ShotStore
 
     store = ShotStore(url)
     shots = store.load_shots()
@@ -283,15 +283,15 @@ def median_s(fn: Callable[[], object], reps: int, cap_s: float) -> float:
 
 def bench_in_process(home: Path, frame: pd.DataFrame) -> dict[str, float]:
     """Seconds per row for the model alone, the scoring path, and the service's own path incl. validation."""
-    from shot_platform.features.frame import build_features
-    from shot_platform.features.player import PlayerRecords
-    from shot_platform.ingest.cleaning import clean_shots
-    from shot_platform.models.blobs import LocalBlobStore
-    from shot_platform.models.model_store import ModelStore
-    from shot_platform.scoring import CURRENT_PROFILE_DATE
-    from shot_platform.serving.schema import ShotsInput, requests_columns
-    from shot_platform.serving.state import ServingState
-    from shot_platform.store import ShotStore
+    from shot_platform.core.blobs import LocalBlobStore
+    from shot_platform.core.model_store import ModelStore
+    from shot_platform.core.serving.state import ServingState
+    from shot_platform.shots.features.frame import build_features
+    from shot_platform.shots.features.player import PlayerRecords
+    from shot_platform.shots.ingest.cleaning import clean_shots
+    from shot_platform.shots.scoring import CURRENT_PROFILE_DATE
+    from shot_platform.shots.serving.schema import ShotsInput, requests_columns
+    from shot_platform.shots.store import ShotStore
 
     model = ModelStore(LocalBlobStore(home / "models")).load()
     store = ShotStore(f"sqlite:///{home / 'store.db'}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from shot_platform.assets import player_features, raw_shots, shot_ground_truth, shot_model, shot_predictions
-from shot_platform.checks import raw_shots as raw_shots_checks
-from shot_platform.jobs import daily_retrain_schedule, retrain_job
-from shot_platform.resources import ModelStoreResource, ShotStoreResource
-from shot_platform.sensors.retraining import retrain_on_new_shots
-from shot_platform.settings import Settings
+from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.settings import Settings
+from shot_platform.shots.assets import player_features, raw_shots, shot_ground_truth, shot_model, shot_predictions
+from shot_platform.shots.checks import raw_shots as raw_shots_checks
+from shot_platform.shots.jobs import daily_retrain_schedule, retrain_job
+from shot_platform.shots.sensors import retrain_on_new_shots
 
 ASSET_MODULES = [raw_shots, player_features, shot_model, shot_predictions, shot_ground_truth]
 all_assets = load_assets_from_modules(ASSET_MODULES)

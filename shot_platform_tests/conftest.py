@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from shot_platform.store import ShotStore
-from shot_platform.store.scratch import temporary_database
-from shot_platform.synthetic.shots import generate_shots, write_shots
+from shot_platform.core.scratch import temporary_database
+from shot_platform.shots.store import ShotStore
+from shot_platform.shots.synthetic import generate_shots, write_shots
 
 PG_ADMIN_URL = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 SHARED_DATA = Path(os.environ.get("SHOT_PLATFORM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

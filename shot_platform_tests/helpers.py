@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shot_platform.ingest.cleaning import clean_shots
-from shot_platform.ingest.validation import parse_matchup
+from shot_platform.shots.ingest.cleaning import clean_shots
+from shot_platform.shots.ingest.validation import parse_matchup
 
 
 def cleaned(raw: pd.DataFrame) -> pd.DataFrame:

@@ -10,13 +10,13 @@ import pytest
 from dagster import AssetKey, Definitions, instance_for_test, materialize
 from sqlalchemy import insert
 
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.model_store import ModelStore
+from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
 from shot_platform.definitions import all_assets, all_checks, defs
-from shot_platform.ingest.shots import ingest_shot_file
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelStore
-from shot_platform.resources import ModelStoreResource, ShotStoreResource
-from shot_platform.store import ShotStore, tables
-from shot_platform.synthetic.shots import generate_shots, write_shots
+from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.store import ShotStore, tables
+from shot_platform.shots.synthetic import generate_shots, write_shots
 
 GRAPH = [*all_assets, *all_checks]
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from shot_platform.settings import API_KEY_ENV, DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
+from shot_platform.core.settings import API_KEY_ENV, DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -221,7 +221,7 @@ def test_image_has_the_instance_config_in_dagster_home() -> None:
 def test_settings_from_compose_environment(
     services: dict[str, dict], code_variables: set[str], created_bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shot_platform.models.model_store import open_model_store
+    from shot_platform.core.model_store import open_model_store
 
     postgres, minio = environment(services["postgres"]), environment(services["minio"])
     for name in PYTHON_SERVICES:
@@ -314,7 +314,7 @@ def test_store_tables_do_not_collide_with_dagster_tables(services: dict[str, dic
     from dagster._core.storage.runs.schema import RunStorageSqlMetadata
     from dagster._core.storage.schedules.schema import ScheduleStorageSqlMetadata
 
-    from shot_platform.store.tables import metadata
+    from shot_platform.shots.store.tables import metadata
 
     def relations(meta: Any) -> set[str]:
         names = set(meta.tables)

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelStore
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.model_store import ModelStore
 
 
 def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path):

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shot_platform.features.frame import FEATURE_COLUMNS, build_features
-from shot_platform.features.player import build_player_history, latest_profiles
-from shot_platform.features.player import player_features as player_feature_columns
-from shot_platform.schema import OUTCOME_COLUMNS
+from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
+from shot_platform.shots.features.player import build_player_history, latest_profiles
+from shot_platform.shots.features.player import player_features as player_feature_columns
+from shot_platform.shots.schema import OUTCOME_COLUMNS
 from shot_platform_tests.helpers import cleaned
 
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.ingest.shots import ShotFileError, ingest_shot_file, read_shot_file
-from shot_platform.store import ShotStore
+from shot_platform.shots.ingest.shots import ShotFileError, ingest_shot_file, read_shot_file
+from shot_platform.shots.store import ShotStore
 from shot_platform_tests.conftest import BAD_ROW_REASONS, bad_rows
 
 

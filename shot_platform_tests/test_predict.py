@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.schema import CONTEXT_COLUMNS, OUTCOME_COLUMNS
-from shot_platform.synthetic.shots import generate_shots
+from shot_platform.shots.schema import CONTEXT_COLUMNS, OUTCOME_COLUMNS
+from shot_platform.shots.synthetic import generate_shots
 
 
 def predict(home: Path, frame: pd.DataFrame, tmp_path: Path, name: str) -> pd.DataFrame:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from shot_platform.features.player import build_player_history
-from shot_platform.ingest.shots import ingest_shot_file
-from shot_platform.models.training import train_shot_model
-from shot_platform.store import ShotStore
+from shot_platform.shots.features.player import build_player_history
+from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.store import ShotStore
 
 pytestmark = pytest.mark.real_data
 

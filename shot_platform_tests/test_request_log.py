@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from shot_platform.serving.request_log import RequestLogWriter
-from shot_platform.serving.schema import ShotsInput
-from shot_platform.store import ShotStore
+from shot_platform.core.serving.request_log import RequestLogWriter
+from shot_platform.shots.serving.schema import ShotsInput
+from shot_platform.shots.store import ShotStore
 
 SHOT = {
     "SHOT_DIST": 12.5, "CLOSE_DEF_DIST": 3.1, "DRIBBLES": 2, "TOUCH_TIME": 2.1, "PERIOD": 1, "GAME_CLOCK": "5:12",

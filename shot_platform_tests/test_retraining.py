@@ -20,17 +20,17 @@ from sklearn.preprocessing import StandardScaler
 from sqlalchemy import create_engine, text
 
 from shot_platform.cli import cli
+from shot_platform.core.model_store import ModelNotFoundError
+from shot_platform.core.scratch import temporary_database
+from shot_platform.core.settings import Settings
 from shot_platform.definitions import all_assets, all_checks, default_resources
-from shot_platform.features.frame import FEATURE_COLUMNS, build_features
-from shot_platform.ingest.shots import ingest_shot_file
-from shot_platform.models.artifact import ShotModel
-from shot_platform.models.model_store import ModelNotFoundError
-from shot_platform.models.training import new_version
-from shot_platform.sensors.retraining import retrain_on_new_shots
-from shot_platform.settings import Settings
-from shot_platform.store import ShotStore
-from shot_platform.store.scratch import temporary_database
-from shot_platform.synthetic.shots import generate_shots, write_shots
+from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
+from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.models.artifact import ShotModel
+from shot_platform.shots.models.training import new_version
+from shot_platform.shots.sensors import retrain_on_new_shots
+from shot_platform.shots.store import ShotStore
+from shot_platform.shots.synthetic import generate_shots, write_shots
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
@@ -294,9 +294,9 @@ def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: St
 
 
 def test_watcher_keeps_its_model_while_s3_is_unreachable(stack: Stack, tmp_path: Path):
-    from shot_platform.models.model_store import open_model_store
-    from shot_platform.serving.schema import ShotsInput
-    from shot_platform.serving.state import StateWatcher
+    from shot_platform.core.model_store import open_model_store
+    from shot_platform.core.serving.state import StateWatcher
+    from shot_platform.shots.serving.schema import ShotsInput
 
     with s3_server("outage-bucket") as endpoint:
         models = open_model_store("s3://outage-bucket/models", endpoint)

@@ -13,12 +13,12 @@ import requests
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.features.player import build_player_history
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelStore
-from shot_platform.models.training import train_shot_model
-from shot_platform.serving.schema import BatchPrediction, Prediction
-from shot_platform.store import ShotStore
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.model_store import ModelStore
+from shot_platform.shots.features.player import build_player_history
+from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.serving.schema import BatchPrediction, Prediction
+from shot_platform.shots.store import ShotStore
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
 SHOT = {

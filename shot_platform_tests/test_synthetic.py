@@ -17,7 +17,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from shot_platform.synthetic.shots import generate_shots, write_shots
+from shot_platform.shots.synthetic import generate_shots, write_shots
 
 KAGGLE_COLUMNS = [
     "GAME_ID",

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shot_platform.features.player import build_player_history
-from shot_platform.models.blobs import LocalBlobStore
-from shot_platform.models.model_store import ModelNotFoundError, ModelStore
-from shot_platform.models.split import time_split
-from shot_platform.models.training import evaluate_on, train_shot_model
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.model_store import ModelNotFoundError, ModelStore
+from shot_platform.core.split import time_split
+from shot_platform.shots.features.player import build_player_history
+from shot_platform.shots.models.training import evaluate_on, train_shot_model
 from shot_platform_tests.helpers import cleaned
 
 
@@ -71,7 +71,7 @@ def test_model_store_versions_and_champion_pointer(trained, shots: pd.DataFrame,
 
 
 def test_predict_proba_is_deterministic_and_bounded(trained, shots: pd.DataFrame):
-    from shot_platform.features.frame import build_features
+    from shot_platform.shots.features.frame import build_features
 
     features = build_features(shots.head(500), build_player_history(shots))
     first, second = trained.model.predict_proba(features), trained.model.predict_proba(features)
@@ -80,9 +80,9 @@ def test_predict_proba_is_deterministic_and_bounded(trained, shots: pd.DataFrame
 
 
 def test_compiled_forest_matches_scikit_learn_for_small_batches(shots: pd.DataFrame):
-    from shot_platform.features.frame import FEATURE_COLUMNS, build_features
-    from shot_platform.models.artifact import COMPILED_MAX_ROWS, ShotModel
-    from shot_platform.models.candidates import candidate_models
+    from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
+    from shot_platform.shots.models.artifact import COMPILED_MAX_ROWS, ShotModel
+    from shot_platform.shots.models.candidates import candidate_models
 
     history = build_player_history(shots)
     features = build_features(shots, history)

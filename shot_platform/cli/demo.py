@@ -6,8 +6,8 @@ import click
 
 from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.cli.materialize import describe, run_assets
-from shot_platform.ingest.shots import ShotFileError, ingest_shot_file
-from shot_platform.settings import Settings
+from shot_platform.core.settings import Settings
+from shot_platform.shots.ingest.shots import ShotFileError, ingest_shot_file
 
 
 @click.command("demo")
@@ -18,7 +18,7 @@ def demo(data: str | None, games: int) -> None:
     every asset and print a summary."""
     settings = Settings.from_env()
     if data is None:
-        from shot_platform.synthetic.shots import generate_shots, write_shots
+        from shot_platform.shots.synthetic import generate_shots, write_shots
 
         path = settings.home / "data" / f"synthetic_shot_logs_{games}_games.csv.gz"
         if not path.exists():

@@ -16,7 +16,7 @@ def generate() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(), help=".csv or .csv.gz")
 def generate_shots_command(games: int, seed: int, output: str) -> None:
     """A synthetic season in the exact shot-logs schema, with realistic relationships."""
-    from shot_platform.synthetic.shots import generate_shots, write_shots
+    from shot_platform.shots.synthetic import generate_shots, write_shots
 
     frame = generate_shots(games=games, seed=seed)
     path = write_shots(frame, output)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from shot_platform.cli.main import fail, open_store, progress_printer
-from shot_platform.ingest.shots import ShotFileError, ingest_shot_file
-from shot_platform.settings import Settings
+from shot_platform.core.settings import Settings
+from shot_platform.shots.ingest.shots import ShotFileError, ingest_shot_file
 
 
 @click.group()

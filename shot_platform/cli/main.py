@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shot_platform.settings import Settings
+from shot_platform.core.settings import Settings
 
 if TYPE_CHECKING:
-    from shot_platform.models.artifact import ShotModel
-    from shot_platform.models.model_store import ModelStore
-    from shot_platform.store import ShotStore
+    from shot_platform.core.model_store import ModelStore
+    from shot_platform.shots.models.artifact import ShotModel
+    from shot_platform.shots.store import ShotStore
 
 # Subcommands load on use: `shot-platform --help` should not import Dagster and scikit-learn.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -46,7 +46,7 @@ class LazyGroup(click.Group):
 
 
 def open_store(settings: Settings) -> ShotStore:
-    from shot_platform.store import ShotStore
+    from shot_platform.shots.store import ShotStore
 
     store = ShotStore(settings.database_url)
     try:
@@ -60,7 +60,7 @@ def open_store(settings: Settings) -> ShotStore:
 
 
 def open_models(settings: Settings) -> ModelStore:
-    from shot_platform.models.model_store import open_model_store
+    from shot_platform.core.model_store import open_model_store
 
     return open_model_store(settings.model_store, settings.s3_endpoint_url)
 
@@ -94,7 +94,7 @@ def cli() -> None:
 
 
 def model_or_fail(models: ModelStore) -> ShotModel:
-    from shot_platform.models.model_store import ModelNotFoundError
+    from shot_platform.core.model_store import ModelNotFoundError
 
     try:
         return models.load()

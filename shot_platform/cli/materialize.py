@@ -8,7 +8,7 @@ import click
 from dagster import DagsterInstance, materialize
 
 from shot_platform.cli.main import fail
-from shot_platform.settings import Settings
+from shot_platform.core.settings import Settings
 
 # The embedded instance: SQLite storage in DAGSTER_HOME, one retraining run at a time.
 LOCAL_INSTANCE_CONFIG = """telemetry:

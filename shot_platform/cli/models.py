@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from shot_platform.cli.main import fail, open_models
-from shot_platform.models.model_store import ModelNotFoundError
-from shot_platform.settings import Settings
+from shot_platform.core.model_store import ModelNotFoundError
+from shot_platform.core.settings import Settings
 
 
 @click.group()

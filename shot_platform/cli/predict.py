@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from shot_platform.cli.main import fail, model_or_fail, open_models, open_store
-from shot_platform.ingest.shots import ShotFileError, read_shot_table
-from shot_platform.scoring import score_frame
-from shot_platform.settings import Settings
+from shot_platform.core.settings import Settings
+from shot_platform.shots.ingest.shots import ShotFileError, read_shot_table
+from shot_platform.shots.scoring import score_frame
 
 
 @click.group()

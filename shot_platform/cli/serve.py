@@ -11,7 +11,7 @@ import click
 
 from shot_platform.cli.main import fail
 
-SERVICE = "shot_platform.serving.service:ShotService"
+SERVICE = "shot_platform.service:ShotService"
 
 
 @click.command("serve")

@@ -1,2 +1,0 @@
-"""The one feature code path: training, batch prediction and the HTTP service all call
-:func:`shot_platform.features.frame.build_features`."""

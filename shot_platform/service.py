@@ -1,0 +1,133 @@
+"""The BentoML service: ``POST /predict`` with the current champion shot model.
+
+Run it with ``shot-platform serve`` or ``bentoml serve`` from ``bento/``.
+``/livez`` and ``/metrics`` (Prometheus) come from BentoML; ``/readyz`` is
+ready only once a model is loaded (``__is_ready__``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import uuid
+from typing import Any
+
+import bentoml
+import pandas as pd
+from bentoml.exceptions import ServiceUnavailable
+from starlette.responses import JSONResponse
+
+from shot_platform.core.model_store import open_model_store
+from shot_platform.core.serving.batcher import MicroBatcher
+from shot_platform.core.serving.request_log import RequestLogWriter
+from shot_platform.core.serving.state import ServingState, StateWatcher
+from shot_platform.core.settings import Settings
+from shot_platform.shots.ingest.shots import ingest_shot_frame
+from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
+from shot_platform.shots.store import ShotStore
+
+POLL_ENV = "SHOT_PLATFORM_MODEL_POLL_SECONDS"
+VERSION_HEADER = "X-Model-Version"
+log = logging.getLogger("shot_platform.serving")
+
+predictions_total = bentoml.metrics.Counter(
+    name="shot_predictions_total", documentation="Shots scored", labelnames=["model_version"]
+)
+batch_rows = bentoml.metrics.Histogram(
+    name="shot_batch_rows",
+    documentation="Shots per model call (adaptive batching)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096),
+)
+model_info = bentoml.metrics.Gauge(
+    name="shot_model_info", documentation="1 for the model version being served", labelnames=["model_version"]
+)
+request_log_pending = bentoml.metrics.Gauge(
+    name="shot_request_log_pending", documentation="Request-log rows not yet written to the store"
+)
+
+
+def authorized(api_key: str | None, headers) -> bool:
+    """Constant-time check of a Bearer token or X-API-Key header; no key configured means no access."""
+    if not api_key:
+        return False
+    offered = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return bool(offered) and hmac.compare_digest(offered.encode(), api_key.encode())
+
+
+def _on_swap(state: ServingState) -> None:
+    model_info.clear()
+    model_info.labels(model_version=state.version).set(1)
+
+
+@bentoml.service(name="shot_platform", http={"port": 5000}, traffic={"timeout": 30}, workers=1)
+class ShotService:
+    """Scores shots with the champion; switches champions without a restart."""
+
+    def __init__(self) -> None:
+        settings = Settings.from_env()
+        store = ShotStore(settings.database_url)
+        try:
+            store.create_schema()
+        except Exception as error:
+            log.warning("store not reachable at start-up: %s", error)
+        models = open_model_store(settings.model_store, settings.s3_endpoint_url)
+        self.store, self.api_key = store, settings.api_key
+        if not self.api_key:
+            log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
+        self.watcher = StateWatcher(models, store, float(os.environ.get(POLL_ENV, "5")), on_swap=_on_swap).start()
+        self.request_log = RequestLogWriter(store).start()
+        self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
+
+    def __is_ready__(self) -> bool:
+        return self.watcher.state is not None
+
+    @bentoml.api(route="/predict")
+    async def predict(self, shots: ShotsInput, /) -> dict:
+        """Make probability for one shot (object in, object out) or a list (list of predictions)."""
+        batch = shots.root
+        if self.watcher.state is None:
+            raise ServiceUnavailable("no model is loaded yet: train one with `shot-platform materialize`")
+        probabilities, version = await self.batcher.score(batch)
+        self.request_log.record(batch, probabilities, version, uuid.uuid4().hex)
+        predictions_total.labels(model_version=version).inc(len(batch))
+        request_log_pending.set(self.request_log.pending)
+        # The body is serialised here, in the documented shapes (schema.Prediction /
+        # BatchPrediction): a pydantic object per shot, or BentoML validating a 1,000-item
+        # dict on the way out, costs more than scoring the shot.
+        if shots.single:
+            body = {"make_probability": float(probabilities[0]), "model_version": version}
+        else:
+            predictions = [{"make_probability": p, "model_version": version} for p in probabilities.tolist()]
+            body = {"model_version": version, "predictions": predictions}
+        return JSONResponse(body, headers={VERSION_HEADER: version})
+
+    @bentoml.api(route="/shots")
+    def add_shots(self, shots: list[dict[str, Any]], /, ctx: bentoml.Context) -> dict:
+        """Ingest labelled shots (Kaggle shot-logs rows) like `shot-platform ingest shots`.
+
+        Needs the API key (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``).
+        Bad rows go to the quarantine with their reason; good rows are kept.
+        """
+        if not authorized(self.api_key, ctx.request.headers):
+            ctx.response.status_code = 401
+            ctx.response.headers["WWW-Authenticate"] = "Bearer"
+            return {"error": "missing or wrong API key: send 'Authorization: Bearer <SHOT_PLATFORM_API_KEY>'"}
+        if not 1 <= len(shots) <= MAX_SHOTS_PER_REQUEST:
+            ctx.response.status_code = 400
+            return {"error": f"send between 1 and {MAX_SHOTS_PER_REQUEST} shots per request"}
+        raw = pd.DataFrame(shots).astype(object)
+        raw = raw.where(raw.isna(), raw.astype(str))  # as text, the way a CSV file arrives
+        report = ingest_shot_frame(self.store, raw, source="api:/shots")
+        return {
+            "inserted": report.inserted,
+            "duplicates": report.duplicates,
+            "quarantined": report.quarantined,
+            "quarantine_reasons": report.rejected,
+            "cleaned": report.cleaned,
+        }
+
+    @bentoml.on_shutdown
+    def _flush_request_log(self) -> None:
+        self.watcher.stop()
+        self.request_log.close()

@@ -1,0 +1,1 @@
+"""The shot make/miss domain: schema, ingest, features, models, assets, checks, endpoints."""

@@ -1,0 +1,108 @@
+"""Scoring shots with a stored model: batch over the store (cached) and arbitrary files.
+
+Both go through ``features.frame.build_features``, the same path as training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shot_platform.shots.features.frame import build_features
+from shot_platform.shots.ingest.cleaning import clean_shots
+from shot_platform.shots.ingest.validation import parse_matchup, rejection_reasons
+from shot_platform.shots.models.artifact import ShotModel
+from shot_platform.shots.schema import OUTCOME_COLUMNS
+from shot_platform.shots.store import ShotStore
+
+# Scoring a shot with no game date uses each player's latest profile.
+CURRENT_PROFILE_DATE = pd.Timestamp("2262-01-01")
+
+
+def feature_hashes(features: pd.DataFrame) -> pd.Series:
+    """Per-row fingerprint of the model input (rounded so float noise is not a change)."""
+    hashed = pd.util.hash_pandas_object(features.round(9), index=False)
+    return pd.Series([f"{value:016x}" for value in hashed], index=features.index)
+
+
+@dataclass
+class RefreshReport:
+    rows: int
+    recomputed: int
+    reused: int
+    model_version: str
+
+
+def refresh_store_predictions(
+    store: ShotStore, model: ShotModel, history: pd.DataFrame, full_refeed: bool = False
+) -> tuple[RefreshReport, pd.DataFrame]:
+    """Recompute predictions only for rows whose model version or features changed.
+
+    Returns the report and all current predictions joined to their shots.
+    """
+    shots = store.load_shots()
+    features = build_features(shots, history)
+    current = pd.DataFrame(
+        {
+            "game_id": shots["GAME_ID"],
+            "player_id": shots["player_id"],
+            "shot_number": shots["SHOT_NUMBER"],
+            "feature_hash": feature_hashes(features),
+        }
+    )
+    cached = store.load_predictions()
+    merged = current.merge(cached, on=["game_id", "player_id", "shot_number"], how="left", suffixes=("", "_cached"))
+    merged.index = current.index
+    stale = (
+        np.ones(len(merged), dtype=bool)
+        if full_refeed
+        else (
+            merged["model_version"].isna()
+            | (merged["model_version"] != model.version)
+            | (merged["feature_hash_cached"] != merged["feature_hash"])
+        ).to_numpy()
+    )
+    probability = merged["make_probability"].to_numpy(dtype=float, copy=True)
+    if stale.any():
+        probability[stale] = model.predict_proba(features[stale])
+        update = current[stale].assign(model_version=model.version, make_probability=probability[stale])
+        store.upsert_predictions(update)
+    report = RefreshReport(
+        rows=len(shots), recomputed=int(stale.sum()), reused=int((~stale).sum()), model_version=model.version
+    )
+    scored = shots.assign(make_probability=probability, model_version=model.version)
+    return report, scored
+
+
+def prepare_for_scoring(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Clean the scorable rows of a raw frame; returns (clean rows, reason per raw row).
+
+    Outcome columns are removed before anything looks at the rows, so they
+    cannot change a prediction.
+    """
+    context = raw.drop(columns=[c for c in raw.columns if c in OUTCOME_COLUMNS])
+    reasons = rejection_reasons(context, require_outcome=False)
+    valid = context[reasons == ""]
+    if valid.empty:
+        return valid.assign(game_date=pd.Series(dtype="datetime64[ns]")), reasons
+    clean = clean_shots(valid)
+    if "MATCHUP" in clean.columns:
+        clean["game_date"] = parse_matchup(clean["MATCHUP"])["game_date"]
+    else:
+        clean["game_date"] = CURRENT_PROFILE_DATE
+    return clean, reasons
+
+
+def score_frame(raw: pd.DataFrame, model: ShotModel, history: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows with make_probability, model_version and rejection_reason added.
+
+    A shot is scored with player records from before its game date (from
+    MATCHUP), or with the current profiles when the file has no MATCHUP.
+    """
+    clean, reasons = prepare_for_scoring(raw)
+    probability = pd.Series(np.nan, index=raw.index)
+    if not clean.empty:
+        probability[clean.index] = model.predict_proba(build_features(clean, history))
+    return raw.assign(make_probability=probability, model_version=model.version, rejection_reason=reasons)

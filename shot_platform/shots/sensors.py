@@ -1,0 +1,48 @@
+"""Retrain when enough new labelled shots have arrived since the champion's data.
+
+The watermark is the newest shot id the champion was trained on (stored in
+its metadata); the cursor is the newest id a run was already requested for.
+Counting ids above the larger of the two is a primary-key range scan, cheap
+on millions of rows. The run key names the data, so the same rows never
+launch two runs.
+"""
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from shot_platform.core.model_store import ModelNotFoundError
+from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.settings import Settings
+from shot_platform.shots.jobs import retrain_job
+
+
+def champion_watermark(model_store: ModelStoreResource) -> int:
+    """The newest shot id the serving model was trained on (0 without a champion)."""
+    models = model_store.get()
+    version = models.champion_version()
+    if version is None:
+        return 0
+    try:
+        return int(models.metadata(version).get("trained_through_shot_id") or 0)
+    except ModelNotFoundError:
+        return 0
+
+
+@sensor(
+    job=retrain_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests retraining once SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS (default 100) new labelled shots exist.",
+)
+def retrain_on_new_shots(
+    context: SensorEvaluationContext, shot_store: ShotStoreResource, model_store: ModelStoreResource
+):
+    threshold = Settings.from_env().retrain_min_new_shots
+    since = max(champion_watermark(model_store), int(context.cursor or 0))
+    new_shots, latest = shot_store.get().count_shots_after(since)
+    if new_shots < threshold:
+        return SkipReason(f"{new_shots} new labelled shots since shot id {since}; retraining starts at {threshold}")
+    context.update_cursor(str(latest))
+    return RunRequest(
+        run_key=f"shots-through-{latest}",
+        tags={"shot_platform/new_shots": str(new_shots), "shot_platform/through_shot_id": str(latest)},
+    )

@@ -1,0 +1,1 @@
+"""The shot endpoints' request schema."""

@@ -1,1 +1,0 @@
-"""Synthetic stand-ins for the real data, so demos and tests run without Kaggle."""
