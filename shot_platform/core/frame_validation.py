@@ -1,0 +1,197 @@
+"""Rows as text (a file, a request body) checked against a :class:`~shot_platform.core.rules.RuleSet`.
+
+The pandas layer of the rule vocabulary: every check here is derived from the
+rule declarations. Values are parsed from their text exactly: integers through
+``decimal`` when they are not plain digits (so ``9223372036854775808`` or
+``1e300`` is refused, never rounded or wrapped), numbers with Python's own
+``float`` (the shortest text round-trips), text left untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from shot_platform.core.rules import NUMBER_TEXT, ColumnRule, Ops, RuleSet, Values
+
+_NUMBER = re.compile(NUMBER_TEXT)
+PLAIN_INT = r"[+-]?[0-9]{1,18}"  # fits int64 whatever the digits: parsed in bulk
+
+
+def exact_integer(text: str, rule: ColumnRule) -> int | None:
+    """The integer a text spells exactly, if within the rule's bounds; None otherwise."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        return None
+    low, high = _integer_bounds(rule)
+    # Compare before converting: int(Decimal("1e999999")) would build a huge integer.
+    if not (value == value.to_integral_value() and low <= value <= high):
+        return None
+    return int(value)
+
+
+def finite_number(text: str) -> float | None:
+    """The float a text spells, if it is written as a number and finite; None otherwise."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if np.isfinite(value) else None
+
+
+def _integer_bounds(rule: ColumnRule) -> tuple[int, int]:
+    if rule.kind == "choice":
+        return min(rule.choices), max(rule.choices)
+    return int(rule.minimum), int(rule.maximum)
+
+
+class _Reasons:
+    """One message per failed rule per row, joined with '; '."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.messages = np.full(len(index), "", dtype=object)
+        self.index = index
+
+    def add(self, failed: np.ndarray | pd.Series, message: str) -> None:
+        failed = np.asarray(failed, dtype=bool)
+        if failed.any():
+            current = self.messages[failed]
+            self.messages[failed] = np.where(current == "", message, current + "; " + message)
+
+    def series(self) -> pd.Series:
+        return pd.Series(self.messages, index=self.index, dtype=object)
+
+
+class PandasOps(Ops):
+    def where(self, condition, if_true, if_false):
+        return pd.Series(np.where(condition, if_true, if_false), index=condition.index)
+
+
+@dataclass
+class Validation:
+    """Per row: ``reasons`` ('' when usable), and ``typed`` values (NA where not valid)."""
+
+    reasons: pd.Series
+    typed: pd.DataFrame
+
+    @property
+    def valid(self) -> pd.Series:
+        return self.reasons == ""
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """The column as str objects, None where empty (CSV cannot tell empty from missing)."""
+    text = values.astype(object)
+    text = text.where(text.isna(), text.astype(str))
+    return text.where(text.notna() & (text != ""), None)
+
+
+def _integers(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
+    low, high = _integer_bounds(rule)
+    typed = pd.Series(pd.NA, index=text.index, dtype="Int64")
+    plain = present & text.str.fullmatch(PLAIN_INT).fillna(False).to_numpy(dtype=bool)
+    if plain.any():
+        values = text[plain].astype("int64").astype("Int64")
+        typed[plain] = values.where((values >= low) & (values <= high))
+    for position in np.flatnonzero(present & ~plain):  # '18.0', '1e3', or too many digits: exact, one by one
+        value = exact_integer(text.iat[position], rule)
+        if value is not None:
+            typed.iat[position] = value
+    ok = typed.notna().to_numpy(dtype=bool, copy=True)
+    if rule.kind == "choice":
+        ok &= typed.isin(rule.choices).fillna(False).to_numpy(dtype=bool)
+        typed = typed.where(ok)
+    return typed, ok
+
+
+def _numbers(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
+    written = present & text.str.fullmatch(NUMBER_TEXT).fillna(False).to_numpy(dtype=bool)
+    values = np.full(len(text), np.nan)
+    # Python's float on each text: correctly rounded, unlike a fast C parser.
+    values[written] = text[written].to_numpy(dtype=object).astype(float)
+    with np.errstate(invalid="ignore"):
+        ok = written & np.isfinite(values) & (values >= rule.minimum) & (values <= rule.maximum)
+    return pd.Series(np.where(ok, values, np.nan), index=text.index), ok
+
+
+def _unicode_ok(text: pd.Series, present: np.ndarray) -> np.ndarray:
+    """False for text that cannot be encoded (lone surrogates from undecodable bytes)."""
+    values = text[present].tolist()
+    ok = np.ones(len(text), dtype=bool)
+    try:
+        "\n".join(values).encode("utf-8")  # the common case: one check for the whole column
+    except UnicodeEncodeError:
+        for position in np.flatnonzero(present):
+            try:
+                text.iat[position].encode("utf-8")
+            except UnicodeEncodeError:
+                ok[position] = False
+    return ok
+
+
+def _texts(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
+    ok = present.copy()
+    if rule.kind == "choice":
+        ok &= text.isin(rule.choices).to_numpy(dtype=bool)
+    else:
+        ok &= ~text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+        ok &= (text.str.len() <= rule.max_length).fillna(False).to_numpy(dtype=bool)
+        ok &= _unicode_ok(text, ok)
+        if rule.kind == "pattern":
+            ok &= text.str.fullmatch(rule.pattern).fillna(False).to_numpy(dtype=bool)
+    return text.where(ok, None), ok
+
+
+def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
+    """Check every rule on every row; columns not in ``rules`` are ignored."""
+    reasons = _Reasons(frame.index)
+    typed: dict[str, pd.Series] = {}
+    usable: dict[str, np.ndarray] = {}  # per column: present and valid
+    for rule in rules.columns:
+        if rule.column not in frame.columns:
+            if rule.required:
+                reasons.add(np.ones(len(frame), dtype=bool), f"{rule.column} column is missing")
+            continue
+        text = _as_text(frame[rule.column])
+        present = text.notna().to_numpy(dtype=bool, copy=True)
+        if rule.integral:
+            values, ok = _integers(text, present, rule)
+        elif rule.kind == "number":
+            values, ok = _numbers(text, present, rule)
+        else:
+            values, ok = _texts(text, present, rule)
+        if rule.required:
+            reasons.add(~present, rule.missing_message)
+        reasons.add(present & ~ok, rule.message)
+        typed[rule.column], usable[rule.column] = values, ok
+
+    for item in rules.derived:
+        if item.source in typed:
+            source = typed[item.source]
+            typed[item.name] = source.map(item.function, na_action="ignore").astype(float)
+            usable[item.name] = usable[item.source]
+
+    for rule in rules.rows:
+        if not all(name in usable for name in rule.columns):
+            continue
+        applies = np.logical_and.reduce([usable[name] for name in rule.columns])
+        if not applies.any():
+            continue
+        values = Values({name: _plain(typed[name][applies]) for name in rule.columns})
+        holds = np.asarray(rule.holds(values, PandasOps()), dtype=bool)
+        failed = np.zeros(len(frame), dtype=bool)
+        failed[applies] = ~holds
+        reasons.add(failed, rule.full_message)
+
+    return Validation(reasons=reasons.series(), typed=pd.DataFrame(typed, index=frame.index))
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Nullable integers as int64 for arithmetic in row rules (they hold no NA here)."""
+    return values.astype("int64") if isinstance(values.dtype, pd.Int64Dtype) else values

@@ -1,0 +1,102 @@
+"""pydantic fields for HTTP request schemas, derived from a :class:`~shot_platform.core.rules.RuleSet`.
+
+The request layer of the rule vocabulary. Text sent for a number is parsed by
+the same functions as a file's text (``core.frame_validation``), so a value is
+accepted in a request exactly when it would be accepted in a file; ``true`` is
+not a number here (pydantic alone would read it as 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
+
+from shot_platform.core.frame_validation import exact_integer, finite_number
+from shot_platform.core.rules import ColumnRule, RuleSet, ScalarOps, Values
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def _integer_input(rule: ColumnRule) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a whole number, not {str(value).lower()}")
+        if isinstance(value, str):
+            number = exact_integer(value, rule)
+            if number is None:
+                raise ValueError(rule.message)
+            return number
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)  # exact: 1e20 becomes 100000000000000000000 and then fails the bound
+        return value
+
+    return parse
+
+
+def _number_input(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    if isinstance(value, str):
+        number = finite_number(value)
+        if number is None:
+            raise ValueError("must be a finite number written with digits")
+        return number
+    return value
+
+
+def request_field(rule: ColumnRule, **field_options: Any) -> tuple[Any, Any]:
+    """``(annotation, FieldInfo)`` for ``pydantic.create_model`` from one column rule."""
+    options: dict[str, Any] = {"description": rule.reason, **field_options}
+    annotation: Any
+    if rule.kind == "integer":
+        annotation = Annotated[int, BeforeValidator(_integer_input(rule))]
+        options |= {"ge": rule.minimum, "le": rule.maximum}
+    elif rule.kind == "number":
+        annotation = Annotated[float, BeforeValidator(_number_input)]
+        options |= {"ge": rule.minimum, "le": rule.maximum, "allow_inf_nan": False}
+    elif rule.kind == "choice" and rule.integral:
+        annotation = Annotated[Literal[rule.choices], BeforeValidator(_integer_input(rule))]
+    elif rule.kind == "choice":
+        annotation = Literal[rule.choices]
+    else:
+        options |= {"max_length": rule.max_length, "pattern": rule.pattern if rule.kind == "pattern" else NO_NUL}
+        annotation = str
+    if not rule.required:
+        annotation = annotation | None
+        options.setdefault("default", None)
+    return annotation, Field(**options)
+
+
+def row_rule_validators(rules: RuleSet, field_order: list[str]) -> dict[str, Any]:
+    """Field validators applying the row rules: each on the last field it reads (the earlier
+    ones are validated by then), so its error names that field."""
+    validators = {}
+    for rule in rules.rows:
+        sources = rules.sources(rule)
+        if not set(sources) <= set(field_order):
+            continue
+        last = max(sources, key=field_order.index)
+        validators[f"_row_rule_{rule.name}"] = field_validator(last)(_row_check(rules, rule.name, last))
+    return validators
+
+
+def _row_check(rules: RuleSet, name: str, last: str) -> Callable[..., Any]:
+    rule = next(rule for rule in rules.rows if rule.name == name)
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        given = {**info.data, last: value}
+        values: dict[str, Any] = {}
+        for column in rule.columns:
+            derived = rules.derived_for(column)
+            source = derived.source if derived else column
+            if given.get(source) is None:
+                return value  # the field itself failed or is absent: its own error says so
+            values[column] = derived.function(given[source]) if derived else given[source]
+        if not rule.holds(Values(values), ScalarOps()):
+            raise ValueError(rule.full_message)
+        return value
+
+    return classmethod(check)
