@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("models", "models", "List model versions; promote one (the manual override, and rollback)."),
     "predict": ("predict", "predict", "Score files with the current champion model."),
     "quarantine": ("ingest", "quarantine", "List quarantined rows with their reasons."),
+    "scores-api": ("scores_api", "scores_api", "The Scores API replay server: serve a free-throw file as the API."),
     "serve": ("serve", "serve", "Serve POST /predict with the champion model (BentoML, port 5000)."),
 }
 

@@ -1,0 +1,1 @@
+"""The free-throw domain (Kaggle "NBA free throws" schema): ingest, features, the score_beater model."""
