@@ -97,7 +97,14 @@ def read_free_throw_file(path: str | Path) -> pd.DataFrame:
         raise DatasetError(f"{path}: no such file; pass a Kaggle free-throws file (.csv or .csv.gz) with --data")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, gzip.BadGzipFile, zlib.error) as error:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        EOFError,
+        gzip.BadGzipFile,
+        zlib.error,
+    ) as error:
         raise DatasetError(f"{path}: not a CSV or gzip-compressed CSV file ({error})") from None
     missing = [column for column in PLAY_COLUMNS if column not in frame.columns]
     if missing:

@@ -1,0 +1,82 @@
+"""Dagster resources for the Scores API: the live provider and the replay server.
+
+Both hand out a client with :meth:`get_client`. Build the live one from the environment with
+:func:`scores_api_from_env` (``EnvVar``, resolved when a run starts, so the code location loads
+without the variables); the replay one either points at a running replay server (``base_url``) or
+starts its own for the duration of the run (``data_path``), e.g. for a demo or a test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
+from pydantic import Field, PrivateAttr
+
+from shot_platform.free_throws.scores_api.client import KEY_ENV, URL_ENV, ReplayClient, ScoresApiClient
+from shot_platform.free_throws.scores_api.process import replay_server
+
+
+class ScoresApiResource(ConfigurableResource):
+    """A Scores API provider at ``base_url`` (``$SHOT_PLATFORM_SCORES_API_URL``)."""
+
+    base_url: str = Field(description="the provider's base URL, e.g. https://api.example.com")
+    api_key: str | None = Field(default=None, description="sent in the Authorization header")
+    timeout_seconds: float = Field(default=10.0, description="read time-out of one request")
+    retries: int = Field(default=8, description="retries of 5xx, 429 and connection errors, with backoff")
+
+    def get_client(self) -> ScoresApiClient:
+        return ScoresApiClient(self.base_url, self.api_key or "", timeout=self.timeout_seconds, retries=self.retries)
+
+
+class ReplayScoresApiResource(ConfigurableResource):
+    """The replay server: ``base_url`` of a running one, or ``data_path`` to start one for the run."""
+
+    base_url: str | None = Field(default=None, description="a running `shot-platform scores-api serve`")
+    data_path: str | None = Field(default=None, description="a free-throw file: start a server on a free port")
+    release: str = Field(default="all", description="with data_path: results final at start, 'all' or N")
+    games_per_second: float | None = Field(default=None, description="with data_path: release on a timer")
+    api_key: str | None = None
+    timeout_seconds: float = 10.0
+    retries: int = 8
+
+    _url: str | None = PrivateAttr(default=None)
+    _server: contextlib.ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        if self.base_url:
+            self._url = self.base_url
+            return
+        if not self.data_path:
+            raise ValueError("ReplayScoresApiResource needs base_url (a running replay server) or data_path")
+        self._server = contextlib.ExitStack()
+        self._url = self._server.enter_context(
+            replay_server(
+                self.data_path, release=self.release, games_per_second=self.games_per_second, api_key=self.api_key
+            )
+        )
+        if context.log:
+            context.log.info(f"replay server for {self.data_path} on {self._url}")
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("the replay resource is not set up (use it inside a run)")
+        return self._url
+
+    def get_client(self) -> ReplayClient:
+        return ReplayClient(self.url, self.api_key or "", timeout=self.timeout_seconds, retries=self.retries)
+
+
+def scores_api_from_env() -> ScoresApiResource:
+    """The live provider from ``$SHOT_PLATFORM_SCORES_API_URL`` and, if set, ``$SHOT_PLATFORM_SCORES_API_KEY``."""
+    return ScoresApiResource(
+        base_url=EnvVar(URL_ENV),
+        api_key=EnvVar(KEY_ENV) if os.environ.get(KEY_ENV) else None,
+    )
