@@ -129,7 +129,7 @@ class Play(BaseModel):
 
 
 def _same_id(text: str, game_id: int) -> bool:
-    return re.fullmatch(r"[0-9]{1,18}", text) is not None and int(text) == game_id
+    return re.fullmatch(r"[0-9]{1,19}", text) is not None and int(text) == game_id
 
 
 class BoxScore(BaseModel):

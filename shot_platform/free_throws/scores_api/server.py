@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ def _int_arg(request: Request, name: str, default: int | None, low: int, high: i
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]{1,20}", raw):  # ASCII digits only: str.isdigit() accepts "²"
         raise BadRequest(f"{name} must be an integer, got {raw!r}")
     value = int(raw)
     if not low <= value <= high:
