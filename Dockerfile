@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every Python service of docker-compose.yml: the Dagster code location (gRPC),
-# the Dagster webserver and daemon, and the BentoML prediction service (`shot-platform serve`).
+# the Dagster webserver and daemon, the BentoML prediction service (`shot-platform serve`) and the
+# Scores API replay server (`shot-platform scores-api serve`).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -39,6 +40,6 @@ COPY bento ./bento
 
 USER shot
 
-EXPOSE 3000 4000 5000
+EXPOSE 3000 4000 5000 5100
 # docker-compose.yml sets the command of each service; this default is the code location.
 CMD ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", "4000", "-m", "shot_platform.definitions"]

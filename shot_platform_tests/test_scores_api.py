@@ -247,3 +247,30 @@ def test_cli_refuses_files_it_cannot_serve(tmp_path: Path, rows: pd.DataFrame) -
     assert "the file has only" in serve(good, "--release", "100000")
     assert "neither 'all' nor a number" in serve(good, "--release", "some")
     assert "--error-rate" in serve(good, "--error-rate", "1.5")
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_the_real_file_is_served_whole_and_in_order() -> None:
+    from shot_platform_tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "free_throws_2006-07_2013-14.csv.gz"
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (set SHOT_PLATFORM_SHARED_DATA to its folder)")
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    games = expected_games(rows)
+    assert games.id.is_unique  # game_id is unique across seasons in this file: the API's game id
+    with replay_server(path, release="all") as url:
+        client = ReplayClient(url, api_key="")
+        started = time.monotonic()
+        listed = [game.id for game in client.final_games_after(None)]
+        paging_seconds = time.monotonic() - started
+        assert listed == games.id.tolist() and len(listed) == 10_252
+        assert paging_seconds < 20, paging_seconds  # 103 pages; about 0.4 s measured
+        seasons = client.seasons()
+        assert [(s.name, s.regular_season_games) for s in seasons][5] == ("2011 - 2012", 991)  # the 66-game season
+        assert sum(s.regular_season_games + s.postseason_games for s in seasons) == 10_252
+        expected = expected_box_scores(rows[rows.game_id.isin([str(i) for i in listed[::500]])])
+        for game_id in listed[::500]:
+            box = client.box_score(game_id)
+            assert {p.player: (p.free_throws_attempted, p.free_throws_made) for p in box.players} == expected[game_id]
