@@ -16,6 +16,7 @@ from typing import Any
 import bentoml
 import pandas as pd
 from bentoml.exceptions import ServiceUnavailable
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from shot_platform.core.model_store import open_model_store
@@ -116,14 +117,20 @@ class ShotService:
         if not 1 <= len(shots) <= MAX_SHOTS_PER_REQUEST:
             ctx.response.status_code = 400
             return {"error": f"send between 1 and {MAX_SHOTS_PER_REQUEST} shots per request"}
-        raw = pd.DataFrame(shots).astype(object)
+        raw = pd.DataFrame(shots, index=range(len(shots))).astype(object)
         raw = raw.where(raw.isna(), raw.astype(str))  # as text, the way a CSV file arrives
-        report = ingest_shot_frame(self.store, raw, source="api:/shots")
+        try:
+            report = ingest_shot_frame(self.store, raw, source="api:/shots")
+        except SQLAlchemyError as error:  # the store is down or refused the batch: nothing was half-stored
+            log.warning("POST /shots: the store refused the batch: %s", str(error).splitlines()[0])
+            ctx.response.status_code = 503
+            return {"error": "the store is unavailable; nothing was stored, send the same body again later"}
         return {
             "inserted": report.inserted,
             "duplicates": report.duplicates,
             "quarantined": report.quarantined,
-            "quarantine_reasons": report.rejected,
+            "conflicts": report.conflicts,
+            "quarantine_reasons": report.rejected,  # "line": the shot's position in the body, from 1
             "cleaned": report.cleaned,
         }
 

@@ -123,9 +123,9 @@ def bad_rows(synthetic: pd.DataFrame) -> pd.DataFrame:
 
 
 BAD_ROW_REASONS = (
-    "SHOT_DIST must be a distance",
+    "SHOT_DIST must be a finite number within 0..94",
     "player_id is missing",
-    "GAME_CLOCK is not 'M:SS'",
-    "MATCHUP is not",
+    "GAME_CLOCK must be 'M:SS'",
+    "MATCHUP must be 'MON DD, YYYY - TEAM @|vs. TEAM'",
     "SHOT_RESULT disagrees with FGM",
 )

@@ -15,6 +15,7 @@ from shot_platform.core.model_store import ModelStore
 from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
 from shot_platform.definitions import all_assets, all_checks, defs
 from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.rules import SHOT_RULES
 from shot_platform.shots.store import ShotStore, tables
 from shot_platform.shots.synthetic import generate_shots, write_shots
 
@@ -156,7 +157,9 @@ def test_raw_shots_check_fails_on_bad_data_and_blocks_training(store: ShotStore,
     assert checks_of(result)["raw_shots_schema_and_ranges"] is False
     evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "raw_shots_schema_and_ranges")
     violations = evaluation.metadata["violations"].value
-    assert "shot_dist within 0..94 ft" in violations and "shot_clock empty or within 0..24 s" in violations
+    assert violations == {SHOT_RULES["SHOT_DIST"].message: 1, SHOT_RULES["SHOT_CLOCK"].message: 1}
+    # The description names each broken rule with its row count.
+    assert "1 rows: SHOT_DIST must be a finite number within 0..94" in evaluation.description
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw_shots"}  # the blocking check stopped everything downstream
     assert ModelStore(LocalBlobStore(tmp_path / "m")).versions() == []

@@ -117,7 +117,7 @@ def test_unusable_files_raise_with_a_reason(tmp_path: Path):
     with pytest.raises(ShotFileError, match="columns missing: GAME_ID, MATCHUP"):
         read_shot_file(tmp_path / "other.csv")
     (tmp_path / "broken.csv.gz").write_bytes(b"not gzip at all")
-    with pytest.raises(ShotFileError, match="cannot be read"):
+    with pytest.raises(ShotFileError, match=r"is named \.gz but is not gzip data"):
         read_shot_file(tmp_path / "broken.csv.gz")
 
 
@@ -146,10 +146,9 @@ def test_integers_written_as_decimals_are_stored_as_integers(store: ShotStore, s
     stored = store.load_shots().sort_values("id")
     assert stored["FINAL_MARGIN"].tolist() == synthetic_shots["FINAL_MARGIN"].iloc[:3].tolist()
     assert stored["GAME_ID"].tolist() == synthetic_shots["GAME_ID"].iloc[:3].tolist()
-    # The same shots spelled differently never overwrite the stored rows: the text differs, so they
-    # are held in the quarantine as conflicts (row identity is the raw text, see README).
+    # The same shots spelled differently are the same typed values: duplicates, not conflicts.
     again = ingest_shot_file(store, write(synthetic_shots.iloc[:3], tmp_path / "ints.csv"))
-    assert (again.inserted, again.quarantined) == (0, 3)
+    assert (again.inserted, again.duplicates, again.quarantined) == (0, 3, 0)
     assert store.shot_summary()["rows"] == 3
 
 
@@ -160,7 +159,7 @@ def test_post_game_facts_that_are_not_numbers_are_quarantined(store: ShotStore, 
     report = ingest_shot_file(store, write(rows, tmp_path / "facts.csv"))
     assert (report.inserted, report.quarantined) == (2, 2)
     assert [r["reason"] for r in report.rejected] == [
-        "FINAL_MARGIN must be empty or a whole number",
-        "W must be empty, W or L",
+        "FINAL_MARGIN must be empty or a whole number within -200..200 (the NBA record margin is 73)",
+        "W must be empty or 'W' or 'L' (the game's result)",
     ]
     assert [r["line"] for r in report.rejected] == [2, 3]

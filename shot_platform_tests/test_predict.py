@@ -56,7 +56,7 @@ def test_unknown_players_and_bad_rows(trained_home: Path, tmp_path: Path):
     out = predict(trained_home, rows, tmp_path, "strangers")
     assert out["make_probability"].iloc[:3].between(0.05, 0.95).all()
     assert np.isnan(out["make_probability"].iloc[3])
-    assert "SHOT_DIST must be a distance" in out["rejection_reason"].iloc[3]
+    assert "SHOT_DIST must be a finite number" in out["rejection_reason"].iloc[3]
     assert (out["rejection_reason"].iloc[:3].fillna("") == "").all()  # empty in the CSV
 
 

@@ -256,12 +256,38 @@ def test_post_shots_needs_the_key_and_quarantines_bad_rows(stack: Stack):
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert (report["inserted"], report["quarantined"]) == (3, 1)
-    assert "SHOT_DIST must be a distance" in report["quarantine_reasons"][0]["reason"]
+    assert "SHOT_DIST must be a finite number" in report["quarantine_reasons"][0]["reason"]
     assert stack.store.shot_summary()["rows"] == before + 3
 
     again = requests.post(url, json=body, headers={"X-API-Key": API_KEY}, timeout=30).json()
     assert (again["inserted"], again["duplicates"], again["quarantined"]) == (0, 3, 1)
-    assert "SHOT_DIST must be a distance" in again["quarantine_reasons"][0]["reason"]  # reported again
+    assert "SHOT_DIST must be a finite number" in again["quarantine_reasons"][0]["reason"]  # reported again
+
+
+def test_post_shots_keeps_the_good_rows_of_a_body_with_one_bad_row(stack: Stack):
+    rows = stack.later.iloc[-50:].copy()
+    rows.iloc[7, rows.columns.get_loc("player_name")] = "Nul\x00Byte"  # PostgreSQL text cannot hold NUL
+    body = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    body[11]["SHOT_NUMBER"] = 2**31  # beyond the INTEGER column
+    body[12]["unknown_field"] = "ignored"
+    headers = {"X-API-Key": API_KEY}
+    before = stack.store.shot_summary()["rows"]
+
+    answer = requests.post(f"{stack.url}/shots", json=body, headers=headers, timeout=60)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["inserted"], report["quarantined"], report["conflicts"]) == (48, 2, 0)
+    assert [r["line"] for r in report["quarantine_reasons"]] == [8, 12]  # positions in the body, from 1
+    assert "player_name must be empty or text" in report["quarantine_reasons"][0]["reason"]
+    assert "SHOT_NUMBER must be a whole number within 1..200" in report["quarantine_reasons"][1]["reason"]
+    assert stack.store.shot_summary()["rows"] == before + 48
+
+    empty = requests.post(f"{stack.url}/shots", json=[{}], headers=headers, timeout=30)
+    assert empty.status_code == 200, empty.text
+    assert empty.json()["quarantined"] == 1
+    assert empty.json()["quarantine_reasons"][0]["reason"].startswith("GAME_ID column is missing")
+    not_rows = requests.post(f"{stack.url}/shots", json=[1, 2], headers=headers, timeout=30)
+    assert not_rows.status_code == 400
 
 
 def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: Stack):

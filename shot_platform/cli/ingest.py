@@ -25,7 +25,10 @@ def ingest_shots(paths: tuple[str, ...]) -> None:
             report = ingest_shot_file(store, path, progress=progress_printer("inserted"))
         except ShotFileError as error:
             fail(str(error))
-        click.echo(f"inserted {report.inserted}, duplicate {report.duplicates}, quarantined {report.quarantined}")
+        click.echo(
+            f"inserted {report.inserted}, duplicate {report.duplicates}, quarantined {report.quarantined}"
+            + (f" ({report.conflicts} conflicting with stored rows)" if report.conflicts else "")
+        )
         click.echo(report.summary(), err=True)
         if report.quarantined:
             click.echo(

@@ -56,6 +56,13 @@ def run_assets(selection: list[str] | None = None, full_refeed: bool = False):
         )
 
 
+def known_assets() -> list[str]:
+    """Asset keys of the code location, in graph order."""
+    from shot_platform.definitions import all_assets
+
+    return [key.to_user_string() for asset in all_assets for key in asset.keys]
+
+
 def describe(result) -> list[str]:
     lines = []
     for event in result.get_asset_materialization_events():
@@ -79,7 +86,12 @@ def _fmt(value: object) -> str:
 def materialize_command(select: str | None, full_refeed: bool) -> None:
     """Run the asset graph (raw_shots -> player_features -> shot_model -> shot_predictions
     -> shot_ground_truth) and its checks against the configured Dagster instance."""
-    selection = [key.strip() for key in select.split(",")] if select else None
+    selection = [key.strip() for key in select.split(",") if key.strip()] if select else None
+    if selection is not None:
+        known = known_assets()
+        unknown = [key for key in selection if key not in known]
+        if unknown or not selection:
+            fail(f"unknown asset {', '.join(unknown) or '(empty selection)'}; known assets: {', '.join(known)}")
     result = run_assets(selection, full_refeed)
     click.echo("\n".join(describe(result)))
     if not result.success:

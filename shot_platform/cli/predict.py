@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from shot_platform.cli.main import fail, model_or_fail, open_models, open_store
@@ -21,18 +23,26 @@ def predict() -> None:
 def predict_shots(input_path: str, output: str) -> None:
     """Add make_probability (and model_version, rejection_reason) to every row.
 
+    The output folder is created if it does not exist.
     Outcome columns (SHOT_RESULT, FGM, PTS, W, FINAL_MARGIN) are optional and
     never read; unknown players get the league prior.
     """
+    target = Path(output)
+    if target.is_dir():
+        fail(f"{output} is a directory: give a file name for the scored rows, e.g. {target / 'scored.csv'}")
+    try:
+        table = read_shot_table(input_path)
+    except ShotFileError as error:
+        fail(str(error))
     settings = Settings.from_env()
     model = model_or_fail(open_models(settings))
     history = open_store(settings).load_player_history()
+    scored = score_frame(table.frame, model, history, problems=table.problems)
     try:
-        raw = read_shot_table(input_path)
-    except ShotFileError as error:
-        fail(str(error))
-    scored = score_frame(raw, model, history)
-    scored.to_csv(output, index=False)
+        target.parent.mkdir(parents=True, exist_ok=True)  # a missing output folder is created
+        scored.to_csv(target, index=False)
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror or error}. Choose a writable place with -o.")
     rejected = int((scored["rejection_reason"] != "").sum())
     click.echo(f"scored {len(scored) - rejected:,} rows with model {model.version} -> {output}")
     if rejected:

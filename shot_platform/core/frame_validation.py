@@ -45,6 +45,17 @@ def finite_number(text: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
+def text_ok(text: str, rule: ColumnRule) -> bool:
+    """One text value against a text or pattern rule (the same tests as :func:`validate_frame`)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    if "\x00" in text or len(text) > rule.max_length:
+        return False
+    return rule.kind != "pattern" or re.fullmatch(rule.pattern, text) is not None
+
+
 def _integer_bounds(rule: ColumnRule) -> tuple[int, int]:
     if rule.kind == "choice":
         return min(rule.choices), max(rule.choices)
@@ -174,7 +185,7 @@ def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
     for item in rules.derived:
         if item.source in typed:
             source = typed[item.source]
-            typed[item.name] = source.map(item.function, na_action="ignore").astype(float)
+            typed[item.name] = source.astype(object).map(item.function, na_action="ignore").infer_objects()
             usable[item.name] = usable[item.source]
 
     for rule in rules.rows:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
-from shot_platform.core.frame_validation import exact_integer, finite_number
+from shot_platform.core.frame_validation import exact_integer, finite_number, text_ok
 from shot_platform.core.rules import ColumnRule, RuleSet, ScalarOps, Values
 
 NO_NUL = r"^[^\x00]*$"
@@ -47,6 +47,15 @@ def _number_input(value: Any) -> Any:
     return value
 
 
+def _text_input(rule: ColumnRule) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not text_ok(value, rule):
+            raise ValueError(rule.message)
+        return value
+
+    return check
+
+
 def request_field(rule: ColumnRule, **field_options: Any) -> tuple[Any, Any]:
     """``(annotation, FieldInfo)`` for ``pydantic.create_model`` from one column rule."""
     options: dict[str, Any] = {"description": rule.reason, **field_options}
@@ -62,8 +71,10 @@ def request_field(rule: ColumnRule, **field_options: Any) -> tuple[Any, Any]:
     elif rule.kind == "choice":
         annotation = Literal[rule.choices]
     else:
+        # Checked by the rule's own test first, so the 400 says what a file's quarantine says;
+        # the Field constraints stay for the OpenAPI schema.
         options |= {"max_length": rule.max_length, "pattern": rule.pattern if rule.kind == "pattern" else NO_NUL}
-        annotation = str
+        annotation = Annotated[str, BeforeValidator(_text_input(rule))]
     if not rule.required:
         annotation = annotation | None
         options.setdefault("default", None)

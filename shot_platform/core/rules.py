@@ -265,3 +265,15 @@ class RuleSet:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def markdown_table(rules: RuleSet) -> str:
+    """The rules as the README's table (a test keeps the README equal to this)."""
+    lines = ["| column | rule | empty allowed | why |", "| --- | --- | --- | --- |"]
+    for rule in rules.columns:
+        described = rule.describe().replace("|", "\\|")
+        lines.append(f"| `{rule.column}` | {described} | {'yes' if not rule.required else 'no'} | {rule.reason} |")
+    lines += ["", "| across columns | a row is refused when | why |", "| --- | --- | --- |"]
+    for row in rules.rows:
+        lines.append(f"| `{row.name}` | {row.message} | {row.reason} |")
+    return "\n".join(lines)

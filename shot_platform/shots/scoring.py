@@ -12,7 +12,7 @@ import pandas as pd
 
 from shot_platform.shots.features.frame import build_features
 from shot_platform.shots.ingest.cleaning import clean_shots
-from shot_platform.shots.ingest.validation import parse_matchup, rejection_reasons
+from shot_platform.shots.ingest.validation import parse_matchup, validate_shots
 from shot_platform.shots.models.artifact import ShotModel
 from shot_platform.shots.schema import OUTCOME_COLUMNS
 from shot_platform.shots.store import ShotStore
@@ -76,15 +76,20 @@ def refresh_store_predictions(
     return report, scored
 
 
-def prepare_for_scoring(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+def prepare_for_scoring(raw: pd.DataFrame, problems: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Clean the scorable rows of a raw frame; returns (clean rows, reason per raw row).
 
     Outcome columns are removed before anything looks at the rows, so they
-    cannot change a prediction.
+    cannot change a prediction. ``problems``: a shape problem per row found
+    while reading the file (a wrong number of values), which rejects the row.
     """
     context = raw.drop(columns=[c for c in raw.columns if c in OUTCOME_COLUMNS])
-    reasons = rejection_reasons(context, require_outcome=False)
-    valid = context[reasons == ""]
+    validation = validate_shots(context, require_outcome=False)
+    reasons = validation.reasons.copy()
+    if problems is not None:
+        shaped = (problems != "").to_numpy()
+        reasons[shaped] = problems[shaped].to_numpy()
+    valid = validation.typed[reasons == ""]
     if valid.empty:
         return valid.assign(game_date=pd.Series(dtype="datetime64[ns]")), reasons
     clean = clean_shots(valid)
@@ -95,13 +100,15 @@ def prepare_for_scoring(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return clean, reasons
 
 
-def score_frame(raw: pd.DataFrame, model: ShotModel, history: pd.DataFrame) -> pd.DataFrame:
+def score_frame(
+    raw: pd.DataFrame, model: ShotModel, history: pd.DataFrame, problems: pd.Series | None = None
+) -> pd.DataFrame:
     """The raw rows with make_probability, model_version and rejection_reason added.
 
     A shot is scored with player records from before its game date (from
     MATCHUP), or with the current profiles when the file has no MATCHUP.
     """
-    clean, reasons = prepare_for_scoring(raw)
+    clean, reasons = prepare_for_scoring(raw, problems)
     probability = pd.Series(np.nan, index=raw.index)
     if not clean.empty:
         probability[clean.index] = model.predict_proba(build_features(clean, history))

@@ -1,47 +1,46 @@
-"""Checks on raw_shots: the stored table has the expected columns and sane values.
+"""Checks on raw_shots: the stored table has the expected columns and every value obeys its rule.
 
-Ingest already quarantines bad rows; these checks catch anything that reached
-the table another way (a manual load, a changed rule), and block training on it.
+Ingest already quarantines bad rows; this check catches anything that reached
+the table another way (a manual load, a changed rule), and blocks training on
+it. Its SQL conditions are derived from the rule declaration in
+``shot_platform.shots.rules``, the same one ingest and ``/predict`` use.
 """
 
-from dagster import AssetCheckResult, asset_check
-from sqlalchemy import func, inspect, or_, select
+from dagster import AssetCheckResult, MetadataValue, asset_check
+from sqlalchemy import func, inspect, select
 
 from shot_platform.core.resources import ShotStoreResource
+from shot_platform.core.sql_checks import unchecked_row_rules, violation_conditions
+from shot_platform.shots.rules import SHOT_RULES
 from shot_platform.shots.store import tables
 
-_c = tables.shots.c
-RANGE_RULES = {
-    "shot_dist within 0..94 ft": or_(_c.shot_dist < 0, _c.shot_dist > 94),
-    "close_def_dist within 0..94 ft": or_(_c.close_def_dist < 0, _c.close_def_dist > 94),
-    "shot_clock empty or within 0..24 s": or_(_c.shot_clock < 0, _c.shot_clock > 24),
-    "period within 1..10": or_(_c.period < 1, _c.period > 10),
-    "game_clock_s within 0..720": or_(_c.game_clock_s < 0, _c.game_clock_s > 720),
-    "touch_time not negative": _c.touch_time < 0,
-    "dribbles not negative": _c.dribbles < 0,
-    "fgm is 0 or 1": _c.fgm.not_in([0, 1]),
-    "pts_type is 2 or 3": _c.pts_type.not_in([2, 3]),
-    "pts equals fgm x pts_type": _c.pts != _c.fgm * _c.pts_type,
-    "location is H or A": _c.location.not_in(["H", "A"]),
-}
 
-
-@asset_check(asset="raw_shots", blocking=True, description="columns present and values in range")
+@asset_check(asset="raw_shots", blocking=True, description="columns present and every value obeys its rule")
 def raw_shots_schema_and_ranges(shot_store: ShotStoreResource) -> AssetCheckResult:
     store = shot_store.get()
     present = {column["name"] for column in inspect(store.engine).get_columns("shots")}
     missing = sorted(column.name for column in tables.shots.columns if column.name not in present)
-    violations = {}
+    violations: dict[str, int] = {}
     if not missing:
+        conditions = violation_conditions(SHOT_RULES, tables.shots, store.engine.dialect.name)
         with store.engine.connect() as conn:
-            for rule, condition in RANGE_RULES.items():
+            for rule, condition in conditions.items():
                 violations[rule] = int(conn.execute(select(func.count()).where(condition)).scalar_one())
     failed = {rule: count for rule, count in violations.items() if count}
+    if missing:
+        description = f"columns missing from the shots table: {', '.join(missing)}"
+    elif failed:
+        description = "; ".join(f"{count:,} rows: {rule}" for rule, count in failed.items())
+    else:
+        description = f"all {len(violations)} rules hold"
     return AssetCheckResult(
         passed=not missing and not failed,
+        description=description,
         metadata={
             "missing_columns": ", ".join(missing) or "none",
             "rules_checked": len(violations),
-            "violations": str(failed or "none"),
+            "rules_failed": len(failed),
+            "violations": MetadataValue.json(failed) if failed else "none",
+            "checked_at_ingest_only": ", ".join(unchecked_row_rules(SHOT_RULES)) or "none",
         },
     )

@@ -1,29 +1,38 @@
-"""Loading a Kaggle-schema shot-logs file into the store, idempotently.
+"""Loading Kaggle-schema shot-logs rows (a file, or a POST /shots body) into the store, idempotently.
 
 Every row ends in exactly one bucket: inserted, duplicate (same key and same
-content already stored) or quarantined (with a reason). Re-running the same
-file changes nothing.
+typed values already stored) or quarantined (with a reason). Re-running the
+same file changes nothing. Two ingests at once of different values for the same
+key: one is stored, the other's rows are quarantined as conflicts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from shot_platform.core.text_table import TableFileError, TextTable, read_text_table
 from shot_platform.shots.ingest.cleaning import clean_shots
-from shot_platform.shots.ingest.validation import parse_matchup, rejection_reasons
+from shot_platform.shots.ingest.validation import parse_matchup, validate_shots
 from shot_platform.shots.schema import CONTEXT_COLUMNS, SHOT_KEY, SHOT_LOG_COLUMNS
 from shot_platform.shots.store import ShotStore
 
 KEY_LOWER = ["game_id", "player_id", "shot_number"]
+CONFLICT = (
+    "conflicts with the stored row for this GAME_ID, player_id, SHOT_NUMBER (stored values are never overwritten)"
+)
+FILE_CONFLICT = "duplicate key in the file with different values (the first row with this key is kept)"
+WHAT = "Kaggle shot-logs"
 
 
-class ShotFileError(Exception):
-    """The file itself cannot be used (missing, unreadable, not a shot-logs file)."""
+class ShotFileError(TableFileError):
+    """The file itself cannot be used (missing, a directory, empty, corrupt, not the shot-logs header)."""
 
 
 @dataclass
@@ -36,6 +45,7 @@ class IngestReport:
     duplicates: int = 0
     quarantined: int = 0
     quarantined_new: int = 0
+    conflicts: int = 0  # of the quarantined: same key as a stored row (or an earlier row), other values
     cleaned: dict[str, int] = field(default_factory=dict)
     rejected: list[dict] = field(default_factory=list)  # {"line", "reason"} of this file's quarantined rows
 
@@ -44,51 +54,60 @@ class IngestReport:
         return (
             f"{self.source}: {self.rows_read} rows read, {self.inserted} inserted, "
             f"{self.duplicates} duplicate, {self.quarantined} quarantined "
-            f"({self.quarantined_new} new in quarantine); cleaning rules applied: {cleaned}"
+            f"({self.conflicts} conflicting keys, {self.quarantined_new} new in quarantine); "
+            f"cleaning rules applied: {cleaned}"
         )
 
 
-def read_shot_file(path: str | Path) -> pd.DataFrame:
+def read_shot_file(path: str | Path) -> TextTable:
     """Read a labelled shot-logs file for ingest: every Kaggle column must be there."""
     return read_shot_table(path, SHOT_LOG_COLUMNS)
 
 
-def read_shot_table(path: str | Path, required: tuple[str, ...] = CONTEXT_COLUMNS) -> pd.DataFrame:
+def read_shot_table(path: str | Path, required: tuple[str, ...] = CONTEXT_COLUMNS) -> TextTable:
     """Read a shot-logs CSV (optionally gzip) as text, so that quarantine keeps raw values."""
-    path = Path(path)
-    if not path.is_file():
-        raise ShotFileError(f"{path}: no such file. Give the path of a Kaggle shot_logs .csv or .csv.gz file.")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as error:
-        raise ShotFileError(f"{path}: cannot be read as CSV ({error}). Is it a (gzipped) CSV file?") from error
-    missing = [column for column in required if column not in frame.columns]
-    if missing:
-        raise ShotFileError(
-            f"{path}: not a shot-logs file, columns missing: {', '.join(missing)}. "
-            "Expected the Kaggle 'NBA shot logs' header (see README, Data)."
-        )
-    return frame
+        return read_text_table(path, required, WHAT)
+    except TableFileError as error:
+        raise ShotFileError(str(error)) from None
 
 
-def row_hashes(raw: pd.DataFrame) -> pd.Series:
-    """Stable 16-hex-digit hash of a raw row's shot-log values."""
-    values = raw.reindex(columns=list(SHOT_LOG_COLUMNS)).astype("string").fillna("")
-    hashed = pd.util.hash_pandas_object(values, index=False)
+def typed_hashes(typed: pd.DataFrame) -> pd.Series:
+    """16-hex-digit hash of a row's typed shot-log values: `18` and `18.0` hash alike."""
+    canonical = {}
+    for column in SHOT_LOG_COLUMNS:
+        values = typed[column]
+        if pd.api.types.is_float_dtype(values):
+            # + 0.0 folds -0.0 into 0.0; repr is the shortest text that round-trips.
+            text = (values + 0.0).map(repr).where(values.notna(), "")
+        else:
+            text = values.astype("string").fillna("")
+        canonical[column] = text.astype(str)
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(canonical, index=typed.index), index=False)
     return hashed.map(lambda value: f"{value:016x}")
 
 
-def _quarantine_frame(raw: pd.DataFrame, reasons: pd.Series, source: str) -> pd.DataFrame:
-    payload = raw.astype(object).where(raw.notna(), None)
+def _raw_record(raw: pd.DataFrame, position: int, extras: dict[int, list[str]]) -> str:
+    record = {key: None if pd.isna(value) else value for key, value in raw.iloc[position].items()}
+    if position in extras:
+        record["_extra_values"] = extras[position]
+    return json.dumps(record)
+
+
+def _quarantine_frame(
+    raw: pd.DataFrame, rejected: pd.Series, lines: np.ndarray, extras: dict[int, list[str]], source: str
+) -> pd.DataFrame:
+    positions = raw.index.get_indexer(rejected.index)
+    payloads = [_raw_record(raw, p, extras) for p in positions]
     return pd.DataFrame(
         {
-            "row_hash": raw["_row_hash"],
+            # Identity of a quarantined row: its raw text (there are no typed values to compare).
+            "row_hash": [hashlib.blake2b(p.encode(), digest_size=8).hexdigest() for p in payloads],
             "source": source,
-            "line": raw.index.to_numpy() + 2,  # header is line 1
-            "reason": reasons,
-            "raw": [json.dumps(record) for record in payload.drop(columns="_row_hash").to_dict("records")],
-        },
-        index=raw.index,
+            "line": lines[positions],
+            "reason": rejected.to_numpy(),
+            "raw": payloads,
+        }
     )
 
 
@@ -97,56 +116,106 @@ def ingest_shot_frame(
     raw: pd.DataFrame,
     source: str,
     progress: Callable[[int, int], None] | None = None,
+    lines: np.ndarray | None = None,
+    problems: pd.Series | None = None,
+    extras: dict[int, list[str]] | None = None,
 ) -> IngestReport:
-    """Validate, clean and store raw text rows; see the module docstring for the buckets."""
+    """Validate, clean and store raw text rows; see the module docstring for the buckets.
+
+    ``lines`` gives each row's line in its file (default: 1, 2, ... its position in a
+    request body); ``problems`` a shape problem per row found while reading (wrong
+    number of values), which quarantines the row.
+    """
     report = IngestReport(source=source, rows_read=len(raw))
     raw = raw.reset_index(drop=True)
-    raw["_row_hash"] = row_hashes(raw)
-    reasons = rejection_reasons(raw.drop(columns="_row_hash"), require_outcome=True)
+    lines = np.arange(1, len(raw) + 1) if lines is None else np.asarray(lines)
+    extras = extras or {}
+    validation = validate_shots(raw, require_outcome=True)
+    reasons = validation.reasons.copy()
+    if problems is not None:
+        shaped = problems.reset_index(drop=True)
+        bad_shape = (shaped != "").to_numpy()
+        # A row with too many or too few values is shifted: its other reasons are noise.
+        reasons[bad_shape] = shaped[bad_shape]
 
-    valid = raw[reasons == ""]
-    keys = valid[list(SHOT_KEY)].apply(pd.to_numeric).astype("int64")
+    valid = reasons == ""
+    typed = validation.typed[valid].copy()
+    typed["row_hash"] = typed_hashes(typed) if len(typed) else pd.Series(dtype=object)
+    keys = typed[list(SHOT_KEY)].astype("int64")
     keys.columns = KEY_LOWER
-    keys["row_hash"] = valid["_row_hash"]
+    keys["row_hash"] = typed["row_hash"]
 
     # Same key twice in the file: identical copies are duplicates, differing ones are quarantined.
     repeated = keys.duplicated(KEY_LOWER, keep="first")
     identical = keys.duplicated([*KEY_LOWER, "row_hash"], keep="first")
     report.duplicates += int(identical.sum())
-    reasons[keys.index[repeated & ~identical]] = "duplicate key in the file with different values"
+    conflicting = keys.index[repeated & ~identical]
+    reasons[conflicting] = FILE_CONFLICT
+    report.conflicts += len(conflicting)
 
     fresh = keys[~repeated]
-    stored = store.stored_hashes(fresh)
-    merged = fresh.reset_index().merge(stored, on=KEY_LOWER, how="left", suffixes=("", "_stored")).set_index("index")
+    stored = _against_store(store, fresh, reasons, report)
+    report.duplicates += len(stored)
+
+    new_index = fresh.index.difference(stored)
+    new_index = new_index[reasons[new_index] == ""]
+    if len(new_index):
+        report.inserted = _insert_new(store, typed.loc[new_index], source, report, progress)
+        # Another ingest may have stored some of these keys since we looked: compare again.
+        if report.inserted < len(new_index):
+            same = _against_store(store, fresh.loc[new_index], reasons, report)
+            report.duplicates += len(same) - report.inserted  # our own rows match themselves
+
+    rejected = reasons[reasons != ""]
+    report.quarantined = len(rejected)
+    positions = raw.index.get_indexer(rejected.index)
+    report.rejected = [{"line": int(lines[p]), "reason": reason} for p, reason in zip(positions, rejected, strict=True)]
+    if len(rejected):
+        report.quarantined_new = store.quarantine(_quarantine_frame(raw, rejected, lines, extras, source))
+    return report
+
+
+def _against_store(store: ShotStore, keys: pd.DataFrame, reasons: pd.Series, report: IngestReport) -> pd.Index:
+    """Mark keys stored with other values as conflicts; returns the rows stored with the same values."""
+    if keys.empty:
+        return keys.index
+    stored = store.stored_hashes(keys)
+    merged = keys.reset_index().merge(stored, on=KEY_LOWER, how="left", suffixes=("", "_stored")).set_index("index")
     already = merged["row_hash_stored"].notna()
     same = already & (merged["row_hash_stored"] == merged["row_hash"])
-    report.duplicates += int(same.sum())
-    reasons[merged.index[already & ~same]] = "conflicts with the stored row for this GAME_ID, player_id, SHOT_NUMBER"
+    conflicting = merged.index[already & ~same]
+    reasons[conflicting] = CONFLICT
+    report.conflicts += len(conflicting)
+    return merged.index[same]
 
-    new_rows = raw.loc[merged.index[~already]]
-    rejected = reasons != ""
-    report.quarantined = int(rejected.sum())
-    report.rejected = [
-        {"line": int(index) + 2, "reason": reason} for index, reason in reasons[rejected].items()
-    ]  # header is line 1
-    report.quarantined_new = store.quarantine(_quarantine_frame(raw[rejected], reasons[rejected], source))
 
-    if not new_rows.empty:
-        cleaned = clean_shots(new_rows.drop(columns="_row_hash"))
-        cleaned = cleaned.join(parse_matchup(cleaned["MATCHUP"]).drop(columns="is_away"))
-        cleaned["row_hash"] = new_rows["_row_hash"]
-        cleaned["source"] = source
-        notes = cleaned["cleaning_notes"].str.split(";").explode()
-        report.cleaned = {rule: int(count) for rule, count in notes[notes != ""].value_counts().items()}
-        report.inserted = store.insert_shots(cleaned, progress=progress)
-        # A concurrent ingest may have inserted the same keys between our read and write.
-        report.duplicates += len(cleaned) - report.inserted
-    return report
+def _insert_new(
+    store: ShotStore,
+    typed: pd.DataFrame,
+    source: str,
+    report: IngestReport,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    cleaned = clean_shots(typed[list(SHOT_LOG_COLUMNS)])
+    cleaned = cleaned.join(parse_matchup(cleaned["MATCHUP"]).drop(columns="is_away"))
+    cleaned["row_hash"] = typed["row_hash"]
+    cleaned["source"] = source
+    notes = cleaned["cleaning_notes"].str.split(";").explode()
+    report.cleaned = {rule: int(count) for rule, count in notes[notes != ""].value_counts().items()}
+    return store.insert_shots(cleaned, progress=progress)
 
 
 def ingest_shot_file(
     store: ShotStore, path: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> IngestReport:
     """Read and ingest one file; raises ShotFileError only when the file itself is unusable."""
-    raw = read_shot_file(path)
-    return ingest_shot_frame(store, raw, source=Path(path).name, progress=progress)
+    table = read_shot_file(path)
+    return ingest_shot_frame(
+        store,
+        table.frame,
+        source=Path(path).name,
+        progress=progress,
+        lines=table.lines,
+        problems=table.problems,
+        extras=table.extras,
+    )

@@ -1,14 +1,15 @@
 """The HTTP request and response bodies of ``/predict``.
 
 Fields accept the shot-logs names (SHOT_DIST) or their snake_case forms
-(shot_dist). The ranges are at least as strict as ``ingest.validation``'s, so
-every request that validates can be scored; a bad one gets a 400 naming the
-field and rule.
+(shot_dist). Every field's type, bounds and pattern come from the rule
+declaration in ``shot_platform.shots.rules`` (the same rules as file ingest and
+the stored-data check), so every request that validates can be scored; a bad one
+gets a 400 naming the field and the rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import (
@@ -20,54 +21,36 @@ from pydantic import (
     PrivateAttr,
     RootModel,
     ValidationError,
-    ValidationInfo,
-    field_validator,
+    create_model,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shot_platform.shots.ingest.validation import GAME_CLOCK_PATTERN, MAX_PERIOD, clock_seconds, period_seconds
-from shot_platform.shots.schema import COURT_LENGTH_FT, SHOT_CLOCK_S
-
-MAX_ID = 2**63 - 1  # the store's BIGINT
-MAX_SHOT_NUMBER = 2**31 - 1  # the store's INTEGER
+from shot_platform.core.request_fields import request_field, row_rule_validators
+from shot_platform.shots.rules import REQUEST_COLUMNS, REQUEST_RULES
 
 
-def _field(name: str, **rules):
-    return Field(validation_alias=AliasChoices(name, name.lower()), serialization_alias=name.lower(), **rules)
+class _ShotRequestBase(BaseModel):
+    # Text is taken as sent (no stripping), as a file's text is: the same value passes or
+    # fails in both.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class ShotRequest(BaseModel):
-    """One field-goal attempt's context. Outcome fields, if sent, are ignored."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
-
-    SHOT_DIST: float = _field("SHOT_DIST", ge=0, le=COURT_LENGTH_FT, allow_inf_nan=False, description="feet")
-    CLOSE_DEF_DIST: float = _field("CLOSE_DEF_DIST", ge=0, le=COURT_LENGTH_FT, allow_inf_nan=False)
-    SHOT_CLOCK: float | None = _field("SHOT_CLOCK", default=None, ge=0, le=SHOT_CLOCK_S, allow_inf_nan=False)
-    DRIBBLES: int = _field("DRIBBLES", ge=0, le=200)
-    TOUCH_TIME: float = _field(
-        "TOUCH_TIME", ge=-200, le=200, allow_inf_nan=False, description="seconds; negative is cleaned to 0"
+def _request_field(name: str) -> tuple[Any, Any]:
+    return request_field(
+        REQUEST_RULES[name], validation_alias=AliasChoices(name, name.lower()), serialization_alias=name.lower()
     )
-    PERIOD: int = _field("PERIOD", ge=1, le=MAX_PERIOD, description="5 and up are overtimes")
-    GAME_CLOCK: str = _field("GAME_CLOCK", pattern=GAME_CLOCK_PATTERN, description="M:SS left in the period")
-    PTS_TYPE: Literal[2, 3] = _field("PTS_TYPE")
-    LOCATION: Literal["H", "A"] = _field("LOCATION")
-    player_id: int = _field("player_id", ge=0, le=MAX_ID)
-    CLOSEST_DEFENDER_PLAYER_ID: int = _field("CLOSEST_DEFENDER_PLAYER_ID", ge=0, le=MAX_ID)
-    GAME_ID: int | None = _field(
-        "GAME_ID", default=None, ge=0, le=MAX_ID, description="optional: joins ground truth later"
-    )
-    SHOT_NUMBER: int | None = _field("SHOT_NUMBER", default=None, ge=1, le=MAX_SHOT_NUMBER)
 
-    @field_validator("GAME_CLOCK")
-    @classmethod
-    def _clock_fits_period(cls, clock: str, info: ValidationInfo) -> str:
-        period = info.data.get("PERIOD", 1)
-        length = period_seconds(period)
-        if not clock_seconds(clock) <= length:  # NaN (seconds >= 60) fails too
-            raise ValueError(f"{clock} does not fit period {period}, which is {length // 60}:00 long")
-        return clock
+
+# One field per request column, with the type, bounds and pattern of its rule in
+# shots/rules.py; the row rules (a clock that fits its period) as field validators.
+ShotRequest = create_model(
+    "ShotRequest",
+    __base__=_ShotRequestBase,
+    __doc__="One field-goal attempt's context. Outcome fields, if sent, are ignored.",
+    __validators__=row_rule_validators(REQUEST_RULES, list(REQUEST_COLUMNS)),
+    **{name: _request_field(name) for name in REQUEST_COLUMNS},
+)
 
 
 MAX_SHOTS_PER_REQUEST = 10_000
@@ -125,8 +108,8 @@ class BatchPrediction(BaseModel):
 REQUEST_FIELDS: tuple[str, ...] = tuple(ShotRequest.model_fields)
 
 
-_TEXT_FIELDS = {"GAME_CLOCK", "LOCATION"}
-_INTEGER_FIELDS = {"DRIBBLES", "PERIOD", "PTS_TYPE", "player_id", "CLOSEST_DEFENDER_PLAYER_ID"}
+_TEXT_FIELDS = {name for name in REQUEST_COLUMNS if REQUEST_RULES[name].textual}
+_INTEGER_FIELDS = {name for name in REQUEST_COLUMNS if REQUEST_RULES[name].integral}
 
 
 def requests_columns(shots: list[ShotRequest]) -> dict[str, np.ndarray]:
