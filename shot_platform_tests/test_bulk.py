@@ -41,7 +41,10 @@ things = Table(
     UniqueConstraint("k1", "k2", name="uq_things_key"),
 )
 
-TRICKY_TEXT = ["plain", "", None, r"\N", 'say "hi", then go', "two\nlines", "tab\there", "é漢字🏀", "NULL", "\\"]
+TRICKY_TEXT = [
+    *("plain", "", None, r"\N", "\r", "a\r\nb", 'say "hi", then go'),
+    *("two\nlines", "tab\there", "é漢字🏀", "NULL", "\\"),
+]
 
 
 def frame(rows: int, offset: int = 0) -> pd.DataFrame:

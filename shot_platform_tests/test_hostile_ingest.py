@@ -231,3 +231,14 @@ def test_every_row_is_stored_exactly_or_quarantined_with_a_reason(store: ShotSto
     again = ingest_shot_frame(store, rows, source="property")
     assert (again.inserted, again.quarantined_new) == (0, 0)
     assert len(store.load_shots()) == before + report.inserted
+
+
+def test_rows_without_optional_or_required_fields(store: ShotStore, synthetic_shots):
+    rows = text_rows(synthetic_shots, 3, game_id=29_000_004).drop(columns=["W", "FINAL_MARGIN", "player_name"])
+    report = ingest_shot_frame(store, rows, source="api:/shots")
+    assert (report.inserted, report.quarantined) == (3, 0)
+    assert store.load_shots()["W"].isna().all()
+
+    nothing = ingest_shot_frame(store, pd.DataFrame([{}], index=[0]), source="api:/shots")
+    assert (nothing.inserted, nothing.quarantined) == (0, 1)
+    assert nothing.rejected[0]["reason"].startswith("GAME_ID is missing")

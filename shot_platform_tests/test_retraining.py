@@ -285,7 +285,7 @@ def test_post_shots_keeps_the_good_rows_of_a_body_with_one_bad_row(stack: Stack)
     empty = requests.post(f"{stack.url}/shots", json=[{}], headers=headers, timeout=30)
     assert empty.status_code == 200, empty.text
     assert empty.json()["quarantined"] == 1
-    assert empty.json()["quarantine_reasons"][0]["reason"].startswith("GAME_ID column is missing")
+    assert empty.json()["quarantine_reasons"][0]["reason"].startswith("GAME_ID is missing")
     not_rows = requests.post(f"{stack.url}/shots", json=[1, 2], headers=headers, timeout=30)
     assert not_rows.status_code == 400
 

@@ -13,6 +13,7 @@ value its column cannot hold (a NUL byte, a too-long string, an overflow).
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -81,14 +82,16 @@ def _copy_chunk(conn: Connection, table: Table, chunk: pd.DataFrame, key: Sequen
     columns = ", ".join(quote(name) for name in chunk.columns)
     null = _null_marker(chunk)
     buffer = io.StringIO()
-    # pandas writes floats with repr (exact round trip) and quotes text only when needed;
-    # the NULL marker is never quoted, so an empty string stays an empty string.
-    chunk.to_csv(buffer, index=False, header=False, na_rep=null)
+    # pandas writes floats with repr (exact round trip). Every field is quoted (a lone '\r' is
+    # not quoted otherwise, and COPY reads it as a line end); FORCE_NULL turns the quoted
+    # NULL marker back into NULL, while a quoted empty string stays an empty string.
+    chunk.to_csv(buffer, index=False, header=False, na_rep=null, quoting=csv.QUOTE_ALL)
     buffer.seek(0)
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} AS SELECT {columns} FROM {target} WITH NO DATA")
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '{null}')", buffer)
+        options = f"FORMAT csv, NULL '{null}', FORCE_NULL ({columns})"
+        cursor.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH ({options})", buffer)
     finally:
         cursor.close()
     conflict = ", ".join(quote(name) for name in key)

@@ -87,18 +87,17 @@ def typed_hashes(typed: pd.DataFrame) -> pd.Series:
     return hashed.map(lambda value: f"{value:016x}")
 
 
-def _raw_record(raw: pd.DataFrame, position: int, extras: dict[int, list[str]]) -> str:
-    record = {key: None if pd.isna(value) else value for key, value in raw.iloc[position].items()}
-    if position in extras:
-        record["_extra_values"] = extras[position]
-    return json.dumps(record)
-
-
 def _quarantine_frame(
     raw: pd.DataFrame, rejected: pd.Series, lines: np.ndarray, extras: dict[int, list[str]], source: str
 ) -> pd.DataFrame:
     positions = raw.index.get_indexer(rejected.index)
-    payloads = [_raw_record(raw, p, extras) for p in positions]
+    records = raw.iloc[positions].astype(object).to_dict("records")
+    payloads = []
+    for position, record in zip(positions, records, strict=True):
+        record = {key: None if pd.isna(value) else value for key, value in record.items()}
+        if position in extras:
+            record["_extra_values"] = extras[position]
+        payloads.append(json.dumps(record))
     return pd.DataFrame(
         {
             # Identity of a quarantined row: its raw text (there are no typed values to compare).
@@ -127,7 +126,10 @@ def ingest_shot_frame(
     number of values), which quarantines the row.
     """
     report = IngestReport(source=source, rows_read=len(raw))
-    raw = raw.reset_index(drop=True)
+    # Every shot-logs column, missing ones empty (a request body may leave out optional fields);
+    # other columns are kept for the quarantine's raw record.
+    others = [column for column in raw.columns if column not in SHOT_LOG_COLUMNS]
+    raw = raw.reset_index(drop=True).reindex(columns=[*SHOT_LOG_COLUMNS, *others])
     lines = np.arange(1, len(raw) + 1) if lines is None else np.asarray(lines)
     extras = extras or {}
     validation = validate_shots(raw, require_outcome=True)
