@@ -22,6 +22,8 @@ NO_NUL = r"^[^\x00]*$"
 
 def _integer_input(rule: ColumnRule) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
+        if isinstance(value, str) and value == "":
+            return None  # empty, as in a file: missing (refused unless the field is optional)
         if isinstance(value, bool):
             raise ValueError(f"must be a whole number, not {str(value).lower()}")
         if isinstance(value, str):
@@ -37,6 +39,8 @@ def _integer_input(rule: ColumnRule) -> Callable[[Any], Any]:
 
 
 def _number_input(value: Any) -> Any:
+    if isinstance(value, str) and value == "":
+        return None  # empty, as in a file: missing (refused unless the field is optional)
     if isinstance(value, bool):
         raise ValueError(f"must be a number, not {str(value).lower()}")
     if isinstance(value, str):
@@ -59,25 +63,27 @@ def _text_input(rule: ColumnRule) -> Callable[[Any], Any]:
 def request_field(rule: ColumnRule, **field_options: Any) -> tuple[Any, Any]:
     """``(annotation, FieldInfo)`` for ``pydantic.create_model`` from one column rule."""
     options: dict[str, Any] = {"description": rule.reason, **field_options}
-    annotation: Any
+    base: Any
+    before: Callable[[Any], Any] | None = None
     if rule.kind == "integer":
-        annotation = Annotated[int, BeforeValidator(_integer_input(rule))]
+        base, before = int, _integer_input(rule)
         options |= {"ge": rule.minimum, "le": rule.maximum}
     elif rule.kind == "number":
-        annotation = Annotated[float, BeforeValidator(_number_input)]
+        base, before = float, _number_input
         options |= {"ge": rule.minimum, "le": rule.maximum, "allow_inf_nan": False}
-    elif rule.kind == "choice" and rule.integral:
-        annotation = Annotated[Literal[rule.choices], BeforeValidator(_integer_input(rule))]
     elif rule.kind == "choice":
-        annotation = Literal[rule.choices]
+        base = Literal[rule.choices]
+        before = _integer_input(rule) if rule.integral else None
     else:
         # Checked by the rule's own test first, so the 400 says what a file's quarantine says;
         # the Field constraints stay for the OpenAPI schema.
         options |= {"max_length": rule.max_length, "pattern": rule.pattern if rule.kind == "pattern" else NO_NUL}
-        annotation = Annotated[str, BeforeValidator(_text_input(rule))]
+        base, before = str, _text_input(rule)
     if not rule.required:
-        annotation = annotation | None
+        base = base | None
         options.setdefault("default", None)
+    # Outside the optional union, so that "" becomes None before the type is chosen.
+    annotation = Annotated[base, BeforeValidator(before)] if before else base
     return annotation, Field(**options)
 
 
