@@ -1,8 +1,10 @@
-"""The BentoML service: ``POST /predict`` with the current champion shot model.
+"""The BentoML service: ``POST /predict`` with the current champion shot model, and the
+free-throw domain's score_beater (TF Serving's REST API under ``/v1``, ``/score_beater/predict``).
 
 Run it with ``shot-platform serve`` or ``bentoml serve`` from ``bento/``.
-``/livez`` and ``/metrics`` (Prometheus) come from BentoML; ``/readyz`` is
-ready only once a model is loaded (``__is_ready__``).
+``/livez`` and ``/metrics`` (Prometheus) come from BentoML; ``/readyz`` reports each model's
+state and is ready once a model is loaded (:mod:`shot_platform.core.serving.readiness`).
+Each domain's endpoints live in its own class, composed here (``ScoreBeaterEndpoints``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from starlette.responses import JSONResponse
 
 from shot_platform.core.model_store import open_model_store
 from shot_platform.core.serving.batcher import MicroBatcher
+from shot_platform.core.serving.readiness import ReadinessReport
 from shot_platform.core.serving.request_log import RequestLogWriter
 from shot_platform.core.serving.state import ServingState, StateWatcher
+from shot_platform.core.serving.tf_app import tf_serving_app
 from shot_platform.core.settings import Settings
+from shot_platform.free_throws.serving.endpoints import ScoreBeaterEndpoints
 from shot_platform.shots.ingest.shots import ingest_shot_frame
 from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
 from shot_platform.shots.store import ShotStore
@@ -62,7 +67,8 @@ def _on_swap(state: ServingState) -> None:
 
 
 @bentoml.service(name="shot_platform", http={"port": 5000}, traffic={"timeout": 30}, workers=1)
-class ShotService:
+@bentoml.asgi_app(tf_serving_app(lambda: bentoml.get_current_service().saved_models), path="/v1")
+class ShotService(ScoreBeaterEndpoints):
     """Scores shots with the champion; switches champions without a restart."""
 
     def __init__(self) -> None:
@@ -79,9 +85,18 @@ class ShotService:
         self.watcher = StateWatcher(models, store, float(os.environ.get(POLL_ENV, "5")), on_swap=_on_swap).start()
         self.request_log = RequestLogWriter(store).start()
         self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
+        self.start_score_beater(settings, float(os.environ.get(POLL_ENV, "5")))
+
+    def readiness(self) -> tuple[bool, dict]:
+        """Ready once any model is being served; the report gives every model's state."""
+        shot = {"state": "serving" if self.watcher.state else "no model", "version": self.watcher.version}
+        if self.watcher.last_error:
+            shot["error"] = self.watcher.last_error
+        models = {"shot_model": shot, "score_beater": self.score_beater.readiness()}
+        return any(model["state"] == "serving" for model in models.values()), models
 
     def __is_ready__(self) -> bool:
-        return self.watcher.state is not None
+        return self.readiness()[0]
 
     @bentoml.api(route="/predict")
     async def predict(self, shots: ShotsInput, /) -> dict:
@@ -137,4 +152,8 @@ class ShotService:
     @bentoml.on_shutdown
     def _flush_request_log(self) -> None:
         self.watcher.stop()
+        self.stop_score_beater()
         self.request_log.close()
+
+
+ShotService.add_asgi_middleware(ReadinessReport, readiness=lambda: bentoml.get_current_service().readiness())

@@ -1,12 +1,30 @@
-"""``shot-platform models list|promote``: the model registry by hand."""
+"""``shot-platform models list|promote [--model NAME]``: the model registry by hand."""
 
 from __future__ import annotations
 
 import click
 
 from shot_platform.cli.main import fail, open_models
-from shot_platform.core.model_store import ModelNotFoundError
+from shot_platform.core.model_store import ModelNotFoundError, ModelStore
 from shot_platform.core.settings import Settings
+
+
+def _open_score_beater(settings: Settings) -> ModelStore:
+    from shot_platform.core.saved_model_store import open_saved_model_store
+
+    return open_saved_model_store(settings.model_store, settings.s3_endpoint_url, "score_beater")
+
+
+# Every registered model: its name and how to open its store (the shot model is the default).
+MODEL_STORES = {"shot_model": open_models, "score_beater": _open_score_beater}
+model_option = click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(sorted(MODEL_STORES)),
+    default="shot_model",
+    show_default=True,
+    help="which model's registry",
+)
 
 
 @click.group()
@@ -15,9 +33,10 @@ def models() -> None:
 
 
 @models.command("list")
-def list_models() -> None:
+@model_option
+def list_models(model_name: str) -> None:
     """Versions with their test metrics and promotion decisions; * marks the champion."""
-    store = open_models(Settings.from_env())
+    store = MODEL_STORES[model_name](Settings.from_env())
     champion = store.champion_version()
     versions = store.versions()
     if not versions:
@@ -27,7 +46,7 @@ def list_models() -> None:
     for version in versions:
         meta = store.metadata(version)
         metrics = meta.get("metrics", {})
-        dates = " to ".join(meta.get("test_dates", []))
+        dates = " to ".join(str(d) for d in meta.get("test_dates") or meta.get("test_seasons") or [])
         decision = meta.get("promotion", {}).get("reason", "")
         mark = "* " if version == champion else "  "
         click.echo(
@@ -39,11 +58,12 @@ def list_models() -> None:
 @models.command("promote")
 @click.argument("version")
 @click.option("--reason", default="manual promotion", show_default=True)
-def promote(version: str, reason: str) -> None:
+@model_option
+def promote(version: str, reason: str, model_name: str) -> None:
     """Make VERSION the champion (running services switch within their poll interval)."""
-    store = open_models(Settings.from_env())
+    store = MODEL_STORES[model_name](Settings.from_env())
     try:
         record = store.promote(version, reason)
     except ModelNotFoundError as error:
-        fail(f"{error}; `shot-platform models list` shows the versions")
+        fail(f"{error}; `shot-platform models list --model {model_name}` shows the versions")
     click.echo(f"champion is now {record['version']} (was {record['previous']})")

@@ -1,0 +1,118 @@
+"""TF Serving's REST routes as a small Starlette app, mounted on the BentoML service at ``/v1``.
+
+BentoML's ``@bentoml.api(route=...)`` cannot express ``/v1/models/<name>:predict`` (a colon
+inside a path segment, and one route for every model and version), so the routes are one
+catch-all mounted with BentoML's documented ``bentoml.asgi_app`` / ``Service.mount_asgi_app``;
+requests still pass through BentoML's middlewares (metrics, tracing, access log). The path is
+parsed with TF Serving's own regular expressions (:mod:`tf_rest`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import anyio.to_thread
+import numpy as np
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shot_platform.core.serving import tf_rest
+from shot_platform.core.serving.saved_model_server import SavedModelServer
+from shot_platform.core.serving.tf_rest import RestError, Target, invalid, not_found
+from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE, LoadedSavedModel
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+# Bodies up to this size are handled on the event loop: a thread hop costs more than the work
+# (one instance: about 0.3 ms in all); larger ones go to a worker thread so the loop stays free.
+INLINE_BODY_BYTES = 16 * 1024
+JSON = "application/json"
+
+Validator = Callable[[str, Mapping[str, np.ndarray]], str | None]
+
+
+@dataclass(frozen=True)
+class ServedSavedModel:
+    """A model the REST API serves, and its domain's input rules (None: the signature's types only)."""
+
+    server: SavedModelServer
+    validate: Validator | None = None
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=JSON)
+
+
+def _model(models: Mapping[str, ServedSavedModel], target: Target) -> tuple[ServedSavedModel, LoadedSavedModel]:
+    if target.label is not None:
+        raise invalid(f"Unrecognized servable version label: {target.label}")
+    served = models.get(target.model)
+    loaded = served.server.model if served else None
+    if served is None or loaded is None or (target.version is not None and target.version != loaded.version):
+        raise not_found(f"Servable not found for request: {tf_rest.servable_request(target)}")
+    return served, loaded
+
+
+def predict(served: ServedSavedModel, loaded: LoadedSavedModel, body: bytes) -> bytes:
+    """Parse, check, call the signature, format: one request of TF Serving's Predict API."""
+    document = tf_rest.parse_predict_body(body)
+    signature_name = document.get("signature_name") or DEFAULT_SIGNATURE
+    signature = loaded.signatures.get(signature_name)
+    if signature is None or not signature.inputs:
+        raise invalid(f'Serving signature name: "{signature_name}" not found in signature def')
+    request_format, inputs = tf_rest.request_tensors(document, signature.inputs)
+    if served.validate is not None:
+        problem = served.validate(signature_name, inputs)
+        if problem:
+            raise invalid(problem)
+    try:
+        outputs = loaded.call(signature_name, inputs)
+    except (ValueError, TypeError) as error:  # tf.errors.InvalidArgumentError is a ValueError too
+        raise invalid(f"{type(error).__name__}: {error}") from None
+    return tf_rest.predict_response(request_format, outputs)
+
+
+def _status(models: Mapping[str, ServedSavedModel], target: Target) -> bytes:
+    served = models.get(target.model)
+    statuses = dict(served.server.statuses) if served else {}
+    if target.label is not None:
+        raise invalid(f"Unrecognized servable version label: {target.label}")
+    if target.version is not None:
+        if target.version not in statuses:
+            raise not_found(f"Could not find version {target.version} of model {target.model}")
+        statuses = {target.version: statuses[target.version]}
+    if not statuses:
+        raise not_found(f"Could not find any versions of model {target.model}")
+    return tf_rest.status_response(statuses)
+
+
+def tf_serving_app(models: Callable[[], Mapping[str, ServedSavedModel]]) -> Starlette:
+    """The ``/v1/...`` routes over the models ``models()`` returns at request time."""
+
+    async def handle(request: Request) -> Response:
+        path = "/v1/" + request.path_params["rest"]
+        try:
+            target = tf_rest.parse_path(request.method, path)
+            served_models = models()
+            if request.method == "GET":
+                if target.metadata:
+                    _, loaded = _model(served_models, target)
+                    return _json(tf_rest.metadata_response(loaded.name, loaded.version, loaded.signature_defs))
+                return _json(_status(served_models, target))
+            if target.method != "predict":
+                raise invalid(f"{target.method} is not served here: use :predict (TF Serving's Predict API)")
+            served, loaded = _model(served_models, target)
+            if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+                raise RestError(413, f"request body over {MAX_BODY_BYTES // 1024 // 1024} MB: send fewer instances")
+            body = await request.body()
+            if len(body) > MAX_BODY_BYTES:
+                raise RestError(413, f"request body over {MAX_BODY_BYTES // 1024 // 1024} MB: send fewer instances")
+            if len(body) <= INLINE_BODY_BYTES:
+                return _json(predict(served, loaded, body))
+            return _json(await anyio.to_thread.run_sync(predict, served, loaded, body))
+        except RestError as error:
+            return _json(error.body(), error.status)
+
+    return Starlette(routes=[Route("/{rest:path}", handle, methods=["GET", "POST"])])

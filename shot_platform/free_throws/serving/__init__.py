@@ -1,0 +1,1 @@
+"""The free-throw domain's endpoints on the platform's BentoML service."""

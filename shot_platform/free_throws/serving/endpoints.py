@@ -1,0 +1,146 @@
+"""The free-throw domain's endpoints on the platform's one BentoML service.
+
+:class:`ScoreBeaterEndpoints` is a mixin of the service class (BentoML collects ``@bentoml.api``
+methods with ``dir()``, so methods of base classes are served): the service calls
+:meth:`start_score_beater` from its ``__init__`` and mounts :func:`tf_serving_app` at ``/v1``.
+
+- TF Serving's REST API for ``score_beater`` (``/v1/models/score_beater...``), with the inputs
+  checked by the rules of ``free_throws/inputs.py`` (:mod:`.validation`).
+- ``POST /score_beater/predict`` with player names: each player's current inputs come from the
+  store, through the interface :class:`PlayerInputSource`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Annotated, Protocol
+
+import anyio.to_thread
+import bentoml
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from starlette.responses import JSONResponse
+
+from shot_platform.core.saved_model_store import open_saved_model_store
+from shot_platform.core.serving.saved_model_server import SavedModelServer
+from shot_platform.core.serving.tf_app import ServedSavedModel
+from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE, LoadedSavedModel
+from shot_platform.core.settings import Settings
+from shot_platform.free_throws.serving.validation import input_problem
+
+MODEL_NAME = "score_beater"
+MAX_PLAYERS = 1_000
+OUTPUT = "probability"
+PlayerName = Annotated[str, Field(min_length=1, max_length=100)]
+log = logging.getLogger("shot_platform.serving")
+
+
+class PlayerInputSource(Protocol):
+    """Where ``POST /score_beater/predict`` reads each player's current model inputs.
+
+    ``current_player_inputs(players)`` returns one row per *known* player (unknown names are
+    simply absent): ``player``, ``season`` (as in the data, e.g. ``"2014 - 2015"``),
+    ``games_played`` (league games final when the snapshot was taken; 0 = preseason) and one
+    column per model input (``inputs.INPUT_NAMES``), the latest point-in-time snapshot.
+    """
+
+    def current_player_inputs(self, players: Sequence[str]) -> pd.DataFrame: ...
+
+
+def open_player_inputs(settings: Settings) -> PlayerInputSource | None:
+    """The free-throw store when it offers ``current_player_inputs`` (else the endpoint says so)."""
+    try:
+        from shot_platform.free_throws.store import FreeThrowStore
+    except ImportError:
+        return None
+    store = FreeThrowStore(settings.database_url)
+    return store if hasattr(store, "current_player_inputs") else None
+
+
+def score_players(model: LoadedSavedModel, inputs: pd.DataFrame) -> np.ndarray:
+    """Probabilities for rows of the store's input snapshots, through the serving signature."""
+    signature = model.signatures[DEFAULT_SIGNATURE]
+    missing = [name for name in signature.inputs if name not in inputs.columns]
+    if missing:
+        raise LookupError(f"model version {model.version} needs inputs {missing} the store does not provide")
+    columns = {name: inputs[name].to_numpy(dtype=np.float64) for name in signature.inputs}
+    problem = input_problem(DEFAULT_SIGNATURE, columns)
+    if problem:
+        raise ValueError(f"stored features break the input rules: {problem}")
+    outputs = model.call(DEFAULT_SIGNATURE, columns)
+    output = outputs[OUTPUT] if OUTPUT in outputs else next(iter(outputs.values()))
+    return np.asarray(output, dtype=np.float64).reshape(-1)
+
+
+class ScoreBeaterEndpoints:
+    """score_beater on the service: the TF Serving routes' model and ``/score_beater/predict``."""
+
+    score_beater: SavedModelServer
+    player_inputs: PlayerInputSource | None
+    saved_models: dict[str, ServedSavedModel]
+
+    def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
+        """Serve the champion (if any; TensorFlow is imported only then) and follow promotions."""
+        store = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, MODEL_NAME)
+        self.score_beater = SavedModelServer(store, poll_seconds).start()
+        self.player_inputs = open_player_inputs(settings)
+        self.saved_models = {MODEL_NAME: ServedSavedModel(self.score_beater, input_problem)}
+
+    def stop_score_beater(self) -> None:
+        self.score_beater.stop()
+
+    @bentoml.api(route="/score_beater/predict")
+    async def score_beater_predict(
+        self, players: PlayerName | Annotated[list[PlayerName], Field(min_length=1, max_length=MAX_PLAYERS)]
+    ) -> dict:
+        """Probability that each player makes more regular-season free throws than last season.
+
+        ``{"players": "Name"}`` answers one object (404 when the player is unknown);
+        ``{"players": ["A", "B"]}`` answers ``{"model_version", "predictions": [...]}`` with an
+        ``error`` entry for each unknown player.
+        """
+        model = self.score_beater.model
+        if model is None:
+            return JSONResponse(
+                {
+                    "error": "no score_beater model is loaded: train one (shot-platform materialize --select "
+                    "group:free_throws) or promote one (shot-platform models promote --model score_beater N)"
+                },
+                status_code=503,
+            )
+        if self.player_inputs is None:
+            return JSONResponse(
+                {
+                    "error": "this deployment's free-throw store offers no player features yet: ingest free throws "
+                    "and materialise the free_throws group"
+                },
+                status_code=503,
+            )
+        names = [players] if isinstance(players, str) else list(players)
+        try:
+            found = await anyio.to_thread.run_sync(self.player_inputs.current_player_inputs, names)
+            probabilities = score_players(model, found) if len(found) else np.empty(0)
+        except (LookupError, ValueError) as error:
+            log.error("score_beater/predict: %s", error)
+            return JSONResponse({"error": str(error)}, status_code=500)
+        version = str(model.version)
+        feature_names = list(model.signatures[DEFAULT_SIGNATURE].inputs)
+        by_player = {}
+        for row, probability in zip(found.to_dict("records"), probabilities.tolist(), strict=True):
+            by_player[row["player"]] = {
+                "player": row["player"],
+                "season": row["season"],
+                "games_played": int(row["games_played"]),
+                "probability": probability,
+                "features": {name: float(row[name]) for name in feature_names},
+                "model_version": version,
+            }
+        unknown = "no free-throw record of {!r} in the previous regular season: check the spelling (as in the data)"
+        entries = [by_player.get(name) or {"player": name, "error": unknown.format(name)} for name in names]
+        headers = {"X-Model-Version": version}
+        if isinstance(players, str):
+            status = 200 if "error" not in entries[0] else 404
+            return JSONResponse(entries[0], status_code=status, headers=headers)
+        return JSONResponse({"model_version": version, "predictions": entries}, headers=headers)

@@ -1,0 +1,244 @@
+"""score_beater served by the real service process over HTTP: TF Serving's REST API (both request
+formats, status and metadata shapes, 400s from the input rules, 404s), version routing, hot swap
+after `models promote`, /readyz, and the shot endpoints without a score_beater model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import requests
+from click.testing import CliRunner
+
+from shot_platform.cli import cli
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform_tests.saved_models import PROBE, VALID_INSTANCE, export_model
+from shot_platform_tests.service_process import BIN, running_service, wait_for
+
+PREDICT = "/v1/models/score_beater:predict"
+VERSION_1 = "/v1/models/score_beater/versions/1:predict"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two score_beater versions (1 the champion, 2 stored), no shot model, an empty store."""
+    home = tmp_path_factory.mktemp("score_beater_home")
+    exports = tmp_path_factory.mktemp("exports")
+    store = SavedModelStore(LocalBlobStore(home / "models"))
+    for seed in (1, 2):
+        trained = export_model(exports / str(seed), seed=seed)
+        version = store.save(exports / str(seed), {"probe_probabilities": trained.tolist()})
+    store.promote("1", "test: first")
+    assert version == "2"
+    return home
+
+
+@pytest.fixture(scope="module")
+def service(home: Path, tmp_path_factory: pytest.TempPathFactory):
+    env = {"SHOT_PLATFORM_HOME": str(home), "SHOT_PLATFORM_MODEL_POLL_SECONDS": "0.3"}
+    log = tmp_path_factory.mktemp("logs") / "service.log"
+    with running_service([str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1"], env, log) as url:
+        wait_for(lambda: requests.get(f"{url}/readyz", timeout=5).status_code == 200, timeout=60)
+        yield url
+
+
+def trained(home: Path, version: str) -> np.ndarray:
+    """The probe's probabilities as the in-memory Keras model computed them before export."""
+    return np.array(SavedModelStore(LocalBlobStore(home / "models")).metadata(version)["probe_probabilities"])
+
+
+def probe_instances(count: int = 8) -> list[dict]:
+    return [{name: float(PROBE[name][i]) for name in INPUT_NAMES} for i in range(count)]
+
+
+def promote(home: Path, version: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOT_PLATFORM_HOME", str(home))
+        result = CliRunner().invoke(cli, ["models", "promote", "--model", "score_beater", version])
+    assert result.exit_code == 0, result.output
+
+
+def test_row_and_columnar_formats_answer_the_trained_probabilities(service: str, home: Path):
+    expected = trained(home, "1")[:8]
+    rows = requests.post(service + PREDICT, json={"instances": probe_instances()}, timeout=10)
+    assert rows.status_code == 200, rows.text
+    assert rows.headers["content-type"] == "application/json"
+    body = rows.json()
+    assert list(body) == ["predictions"]  # one output: its name is omitted
+    np.testing.assert_allclose(body["predictions"], expected, atol=1e-6)
+
+    columns = {name: [float(v) for v in PROBE[name][:8]] for name in INPUT_NAMES}
+    columnar = requests.post(service + PREDICT, json={"inputs": columns, "signature_name": "serving_default"})
+    assert columnar.status_code == 200, columnar.text
+    assert list(columnar.json()) == ["outputs"]
+    np.testing.assert_allclose(columnar.json()["outputs"], expected, atol=1e-6)
+
+    # Numbers are written as TF Serving writes a float: %g, else 9 significant digits.
+    single = requests.post(service + PREDICT, json={"instances": [VALID_INSTANCE]}).text
+    value = json.loads(single)["predictions"][0]
+    assert f'"predictions":[{value:.9g}]' in single.replace(" ", "") or f"[{value:g}]" in single.replace(" ", "")
+
+    versioned = requests.post(service + VERSION_1, json={"instances": probe_instances()})
+    assert versioned.status_code == 200 and versioned.json() == body
+
+
+def test_status_and_metadata_in_tf_serving_shapes(service: str):
+    status = requests.get(service + "/v1/models/score_beater", timeout=10)
+    assert status.status_code == 200
+    assert status.json() == {
+        "model_version_status": [
+            {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+        ]
+    }
+    assert requests.get(service + "/v1/models/score_beater/versions/1").json() == status.json()
+
+    metadata = requests.get(service + "/v1/models/score_beater/metadata", timeout=10)
+    assert metadata.status_code == 200
+    body = metadata.json()
+    assert body["model_spec"] == {"name": "score_beater", "signature_name": "", "version": "1"}
+    signature = body["metadata"]["signature_def"]["signature_def"]["serving_default"]
+    assert signature["method_name"] == "tensorflow/serving/predict"
+    assert sorted(signature["inputs"]) == sorted(INPUT_NAMES)
+    assert signature["inputs"]["made"] == {
+        "dtype": "DT_FLOAT",
+        "tensor_shape": {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False},
+        "name": "serving_default_made:0",
+    }
+    (output,) = signature["outputs"].values()
+    assert list(signature["outputs"]) == ["probability"] and output["dtype"] == "DT_FLOAT"
+    assert output["tensor_shape"] == {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False}
+    assert requests.get(service + "/v1/models/score_beater/versions/1/metadata").json() == body
+
+
+def without(name: str) -> dict:
+    return {key: value for key, value in VALID_INSTANCE.items() if key != name}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"instances": [dict(VALID_INSTANCE, made=-1)]}, "made: must be within 0..2000, got -1"),
+        ({"instances": [VALID_INSTANCE, dict(VALID_INSTANCE, season_share=1.2)]}, "instance 1: season_share: must be"),
+        ({"instances": [dict(VALID_INSTANCE, made=60)]}, "made must not exceed attempted"),
+        ({"instances": [dict(VALID_INSTANCE, games=2.5)]}, "games: must be a whole number"),
+        ({"inputs": {name: [value] for name, value in dict(VALID_INSTANCE, last_made=-3).items()}}, "last_made: must"),
+        ({"instances": [without("made")]}, "keys must be equal to: attempted,games,last_attempted"),
+        ({"inputs": {name: [value] for name, value in without("games").items()}}, "Missing named input: games"),
+        ({"instances": [dict(VALID_INSTANCE, made="40")]}, 'Value: "40" Type: String is not of expected type: float'),
+        ({"instances": [dict(VALID_INSTANCE, made=True)]}, "Type: True is not of expected type: float"),
+        ({"instances": [dict(VALID_INSTANCE, made=None)]}, "Type: Null is not of expected type: float"),
+        ({"instances": [dict(VALID_INSTANCE, made=[40])]}, "input made must have shape [-1]"),
+        ({"instances": [dict(VALID_INSTANCE, bogus=1)]}, "does not have named input: bogus"),
+        ({"instances": [VALID_INSTANCE], "inputs": {}}, "expecting only one of 'inputs' or 'instances'"),
+        ({"instances": []}, "No values in 'instances' array"),
+        ({"rows": []}, "Missing 'inputs' or 'instances' key"),
+        ({"instances": [VALID_INSTANCE], "signature_name": "nope"}, 'Serving signature name: "nope" not found'),
+        ([VALID_INSTANCE], "Is not object"),
+    ],
+)
+def test_bad_input_gets_a_400_with_the_reason(service: str, body, message: str):
+    answer = requests.post(service + PREDICT, json=body, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert message in answer.json()["error"], answer.json()
+
+
+def test_unparseable_json_is_a_400(service: str):
+    answer = requests.post(service + PREDICT, data=b"{not json", timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"].startswith("JSON Parse error")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "message"),
+    [
+        ("POST", "/v1/models/nope:predict", 404, "Servable not found for request: Latest(nope)"),
+        ("POST", "/v1/models/score_beater/versions/7:predict", 404, "Specific(score_beater, 7)"),
+        ("GET", "/v1/models/nope", 404, "Could not find any versions of model nope"),
+        ("GET", "/v1/models/score_beater/versions/7", 404, "Could not find version 7 of model score_beater"),
+        ("GET", "/v1/models/nope/metadata", 404, "Servable not found for request: Latest(nope)"),
+        ("POST", "/v1/models/score_beater/labels/stable:predict", 400, "Unrecognized servable version label: stable"),
+        ("POST", "/v1/models/score_beater:classify", 400, "use :predict"),
+        ("POST", "/v1/models/score_beater", 400, "Malformed request: POST /v1/models/score_beater"),
+    ],
+)
+def test_unknown_models_and_versions(service: str, method: str, path: str, status: int, message: str):
+    answer = requests.request(method, service + path, json={"instances": [VALID_INSTANCE]}, timeout=10)
+    assert answer.status_code == status, answer.text
+    assert message in answer.json()["error"]
+
+
+def test_readyz_reports_each_model(service: str):
+    ready = requests.get(service + "/readyz", timeout=10)
+    assert ready.status_code == 200
+    models = ready.json()["models"]
+    assert models["score_beater"] == {"state": "serving", "version": 1}
+    assert models["shot_model"]["state"] == "no model"
+    # No shot model: its endpoint says so, the score_beater routes are unaffected.
+    assert requests.post(service + "/predict", json={}, timeout=10).status_code in (400, 503)
+
+
+def test_promoted_version_is_served_without_restart(service: str, home: Path):
+    instances = {"instances": probe_instances()}
+    before = requests.post(service + PREDICT, json=instances, timeout=10).json()["predictions"]
+    np.testing.assert_allclose(before, trained(home, "1")[:8], atol=1e-6)
+
+    promote(home, "2")
+    version_2 = service + "/v1/models/score_beater/versions/2"
+    wait_for(lambda: '"AVAILABLE"' in requests.get(version_2, timeout=5).text)
+    after = requests.post(service + PREDICT, json=instances, timeout=10).json()["predictions"]
+    np.testing.assert_allclose(after, trained(home, "2")[:8], atol=1e-6)
+    assert not np.allclose(after, before, atol=1e-4)
+    status = requests.get(service + "/v1/models/score_beater", timeout=10).json()["model_version_status"]
+    assert [(s["version"], s["state"]) for s in status] == [("2", "AVAILABLE"), ("1", "END")]
+    assert requests.post(service + "/v1/models/score_beater/versions/1:predict", json=instances).status_code == 404
+    assert requests.post(service + "/v1/models/score_beater/versions/2:predict", json=instances).status_code == 200
+    assert requests.get(service + "/readyz", timeout=5).json()["models"]["score_beater"]["version"] == 2
+
+    promote(home, "1")  # rollback
+    wait_for(lambda: requests.get(service + "/readyz", timeout=5).json()["models"]["score_beater"]["version"] == 1)
+    again = requests.post(service + PREDICT, json=instances, timeout=10).json()["predictions"]
+    np.testing.assert_allclose(again, before, atol=1e-6)
+
+
+def service_processes(home: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("SHOT_PLATFORM_HOME") == str(home):
+                found.append(process)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def tensorflow_loaded(process: psutil.Process) -> bool:
+    return any("libtensorflow" in m.path for m in process.memory_maps(grouped=True))
+
+
+def test_shot_endpoints_work_without_a_score_beater_model_and_without_tensorflow(trained_home: Path, tmp_path: Path):
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    env = {"SHOT_PLATFORM_HOME": str(home), "SHOT_PLATFORM_MODEL_POLL_SECONDS": "0.3"}
+    shot = {
+        "SHOT_DIST": 12.5, "CLOSE_DEF_DIST": 3.1, "SHOT_CLOCK": 10.0, "DRIBBLES": 2, "TOUCH_TIME": 2.1,
+        "PERIOD": 1, "GAME_CLOCK": "5:12", "PTS_TYPE": 2, "LOCATION": "H", "player_id": 201289,
+        "CLOSEST_DEFENDER_PLAYER_ID": 202667,
+    }  # fmt: skip
+    with running_service([str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1"], env, tmp_path / "log") as url:
+        wait_for(lambda: requests.get(f"{url}/readyz", timeout=5).status_code == 200, timeout=60)
+        answer = requests.post(f"{url}/predict", json=shot, timeout=10)
+        assert answer.status_code == 200 and 0 < answer.json()["make_probability"] < 1
+        models = requests.get(f"{url}/readyz", timeout=5).json()["models"]
+        assert models["shot_model"]["state"] == "serving"
+        assert models["score_beater"] == {"state": "no model", "version": None}
+        missing = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=10)
+        assert missing.status_code == 404 and "Latest(score_beater)" in missing.json()["error"]
+        assert requests.get(url + "/v1/models/score_beater", timeout=10).status_code == 404
+        processes = service_processes(home)
+        assert processes, "the service processes were not found"
+        assert not any(tensorflow_loaded(p) for p in processes), "TensorFlow was loaded without a score_beater model"
