@@ -21,6 +21,7 @@ import bentoml
 import numpy as np
 import pandas as pd
 from pydantic import Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from shot_platform.core.saved_model_store import open_saved_model_store
@@ -49,14 +50,17 @@ class PlayerInputSource(Protocol):
     def current_player_inputs(self, players: Sequence[str]) -> pd.DataFrame: ...
 
 
-def open_player_inputs(settings: Settings) -> PlayerInputSource | None:
-    """The free-throw store when it offers ``current_player_inputs`` (else the endpoint says so)."""
-    try:
-        from shot_platform.free_throws.store import FreeThrowStore
-    except ImportError:
-        return None
+def open_player_inputs(settings: Settings) -> PlayerInputSource:
+    """The free-throw store's current features (its tables are created if missing)."""
+    from shot_platform.free_throws.serving.players import StorePlayerInputs
+    from shot_platform.free_throws.store import FreeThrowStore
+
     store = FreeThrowStore(settings.database_url)
-    return store if hasattr(store, "current_player_inputs") else None
+    try:
+        store.create_schema()
+    except Exception as error:
+        log.warning("free-throw store not reachable at start-up: %s", error)
+    return StorePlayerInputs(store)
 
 
 def score_players(model: LoadedSavedModel, inputs: pd.DataFrame) -> np.ndarray:
@@ -78,7 +82,7 @@ class ScoreBeaterEndpoints:
     """score_beater on the service: the TF Serving routes' model and ``/score_beater/predict``."""
 
     score_beater: SavedModelServer
-    player_inputs: PlayerInputSource | None
+    player_inputs: PlayerInputSource
     saved_models: dict[str, ServedSavedModel]
 
     def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
@@ -110,19 +114,14 @@ class ScoreBeaterEndpoints:
                 },
                 status_code=503,
             )
-        if self.player_inputs is None:
-            return JSONResponse(
-                {
-                    "error": "this deployment's free-throw store offers no player features yet: ingest free throws "
-                    "and materialise the free_throws group"
-                },
-                status_code=503,
-            )
         names = [players] if isinstance(players, str) else list(players)
         try:
             found = await anyio.to_thread.run_sync(self.player_inputs.current_player_inputs, names)
             probabilities = score_players(model, found) if len(found) else np.empty(0)
-        except (LookupError, ValueError) as error:
+        except SQLAlchemyError as error:
+            log.error("score_beater/predict: store unreachable: %s", error)
+            return JSONResponse({"error": "the free-throw store is unreachable; retry shortly"}, status_code=503)
+        except (LookupError, ValueError) as error:  # the model and the stored features disagree
             log.error("score_beater/predict: %s", error)
             return JSONResponse({"error": str(error)}, status_code=500)
         version = str(model.version)
