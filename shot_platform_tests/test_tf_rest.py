@@ -16,7 +16,7 @@ from shot_platform.core.serving import tf_rest
 from shot_platform.core.serving.tf_rest import COLUMNAR, ROW, RestError
 from shot_platform.core.serving.tf_runtime import TensorSpec
 from shot_platform.free_throws.inputs import INPUT_NAMES, INPUT_RULES, input_errors
-from shot_platform.free_throws.serving.validation import input_problem, invalid_instances
+from shot_platform.free_throws.serving.validation import _invalid_matrix, input_problem, invalid_instances
 
 X = TensorSpec("x", "DT_FLOAT", np.dtype(np.float32), (None,))
 IMAGE = TensorSpec("image", "DT_FLOAT", np.dtype(np.float32), (None, 2))
@@ -113,7 +113,9 @@ instance = st.fixed_dictionaries({name: number for name in INPUT_NAMES})
 @given(st.lists(instance, min_size=1, max_size=8))
 def test_vectorised_rules_agree_with_input_errors(instances: list[dict[str, float]]):
     columns = {name: np.array([row[name] for row in instances]) for name in INPUT_NAMES}
-    assert invalid_instances(columns).tolist() == [bool(input_errors(row)) for row in instances]
+    expected = [bool(input_errors(row)) for row in instances]
+    assert _invalid_matrix(columns).tolist() == expected  # the numpy path, whatever the batch size
+    assert invalid_instances(columns).tolist() == expected
     problem = input_problem("serving_default", columns)
     first_bad = next((i for i, row in enumerate(instances) if input_errors(row)), None)
     if first_bad is None:

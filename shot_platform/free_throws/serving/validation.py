@@ -16,6 +16,19 @@ import numpy as np
 from shot_platform.free_throws.inputs import INPUT_RELATIONS, INPUT_RULES, input_errors
 
 MAX_REPORTED = 5  # rejected instances named in one error message
+# Up to this many instances, input_errors row by row (about 8 µs a row) beats numpy's fixed cost
+# (about 60 µs for the dozen array operations, whatever the size).
+ROW_BY_ROW_MAX = 4
+
+
+def _errors(instance: dict[str, float]) -> list[str]:
+    """input_errors, without complaints about inputs this model does not take."""
+    return [error for error in input_errors(instance) if ": missing (" not in error]
+
+
+def _rows(columns: Mapping[str, np.ndarray], indices) -> list[dict[str, float]]:
+    flat = {name: np.asarray(column).reshape(-1) for name, column in columns.items()}
+    return [{name: values[index].item() for name, values in flat.items()} for index in indices]
 
 
 def invalid_instances(columns: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -23,6 +36,14 @@ def invalid_instances(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     rows = {np.size(values) for values in columns.values()}
     if len(rows) != 1:
         raise ValueError(f"every input needs one value per instance; got {sorted(rows)} values")
+    count = next(iter(rows))
+    if count <= ROW_BY_ROW_MAX:
+        return np.array([bool(_errors(row)) for row in _rows(columns, range(count))], dtype=bool)
+    return _invalid_matrix(columns)
+
+
+def _invalid_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The same verdict as ``input_errors``, for a whole batch in a handful of numpy operations."""
     rules = [rule for rule in INPUT_RULES if rule.name in columns]
     position = {rule.name: index for index, rule in enumerate(rules)}
     # One (instances x inputs) matrix and a handful of numpy operations, whatever the batch size.
@@ -48,10 +69,7 @@ def input_problem(signature: str, columns: Mapping[str, np.ndarray]) -> str | No
     if not bad.any():
         return None
     indices = np.flatnonzero(bad)
-    parts = []
-    for index in indices[:MAX_REPORTED].tolist():
-        instance = {name: np.asarray(column).reshape(-1)[index].item() for name, column in columns.items()}
-        errors = [e for e in input_errors(instance) if ": missing (" not in e]
-        parts.append(f"instance {index}: " + "; ".join(errors))
+    shown = indices[:MAX_REPORTED].tolist()
+    parts = [f"instance {i}: " + "; ".join(_errors(row)) for i, row in zip(shown, _rows(columns, shown), strict=True)]
     more = f" (and {len(indices) - MAX_REPORTED} more)" if len(indices) > MAX_REPORTED else ""
     return f"{len(indices)} of {len(bad)} instances break score_beater's input rules{more}: " + " | ".join(parts)
