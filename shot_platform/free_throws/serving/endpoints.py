@@ -50,10 +50,15 @@ class PlayerInputSource(Protocol):
     def current_player_inputs(self, players: Sequence[str]) -> pd.DataFrame: ...
 
 
-def open_player_inputs(settings: Settings) -> PlayerInputSource:
-    """The free-throw store's current features (its tables are created if missing)."""
-    from shot_platform.free_throws.serving.players import StorePlayerInputs
-    from shot_platform.free_throws.store import FreeThrowStore
+def open_player_inputs(settings: Settings) -> PlayerInputSource | None:
+    """The free-throw store's current features (its tables are created if missing); None in a
+    build without the free-throw store."""
+    try:
+        from shot_platform.free_throws.serving.players import StorePlayerInputs
+        from shot_platform.free_throws.store import FreeThrowStore
+    except ImportError as error:
+        log.warning("POST /score_beater/predict is unavailable: %s", error)
+        return None
 
     store = FreeThrowStore(settings.database_url)
     try:
@@ -82,7 +87,7 @@ class ScoreBeaterEndpoints:
     """score_beater on the service: the TF Serving routes' model and ``/score_beater/predict``."""
 
     score_beater: SavedModelServer
-    player_inputs: PlayerInputSource
+    player_inputs: PlayerInputSource | None
     saved_models: dict[str, ServedSavedModel]
 
     def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
@@ -114,6 +119,8 @@ class ScoreBeaterEndpoints:
                 },
                 status_code=503,
             )
+        if self.player_inputs is None:
+            return JSONResponse({"error": "this build has no free-throw store to read players from"}, status_code=503)
         names = [players] if isinstance(players, str) else list(players)
         try:
             found = await anyio.to_thread.run_sync(self.player_inputs.current_player_inputs, names)
