@@ -20,6 +20,8 @@ from shot_platform.core.saved_model_store import ChecksumMismatchError, SavedMod
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
 from shot_platform_tests.saved_models import PROBE, export_model
 
+pytestmark = pytest.mark.slow  # service processes, SavedModels exported in child processes
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:

@@ -21,6 +21,8 @@ from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform_tests.saved_models import PROBE, VALID_INSTANCE, export_model
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
+pytestmark = pytest.mark.slow  # service processes, SavedModels exported in child processes
+
 PREDICT = "/v1/models/score_beater:predict"
 VERSION_1 = "/v1/models/score_beater/versions/1:predict"
 
