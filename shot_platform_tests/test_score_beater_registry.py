@@ -143,3 +143,31 @@ print(json.dumps(outputs["probability"].numpy().astype(float).tolist()))
     assert reloaded.shape == trained.shape == (len(PROBE["made"]),)
     np.testing.assert_allclose(reloaded, trained, rtol=0, atol=1e-6)
     assert len(set(np.round(reloaded, 4))) > 10  # a real model, not a constant
+
+
+def test_champion_scorer_loads_the_champion_for_batch_predictions(tmp_path: Path, exported):
+    """What the free-throw assets call: the champion, through the serving signature (child process:
+    TensorFlow stays out of the pytest process)."""
+    path, trained = exported
+    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store.promote(store.save(path), "test")
+    script = """
+import json, sys
+import pandas as pd
+from shot_platform.free_throws.serving.champion import champion_scorer
+scorer = champion_scorer(sys.argv[1])
+frame = pd.DataFrame(json.loads(sys.argv[2]))
+empty = champion_scorer(sys.argv[3])
+print(json.dumps({"version": scorer.version, "p": scorer.predict(frame).tolist(), "empty": empty}))
+"""
+    probe = json.dumps({name: values.tolist() for name, values in PROBE.items()})
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), probe, str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["version"] == "1" and answer["empty"] is None
+    np.testing.assert_allclose(answer["p"], trained, rtol=0, atol=1e-6)

@@ -18,7 +18,6 @@ from typing import Annotated, Protocol
 
 import anyio.to_thread
 import bentoml
-import numpy as np
 import pandas as pd
 from pydantic import Field
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,13 +26,12 @@ from starlette.responses import JSONResponse
 from shot_platform.core.saved_model_store import open_saved_model_store
 from shot_platform.core.serving.saved_model_server import SavedModelServer
 from shot_platform.core.serving.tf_app import ServedSavedModel
-from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE, LoadedSavedModel
+from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE
 from shot_platform.core.settings import Settings
+from shot_platform.free_throws.serving.champion import MODEL_NAME, SavedModelScorer
 from shot_platform.free_throws.serving.validation import input_problem
 
-MODEL_NAME = "score_beater"
 MAX_PLAYERS = 1_000
-OUTPUT = "probability"
 PlayerName = Annotated[str, Field(min_length=1, max_length=100)]
 log = logging.getLogger("shot_platform.serving")
 
@@ -66,21 +64,6 @@ def open_player_inputs(settings: Settings) -> PlayerInputSource | None:
     except Exception as error:
         log.warning("free-throw store not reachable at start-up: %s", error)
     return StorePlayerInputs(store)
-
-
-def score_players(model: LoadedSavedModel, inputs: pd.DataFrame) -> np.ndarray:
-    """Probabilities for rows of the store's input snapshots, through the serving signature."""
-    signature = model.signatures[DEFAULT_SIGNATURE]
-    missing = [name for name in signature.inputs if name not in inputs.columns]
-    if missing:
-        raise LookupError(f"model version {model.version} needs inputs {missing} the store does not provide")
-    columns = {name: inputs[name].to_numpy(dtype=np.float64) for name in signature.inputs}
-    problem = input_problem(DEFAULT_SIGNATURE, columns)
-    if problem:
-        raise ValueError(f"stored features break the input rules: {problem}")
-    outputs = model.call(DEFAULT_SIGNATURE, columns)
-    output = outputs[OUTPUT] if OUTPUT in outputs else next(iter(outputs.values()))
-    return np.asarray(output, dtype=np.float64).reshape(-1)
 
 
 class ScoreBeaterEndpoints:
@@ -124,7 +107,7 @@ class ScoreBeaterEndpoints:
         names = [players] if isinstance(players, str) else list(players)
         try:
             found = await anyio.to_thread.run_sync(self.player_inputs.current_player_inputs, names)
-            probabilities = score_players(model, found) if len(found) else np.empty(0)
+            probabilities = SavedModelScorer(model).predict(found)
         except SQLAlchemyError as error:
             log.error("score_beater/predict: store unreachable: %s", error)
             return JSONResponse({"error": "the free-throw store is unreachable; retry shortly"}, status_code=503)
