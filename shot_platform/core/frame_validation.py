@@ -99,16 +99,32 @@ class Validation:
 def _as_text(values: pd.Series) -> pd.Series:
     """The column as str objects, None where empty (CSV cannot tell empty from missing)."""
     text = values.astype(object)
-    text = text.where(text.isna(), text.astype(str))
-    return text.where(text.notna() & (text != ""), None)
+    if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):  # numbers from a JSON body
+        text = text.where(text.isna(), text.astype(str))
+    empty = text.isna() | (text == "")
+    return text.where(~empty, None) if empty.any() else text
+
+
+def _only(text: pd.Series, present: np.ndarray, characters: str) -> bool:
+    """True when every present value uses only ``characters`` (one regex over the joined column,
+    instead of one match per value: 0.3 s of 1.1 s for 100,000 rows)."""
+    return re.search(f"[^{characters}\n]", "\n".join(text[present].tolist())) is None
 
 
 def _integers(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
     low, high = _integer_bounds(rule)
     typed = pd.Series(pd.NA, index=text.index, dtype="Int64")
-    plain = present & text.str.fullmatch(PLAIN_INT).fillna(False).to_numpy(dtype=bool)
-    if plain.any():
+    plain = None
+    if _only(text, present, "0-9+\\-"):
+        try:  # all written as plain integers that fit int64: parsed in bulk, exactly
+            values = text[present].astype("int64").astype("Int64")
+            plain = present
+        except (ValueError, OverflowError):
+            plain = None
+    if plain is None:
+        plain = present & text.str.fullmatch(PLAIN_INT).fillna(False).to_numpy(dtype=bool)
         values = text[plain].astype("int64").astype("Int64")
+    if plain.any():
         typed[plain] = values.where((values >= low) & (values <= high))
     for position in np.flatnonzero(present & ~plain):  # '18.0', '1e3', or too many digits: exact, one by one
         value = exact_integer(text.iat[position], rule)
@@ -122,10 +138,19 @@ def _integers(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[p
 
 
 def _numbers(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
-    written = present & text.str.fullmatch(NUMBER_TEXT).fillna(False).to_numpy(dtype=bool)
     values = np.full(len(text), np.nan)
-    # Python's float on each text: correctly rounded, unlike a fast C parser.
-    values[written] = text[written].to_numpy(dtype=object).astype(float)
+    written = None
+    # Over digits, sign, point and exponent only, Python's float accepts exactly NUMBER_TEXT.
+    if _only(text, present, "0-9eE+.\\-"):
+        try:
+            values[present] = text[present].to_numpy(dtype=object).astype(float)
+            written = present
+        except ValueError:
+            written = None
+    if written is None:
+        written = present & text.str.fullmatch(NUMBER_TEXT).fillna(False).to_numpy(dtype=bool)
+        # Python's float on each text: correctly rounded, unlike a fast C parser.
+        values[written] = text[written].to_numpy(dtype=object).astype(float)
     with np.errstate(invalid="ignore"):
         ok = written & np.isfinite(values) & (values >= rule.minimum) & (values <= rule.maximum)
     return pd.Series(np.where(ok, values, np.nan), index=text.index), ok
@@ -184,8 +209,10 @@ def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
 
     for item in rules.derived:
         if item.source in typed:
-            source = typed[item.source]
-            typed[item.name] = source.astype(object).map(item.function, na_action="ignore").infer_objects()
+            source = typed[item.source].astype(object)
+            # Once per distinct value (a season has ~1,400 MATCHUPs for 100,000 rows).
+            derived = {value: item.function(value) for value in source.dropna().unique()}
+            typed[item.name] = source.map(derived, na_action="ignore").infer_objects()
             usable[item.name] = usable[item.source]
 
     for rule in rules.rows:

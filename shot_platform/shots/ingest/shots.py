@@ -78,8 +78,8 @@ def typed_hashes(typed: pd.DataFrame) -> pd.Series:
     for column in SHOT_LOG_COLUMNS:
         values = typed[column]
         if pd.api.types.is_float_dtype(values):
-            # + 0.0 folds -0.0 into 0.0; repr is the shortest text that round-trips.
-            text = (values + 0.0).map(repr).where(values.notna(), "")
+            # + 0.0 folds -0.0 into 0.0; str(float) is the shortest text that round-trips.
+            text = (values + 0.0).astype(str).where(values.notna(), "")
         else:
             text = values.astype("string").fillna("")
         canonical[column] = text.astype(str)
