@@ -93,12 +93,15 @@ def test_row_and_columnar_formats_answer_the_trained_probabilities(service: str,
 def test_status_and_metadata_in_tf_serving_shapes(service: str):
     status = requests.get(service + "/v1/models/score_beater", timeout=10)
     assert status.status_code == 200
-    assert status.json() == {
-        "model_version_status": [
-            {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-        ]
-    }
-    assert requests.get(service + "/v1/models/score_beater/versions/1").json() == status.json()
+    available = {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+    entries = status.json()["model_version_status"]
+    # Versions newest first; a version served earlier in this module (the hot-swap test) is END.
+    assert available in entries and [int(e["version"]) for e in entries] == sorted(
+        (int(e["version"]) for e in entries), reverse=True
+    )
+    assert all(set(e) == {"version", "state", "status"} and e["state"] in ("AVAILABLE", "END") for e in entries)
+    one = requests.get(service + "/v1/models/score_beater/versions/1", timeout=10)
+    assert one.json() == {"model_version_status": [available]}
 
     metadata = requests.get(service + "/v1/models/score_beater/metadata", timeout=10)
     assert metadata.status_code == 200

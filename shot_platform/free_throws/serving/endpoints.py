@@ -18,6 +18,7 @@ from typing import Annotated, Protocol
 
 import anyio.to_thread
 import bentoml
+import numpy as np
 import pandas as pd
 from pydantic import Field
 from sqlalchemy.exc import SQLAlchemyError
@@ -105,9 +106,15 @@ class ScoreBeaterEndpoints:
         if self.player_inputs is None:
             return JSONResponse({"error": "this build has no free-throw store to read players from"}, status_code=503)
         names = [players] if isinstance(players, str) else list(players)
+        source = self.player_inputs
+
+        def lookup_and_score() -> tuple[pd.DataFrame, np.ndarray]:
+            # The store query and the model call, off the event loop (see core/serving/tf_app.py).
+            found = source.current_player_inputs(names)
+            return found, SavedModelScorer(model).predict(found)
+
         try:
-            found = await anyio.to_thread.run_sync(self.player_inputs.current_player_inputs, names)
-            probabilities = SavedModelScorer(model).predict(found)
+            found, probabilities = await anyio.to_thread.run_sync(lookup_and_score)
         except SQLAlchemyError as error:
             log.error("score_beater/predict: store unreachable: %s", error)
             return JSONResponse({"error": "the free-throw store is unreachable; retry shortly"}, status_code=503)
