@@ -26,7 +26,10 @@ VERB_PATTERN = r"\b(makes|misses)\b"
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """What one column's value must be; ``reason`` is the quarantine text when it is not."""
+    """What one column's value must be; ``reason`` is the quarantine text when it is not.
+
+    Every value is required. Text never contains a NUL character (PostgreSQL cannot store it).
+    """
 
     column: str
     kind: Kind
@@ -56,7 +59,8 @@ COLUMN_RULES: tuple[ColumnRule, ...] = (
     ColumnRule("period", "integer", f"period must be a whole number within 1..{MAX_PERIOD}",
                minimum=1, maximum=MAX_PERIOD),
     ColumnRule("play", "text", "play must be the play text, at most 256 characters", pattern=r"\S", max_length=256),
-    ColumnRule("player", "text", "player must be a name, at most 64 characters", pattern=r"\S", max_length=64),
+    ColumnRule("player", "text", "player must be a name without leading or trailing spaces, at most 64 characters",
+               pattern=r"^\S(.*\S)?$", max_length=64),
     ColumnRule("playoffs", "text", "playoffs must be 'regular' or 'playoffs'", choices=("regular", "playoffs")),
     ColumnRule("score", "text", "score must be the running score 'AWAY - HOME', e.g. '2 - 3'",
                pattern=SCORE_PATTERN, max_length=16),

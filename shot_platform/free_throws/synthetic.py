@@ -123,11 +123,13 @@ class _League:
         return np.flatnonzero(self.active & (self.team == team))
 
 
-def _schedule(rng: np.random.Generator, start_year: int, games: int) -> list[tuple[dt.date, int, int]]:
+def _schedule(
+    rng: np.random.Generator, start_year: int, games: int, short_seasons: tuple[int, ...]
+) -> list[tuple[dt.date, int, int]]:
     """(date, away, home) of the regular season, spread over the calendar, date order."""
-    short = games < REGULAR_GAMES
+    short = start_year in short_seasons
     first = dt.date(start_year, 12, 25) if short else dt.date(start_year, 10, 30)
-    days = 120 if short else 165
+    days = min(120 if short else 165, games)
     per_day = np.full(days, games // days)
     per_day[rng.choice(days, games - per_day.sum(), replace=False)] += 1
     schedule = []
@@ -216,14 +218,16 @@ def generate_free_throws(
     short_seasons: tuple[int, ...] = (2011,),
     playoff_games: int = 60,
     all_star: bool = True,
+    regular_games: int = REGULAR_GAMES,
 ) -> pd.DataFrame:
     """``seasons`` seasons from ``first_season`` (start years), in the Kaggle column order.
 
-    Seasons whose start year is in ``short_seasons`` have 990 regular-season games. Values are
+    Seasons have ``regular_games`` regular-season games (1,230; fewer makes small test files), those
+    whose start year is in ``short_seasons`` 66/82 of that (990 of 1,230). Values are
     typed (game_id, period, shot_made as integers); ``write_free_throws`` writes the file.
     """
-    if seasons < 1:
-        raise ValueError("seasons must be at least 1")
+    if seasons < 1 or regular_games < 30:
+        raise ValueError("seasons must be at least 1 and regular_games at least 30")
     rng = np.random.default_rng(seed)
     league = _League(rng)
     rows: list[tuple] = []
@@ -234,8 +238,8 @@ def generate_free_throws(
         season = season_label(start_year)
         # Availability: the share of games a player is healthy and in the rotation this season.
         availability = np.clip(rng.beta(6, 1.5, len(league.names)), 0.05, 1.0)
-        games = SHORT_GAMES if start_year in short_seasons else REGULAR_GAMES
-        schedule = _schedule(rng, start_year, games)
+        games = round(regular_games * SHORT_GAMES / REGULAR_GAMES) if start_year in short_seasons else regular_games
+        schedule = _schedule(rng, start_year, games, short_seasons)
         slots: dict[dt.date, int] = {}
         rosters = {team: league.roster(team) for team in range(len(TEAMS))}
         for date, away, home in schedule:

@@ -53,7 +53,7 @@ def column_failures(rule: ColumnRule, values: pd.Series) -> pd.Series:
             bad |= numbers > rule.maximum
         return bad | ~present
     text = values.astype("string")
-    bad = ~present
+    bad = ~present | text.str.contains("\x00", regex=False).fillna(False)
     if rule.choices is not None:
         bad |= ~text.isin(rule.choices).fillna(False)
     if rule.pattern is not None:
