@@ -29,10 +29,9 @@ ASSET_MODULES = [raw_shots, player_features, shot_model, shot_predictions, shot_
 shot_assets = load_assets_from_modules(ASSET_MODULES)
 free_throws_assets = load_assets_from_package_module(free_throw_assets, group_name="free_throws")
 all_assets = [*shot_assets, *free_throws_assets]
-all_checks = [
-    *load_asset_checks_from_modules([raw_shots_checks]),
-    *load_asset_checks_from_package_module(free_throw_checks),
-]
+shot_checks = load_asset_checks_from_modules([raw_shots_checks])
+free_throws_checks = load_asset_checks_from_package_module(free_throw_checks)
+all_checks = [*shot_checks, *free_throws_checks]
 
 
 def default_resources(settings: Settings | None = None) -> dict:

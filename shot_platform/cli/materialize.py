@@ -53,6 +53,23 @@ def parse_selection(text: str | None) -> AssetSelection | None:
     return functools.reduce(operator.or_, parts)
 
 
+def groups_with_data(settings: Settings) -> AssetSelection | None:
+    """Without --select: the groups whose store has rows (a group with no data has nothing to
+    train on); every group when none has data, so the failure names what is missing."""
+    from shot_platform.cli.main import open_free_throw_store, open_store
+
+    stored = {
+        "shots": open_store(settings).shot_summary()["rows"],
+        "free_throws": open_free_throw_store(settings).summary()["rows"],
+    }
+    empty = [group for group, rows in stored.items() if not rows]
+    if not empty or len(empty) == len(stored):
+        return None
+    for group in empty:
+        click.echo(f"skipping group {group}: no data stored yet (select it with --select group:{group})", err=True)
+    return AssetSelection.groups(*(group for group, rows in stored.items() if rows))
+
+
 def run_assets(selection: str | AssetSelection | list[str] | None = None, full_refeed: bool = False):
     """Materialise (a selection of) the graph with its checks; returns the Dagster result."""
     from shot_platform.definitions import all_assets, all_checks, default_resources
@@ -140,7 +157,7 @@ def _fmt(value: object) -> str:
 def materialize_command(select: str | None, full_refeed: bool) -> None:
     """Run the asset graph (groups shots and free_throws) and its checks against the configured
     Dagster instance."""
-    selection = checked_selection(select) if select is not None else None
+    selection = checked_selection(select) if select is not None else groups_with_data(Settings.from_env())
     result = run_assets(selection, full_refeed)
     click.echo("\n".join(describe(result)))
     if not result.success:

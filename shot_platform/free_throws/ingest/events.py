@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shot_platform.free_throws.ingest.validation import integer_values, rejection_reasons
-from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, season_start_year
+from shot_platform.free_throws.ingest.validation import validate_free_throws
+from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.store import FreeThrowStore
 
 KEY = ["season_start", "game_id", "attempt"]
@@ -96,13 +96,11 @@ def _quarantine_frame(raw: pd.DataFrame, reasons: pd.Series, source: str) -> pd.
     )
 
 
-def typed_rows(raw: pd.DataFrame) -> pd.DataFrame:
-    """Valid raw rows as the table stores them: integers typed, text exactly as read."""
-    rows = raw[list(FREE_THROW_COLUMNS)].copy()
-    for column in ("game_id", "period", "shot_made"):
-        rows[column] = integer_values(rows[column]).astype("int64")
-    seasons = {label: season_start_year(label) for label in rows["season"].unique()}
-    rows["season_start"] = rows["season"].map(seasons).astype("int64")
+def typed_rows(typed: pd.DataFrame) -> pd.DataFrame:
+    """Valid rows as the table stores them: integers exact, text exactly as read, derived values."""
+    rows = typed[[*FREE_THROW_COLUMNS, "season_start", "time_s"]].copy()
+    for column in ("game_id", "period", "shot_made", "season_start", "time_s"):
+        rows[column] = rows[column].astype("int64")
     return rows
 
 
@@ -122,9 +120,12 @@ def ingest_free_throw_frame(
     distinct = raw[~repeat]
     attempt = distinct.groupby(game_text[~repeat], sort=False).cumcount() + 1
 
-    reasons = rejection_reasons(distinct)
-    valid = distinct[reasons == ""]
-    rows = typed_rows(valid).assign(attempt=attempt[valid.index].astype("int64"), row_hash=valid["_row_hash"])
+    validation = validate_free_throws(distinct[list(FREE_THROW_COLUMNS)])
+    reasons = validation.reasons.copy()
+    valid = distinct[validation.valid]
+    rows = typed_rows(validation.typed[validation.valid]).assign(
+        attempt=attempt[valid.index].astype("int64"), row_hash=valid["_row_hash"]
+    )
     stored = store.stored_hashes(rows[["season_start", "game_id"]].drop_duplicates())
     merged = rows.reset_index().merge(stored, on=KEY, how="left", suffixes=("", "_stored")).set_index("index")
     already = merged["row_hash_stored"].notna()

@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shot_platform.free_throws.rules import RULE_BY_COLUMN
+from shot_platform.free_throws.rules import FREE_THROW_RULES
 
 metadata = MetaData()
 
@@ -28,7 +28,7 @@ _ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 def _text(name: str) -> Column:
-    return Column(name, String(RULE_BY_COLUMN[name].max_length or 64), nullable=False)
+    return Column(name, String(FREE_THROW_RULES[name].max_length or 16), nullable=False)
 
 
 # One row per attempt, values as in the file. Key: (season_start, game_id, attempt), attempt being
@@ -50,6 +50,7 @@ free_throws = Table(
     _text("season"),
     Column("shot_made", Integer, nullable=False),
     _text("time"),
+    Column("time_s", Integer, nullable=False),  # seconds left in the period, from time
     Column("row_hash", String(16), nullable=False),
     Column("source", String(256), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
