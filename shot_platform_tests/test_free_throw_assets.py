@@ -74,6 +74,17 @@ def test_definitions_do_not_import_tensorflow():
     assert result.stdout.strip() == "False False"
 
 
+def test_only_the_model_module_imports_tensorflow():
+    package = Path(__file__).resolve().parents[1] / "shot_platform"
+    importers = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if any(line.startswith(("import tensorflow", "import keras", "from keras", "from tensorflow"))
+               for line in path.read_text().splitlines())
+    }  # fmt: skip
+    assert importers <= {"free_throws/model.py"}
+
+
 def test_selection_syntax():
     def keys(text: str) -> set[str]:
         return {
