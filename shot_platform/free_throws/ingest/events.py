@@ -120,13 +120,24 @@ def ingest_free_throw_frame(
     distinct = raw[~repeat]
     attempt = distinct.groupby(game_text[~repeat], sort=False).cumcount() + 1
 
-    validation = validate_free_throws(distinct[list(FREE_THROW_COLUMNS)])
+    # A row stored before with the same game, attempt and text is a duplicate without validating it
+    # again: a re-ingest of the real file is then one lookup, not 500,000 rows through the rules.
+    game_number = pd.to_numeric(game_text[~repeat], errors="coerce").astype("float64")  # exact below 2**53
+    whole = game_number.notna() & (game_number % 1 == 0) & (game_number.abs() < 2**53)
+    stored = store.stored_hashes(game_number[whole].astype("int64").unique())
+    candidates = pd.DataFrame(
+        {"game_id": game_number.where(whole, -1).astype("int64"), "attempt": attempt, "row_hash": distinct["_row_hash"]}
+    )
+    known = candidates.reset_index().merge(stored[["game_id", "attempt", "row_hash"]]).set_index("index").index
+    report.duplicates += len(known)
+    fresh = distinct.drop(index=known)
+
+    validation = validate_free_throws(fresh[list(FREE_THROW_COLUMNS)], file_rows=distinct[list(FREE_THROW_COLUMNS)])
     reasons = validation.reasons.copy()
-    valid = distinct[validation.valid]
+    valid = fresh[validation.valid]
     rows = typed_rows(validation.typed[validation.valid]).assign(
         attempt=attempt[valid.index].astype("int64"), row_hash=valid["_row_hash"]
     )
-    stored = store.stored_hashes(rows[["season_start", "game_id"]].drop_duplicates())
     merged = rows.reset_index().merge(stored, on=KEY, how="left", suffixes=("", "_stored")).set_index("index")
     already = merged["row_hash_stored"].notna()
     same = already & (merged["row_hash_stored"] == merged["row_hash"])
@@ -139,7 +150,7 @@ def ingest_free_throw_frame(
     rejected = reasons != ""
     report.quarantined = int(rejected.sum())
     report.rejected = [{"line": int(index) + 2, "reason": reason} for index, reason in reasons[rejected].items()]
-    report.quarantined_new = store.quarantine(_quarantine_frame(distinct[rejected], reasons[rejected], source))
+    report.quarantined_new = store.quarantine(_quarantine_frame(fresh[rejected], reasons[rejected], source))
     new_rows = rows.loc[merged.index[~already]].assign(source=source)
     if not new_rows.empty:
         report.inserted = store.insert_events(new_rows, progress=progress)

@@ -25,10 +25,15 @@ def game_consistent(frame: pd.DataFrame) -> pd.Series:
     return combo == game_id.map(usual)
 
 
-def validate_free_throws(frame: pd.DataFrame) -> Validation:
-    """Reasons per row ('' when the row can be stored) and the typed values of every column."""
+def validate_free_throws(frame: pd.DataFrame, file_rows: pd.DataFrame | None = None) -> Validation:
+    """Reasons per row ('' when the row can be stored) and the typed values of every column.
+
+    ``file_rows``: every row of the file, when ``frame`` is a part of it (a game's usual values are
+    those of all its rows, not only of the rows being validated).
+    """
     validation = validate_frame(FREE_THROW_RULES, frame)
-    inconsistent = ~game_consistent(frame).to_numpy(dtype=bool)
+    consistent = game_consistent(frame if file_rows is None else file_rows).reindex(frame.index)
+    inconsistent = ~consistent.to_numpy(dtype=bool)
     reasons = validation.reasons.to_numpy(dtype=object).copy()
     reasons[inconsistent] = np.where(
         reasons[inconsistent] == "", GAME_CONSISTENCY_REASON, reasons[inconsistent] + "; " + GAME_CONSISTENCY_REASON

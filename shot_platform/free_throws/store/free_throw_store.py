@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 from sqlalchemy import Engine, Table, delete, func, select
 
-from shot_platform.core.database import (
-    bulk_insert,
-    chunks,
-    create_store_engine,
-    dialect_insert,
-    insert_new_rows,
-    records,
-)
+from shot_platform.core.bulk import insert_new_rows, records
+from shot_platform.core.database import chunks, create_store_engine, dialect_insert
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.store import tables
 
@@ -36,19 +30,18 @@ class FreeThrowStore:
         self.engine.dispose()
 
     # -- events --------------------------------------------------------------
-    def stored_hashes(self, games: pd.DataFrame) -> pd.DataFrame:
-        """(season_start, game_id, attempt, row_hash) stored for these (season_start, game_id)."""
+    def stored_hashes(self, game_ids: Iterable[int]) -> pd.DataFrame:
+        """(season_start, game_id, attempt, row_hash) of the stored rows of these game_ids (any season)."""
         events = tables.free_throws
         columns = ["season_start", "game_id", "attempt", "row_hash"]
         parts = [pd.DataFrame(columns=columns)]
+        ids = sorted({int(g) for g in game_ids})
         with self.engine.connect() as conn:
-            for season, group in games.groupby("season_start"):
-                ids = sorted(int(g) for g in group["game_id"])
-                for start in range(0, len(ids), 500):
-                    query = select(*(events.c[name] for name in columns)).where(
-                        events.c.season_start == int(season), events.c.game_id.in_(ids[start : start + 500])
-                    )
-                    parts.append(pd.DataFrame(conn.execute(query).all(), columns=columns))
+            for start in range(0, len(ids), 500):
+                query = select(*(events.c[name] for name in columns)).where(
+                    events.c.game_id.in_(ids[start : start + 500])
+                )
+                parts.append(pd.DataFrame(conn.execute(query).all(), columns=columns))
         stored = pd.concat(parts, ignore_index=True)
         return stored.astype({"season_start": "int64", "game_id": "int64", "attempt": "int64"})
 
@@ -120,7 +113,8 @@ class FreeThrowStore:
         with self.engine.begin() as conn:
             for table, frame in replacements.items():
                 conn.execute(delete(table))
-                bulk_insert(conn, table, frame[[column.name for column in table.columns]])
+                key = [column.name for column in table.primary_key.columns]
+                insert_new_rows(conn, table, frame[[column.name for column in table.columns]], key)
 
     def load(self, table: Table) -> pd.DataFrame:
         with self.engine.connect() as conn:
