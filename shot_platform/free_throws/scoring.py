@@ -40,15 +40,12 @@ class Scorer(Protocol):
 
 
 def champion_scorer(location: str, s3_endpoint_url: str | None) -> Scorer | None:
-    """The score_beater champion of the model store, or None while there is none.
+    """The score_beater champion of the model store (``serving.champion``: the SavedModel through its
+    serving signature, as the service calls it), or None while there is none. The only place the
+    free-throw assets look for a model."""
+    from shot_platform.free_throws.serving.champion import champion_scorer as load_champion
 
-    TODO(i8-serving): the score_beater registry (SavedModel in TF Serving layout, champion pointer)
-    is built on another branch; load its champion here with ``tf.saved_model.load`` (importing
-    TensorFlow inside this function only) and return an object with ``version`` and ``predict``.
-    This is the only place the free-throw assets look for a model.
-    """
-    del location, s3_endpoint_url
-    return None
+    return load_champion(location, s3_endpoint_url)
 
 
 def input_hashes(inputs: pd.DataFrame) -> pd.Series:

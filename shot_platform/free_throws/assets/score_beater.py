@@ -1,9 +1,9 @@
 """score_beater: the model (Keras MLP) and its champion decision.
 
-TODO(i8-serving): a skeleton for lineage only. Training (``model.fit_model`` on the rows of
-``inputs.season_snapshots`` with ``labels.beat_labels``, from ``features.tables.load_counts``), the
-comparison with the scikit-learn baselines, the gate and the score_beater registry are built on
-another branch and replace this body; ``scoring.champion_scorer`` is where predictions load it.
+TODO(score_beater training): a skeleton for lineage; it reports the registry's champion. Training
+(``model.fit_model`` on ``inputs.season_snapshots`` with ``labels.beat_labels``, from
+``features.tables.load_counts``), the comparison with ``baselines`` and the gate replace this body;
+``scoring.champion_scorer`` is where predictions load the champion.
 """
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
