@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 export SHOT_PLATFORM_HOME ?= $(CURDIR)/.shot_platform
 export DAGSTER_HOME ?= $(SHOT_PLATFORM_HOME)/dagster
 DATA ?=
+FT_DATA ?=
 GAMES ?= 400
 STAMP := $(VENV)/.installed
 
 .PHONY: help install run demo ui serve bento test lint benchmark clean
 
 help:
-	@echo "make run        install, ingest (synthetic season unless DATA=path), materialise, start the Dagster UI on :3000"
+	@echo "make run        install, ingest (synthetic data unless DATA=shot logs, FT_DATA=free throws), materialise, start the Dagster UI on :3000"
 	@echo "make test       install and run the whole test suite"
 	@echo "make lint       ruff"
 	@echo "make serve      the prediction service on :5000 (POST /predict)"
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/shot-platform demo --games $(GAMES) $(if $(DATA),--data $(DATA),)
+	$(BIN)/shot-platform demo --games $(GAMES) $(if $(DATA),--data $(DATA),) $(if $(FT_DATA),--free-throws $(FT_DATA),)
 
 ui: $(STAMP)
 	$(BIN)/dagster dev -h 0.0.0.0 -p 3000 -w workspace.yaml

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from shot_platform.core.scratch import temporary_database
+from shot_platform.free_throws.store import FreeThrowStore
+from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 from shot_platform.shots.store import ShotStore
 from shot_platform.shots.synthetic import generate_shots, write_shots
 
@@ -129,3 +131,33 @@ BAD_ROW_REASONS = (
     "MATCHUP must be 'MON DD, YYYY - TEAM @|vs. TEAM'",
     "SHOT_RESULT disagrees with FGM",
 )
+
+
+# -- the free-throw domain ------------------------------------------------------------------------
+REAL_FREE_THROWS = SHARED_DATA / "free_throws_2006-07_2013-14.csv.gz"
+
+
+@pytest.fixture
+def free_throw_store(database_url: str) -> Iterator[FreeThrowStore]:
+    store = FreeThrowStore(database_url)
+    store.create_schema()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def synthetic_free_throws() -> pd.DataFrame:
+    """Three small seasons (150 games each; 2011-12 shortened to 123) in the Kaggle schema."""
+    return generate_free_throws(seasons=3, first_season=2010, regular_games=150, playoff_games=8, seed=3)
+
+
+@pytest.fixture(scope="session")
+def free_throw_file(tmp_path_factory: pytest.TempPathFactory, synthetic_free_throws: pd.DataFrame) -> Path:
+    return write_free_throws(synthetic_free_throws, tmp_path_factory.mktemp("ft_data") / "free_throws.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def real_free_throws_path() -> Path:
+    if not REAL_FREE_THROWS.exists():
+        pytest.skip(f"real data not found at {REAL_FREE_THROWS} (set SHOT_PLATFORM_SHARED_DATA to its folder)")
+    return REAL_FREE_THROWS

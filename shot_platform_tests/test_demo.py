@@ -12,9 +12,14 @@ from shot_platform.core.model_store import ModelStore
 
 
 def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path):
-    result = CliRunner().invoke(cli, ["demo", "--games", "40"])
+    small = ["--games", "40", "--free-throw-seasons", "2", "--games-per-season", "90"]
+    result = CliRunner().invoke(cli, ["demo", *small])
     assert result.exit_code == 0, result.output
     assert (platform_home / "data" / "synthetic_shot_logs_40_games.csv.gz").exists()
+    assert (platform_home / "data" / "synthetic_free_throws_2_seasons_90_games.csv.gz").exists()
+    # Both domains: the free-throw group is ingested and materialised too.
+    assert "check raw_free_throws_rules: passed" in result.output and "check labels_complete: passed" in result.output
+    assert "  free_throw_player_features: feature_rows=" in result.output
     assert "inserted" in result.output and "check raw_shots_schema_and_ranges: passed" in result.output
     assert "check beats_base_rate: passed" in result.output
     assert "http://127.0.0.1:3000" in result.output
@@ -24,6 +29,6 @@ def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path)
     assert (platform_home / "dagster" / "dagster.yaml").exists()
     assert any((platform_home / "dagster").rglob("*.db"))
 
-    again = CliRunner().invoke(cli, ["demo", "--games", "40"])
+    again = CliRunner().invoke(cli, ["demo", *small])
     assert again.exit_code == 0, again.output
     assert "0 inserted" in again.output

@@ -12,6 +12,7 @@ from shot_platform.core.settings import Settings
 
 if TYPE_CHECKING:
     from shot_platform.core.model_store import ModelStore
+    from shot_platform.free_throws.store import FreeThrowStore
     from shot_platform.shots.models.artifact import ShotModel
     from shot_platform.shots.store import ShotStore
 
@@ -50,6 +51,20 @@ def open_store(settings: Settings) -> ShotStore:
     from shot_platform.shots.store import ShotStore
 
     store = ShotStore(settings.database_url)
+    try:
+        store.create_schema()
+    except Exception as error:
+        fail(
+            f"cannot open the store at {store.engine.url.render_as_string(hide_password=True)}: {error}. "
+            "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
+        )
+    return store
+
+
+def open_free_throw_store(settings: Settings) -> FreeThrowStore:
+    from shot_platform.free_throws.store import FreeThrowStore
+
+    store = FreeThrowStore(settings.database_url)
     try:
         store.create_schema()
     except Exception as error:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
+import re
 
 import click
-from dagster import DagsterInstance, materialize
+from dagster import AssetSelection, DagsterError, DagsterInstance, DagsterInvalidSubsetError, materialize
 
 from shot_platform.cli.main import fail
 from shot_platform.core.settings import Settings
@@ -37,14 +40,51 @@ def dagster_instance(settings: Settings) -> DagsterInstance:
     return DagsterInstance.get()
 
 
-def run_assets(selection: list[str] | None = None, full_refeed: bool = False):
+# Assets whose config takes ``full_refeed`` (their prediction cache).
+REFEED_ASSETS = ("shot_predictions", "score_beater_predictions")
+
+
+def parse_selection(text: str | None) -> AssetSelection | None:
+    """Dagster's asset selection syntax (``group:free_throws``, ``key:shot_model+``, ``raw_shots``);
+    comma-separated parts are unioned, so the older ``a,b`` lists keep working."""
+    if not text:
+        return None
+    parts = [AssetSelection.from_string(part.strip()) for part in text.split(",") if part.strip()]
+    return functools.reduce(operator.or_, parts)
+
+
+def groups_with_data(settings: Settings) -> AssetSelection | None:
+    """Without --select: the groups whose store has rows (a group with no data has nothing to
+    train on); every group when none has data, so the failure names what is missing."""
+    from shot_platform.cli.main import open_free_throw_store, open_store
+
+    stored = {
+        "shots": open_store(settings).shot_summary()["rows"],
+        "free_throws": open_free_throw_store(settings).summary()["rows"],
+    }
+    empty = [group for group, rows in stored.items() if not rows]
+    if not empty or len(empty) == len(stored):
+        return None
+    for group in empty:
+        click.echo(f"skipping group {group}: no data stored yet (select it with --select group:{group})", err=True)
+    return AssetSelection.groups(*(group for group, rows in stored.items() if rows))
+
+
+def run_assets(selection: str | AssetSelection | list[str] | None = None, full_refeed: bool = False):
     """Materialise (a selection of) the graph with its checks; returns the Dagster result."""
     from shot_platform.definitions import all_assets, all_checks, default_resources
 
     settings = Settings.from_env()
+    if isinstance(selection, str):
+        selection = parse_selection(selection)
     run_config = dict(QUIET_LOGS)
     if full_refeed:
-        run_config["ops"] = {"shot_predictions": {"config": {"full_refeed": True}}}
+        chosen = (
+            {key.to_user_string() for key in AssetSelection.from_coercible(selection).resolve(all_assets)}
+            if selection is not None
+            else set(REFEED_ASSETS)
+        )
+        run_config["ops"] = {name: {"config": {"full_refeed": True}} for name in REFEED_ASSETS if name in chosen}
     with dagster_instance(settings) as instance:
         return materialize(
             [*all_assets, *all_checks],
@@ -54,6 +94,31 @@ def run_assets(selection: list[str] | None = None, full_refeed: bool = False):
             run_config=run_config,
             raise_on_error=False,
         )
+
+
+def checked_selection(text: str) -> AssetSelection:
+    """``--select`` parsed, or a one-line failure naming the unknown assets and the known ones."""
+    from shot_platform.definitions import all_assets
+
+    known = known_assets()
+    try:
+        selection = parse_selection(text)
+    except DagsterError as error:
+        fail(f"{error}. Use Dagster's selection syntax, e.g. --select group:free_throws or key:shot_model+")
+    if selection is None:
+        fail(f"unknown asset (empty selection); known assets: {', '.join(known)}")
+    # `key:name` of an unknown asset selects nothing without complaint; a bare name raises.
+    unknown = [name for name in re.findall(r'key:"?([A-Za-z0-9_]+)"?(?![*A-Za-z0-9_])', text) if name not in known]
+    try:
+        resolved = AssetSelection.from_coercible(selection).resolve(all_assets)
+    except DagsterInvalidSubsetError as error:
+        unknown += re.findall(r"'([^']+)'", str(error).split("]")[0])
+        resolved = set()
+    if unknown:
+        fail(f"unknown asset {', '.join(dict.fromkeys(unknown))}; known assets: {', '.join(known)}")
+    if not resolved:
+        fail(f"--select {text!r} selects no asset; known assets: {', '.join(known)}; groups: shots, free_throws")
+    return selection
 
 
 def known_assets() -> list[str]:
@@ -81,17 +146,18 @@ def _fmt(value: object) -> str:
 
 
 @click.command("materialize")
-@click.option("--select", "select", default=None, help="comma-separated asset keys (default: all)")
+@click.option(
+    "--select",
+    "select",
+    default=None,
+    help="Dagster asset selection, e.g. 'group:free_throws', 'key:shot_model+', 'raw_shots,player_features' "
+    "(default: all)",
+)
 @click.option("--full-refeed", is_flag=True, help="recompute every prediction, ignoring the cache")
 def materialize_command(select: str | None, full_refeed: bool) -> None:
-    """Run the asset graph (raw_shots -> player_features -> shot_model -> shot_predictions
-    -> shot_ground_truth) and its checks against the configured Dagster instance."""
-    selection = [key.strip() for key in select.split(",") if key.strip()] if select else None
-    if selection is not None:
-        known = known_assets()
-        unknown = [key for key in selection if key not in known]
-        if unknown or not selection:
-            fail(f"unknown asset {', '.join(unknown) or '(empty selection)'}; known assets: {', '.join(known)}")
+    """Run the asset graph (groups shots and free_throws) and its checks against the configured
+    Dagster instance."""
+    selection = checked_selection(select) if select is not None else groups_with_data(Settings.from_env())
     result = run_assets(selection, full_refeed)
     click.echo("\n".join(describe(result)))
     if not result.success:

@@ -58,6 +58,20 @@ def daily_png(daily: pd.DataFrame, title: str) -> bytes:
     return _png(figure)
 
 
+def metric_by_share_png(table: pd.DataFrame, metric: str, title: str) -> bytes:
+    """``metric`` by share of the season played, one line per ``series`` (e.g. season), with the
+    base rate's ``base_<metric>`` dashed when the table has it."""
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for series, rows in table.groupby("series", sort=True):
+        rows = rows.sort_values("share")
+        line = axis.plot(rows["share"], rows[metric], marker="o", label=str(series))[0]
+        if f"base_{metric}" in rows:
+            axis.plot(rows["share"], rows[f"base_{metric}"], linestyle="--", color=line.get_color(), alpha=0.5)
+    axis.set(xlabel="share of the regular season played", ylabel=metric, title=title)
+    axis.legend(loc="best", fontsize=8, title="dashed: base rate" if f"base_{metric}" in table else None)
+    return _png(figure)
+
+
 def markdown_image(png: bytes, alt: str) -> MetadataValue:
     """Inline PNG as markdown metadata, the quickstart_etl way."""
     encoded = base64.b64encode(png).decode()

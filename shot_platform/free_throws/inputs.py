@@ -130,7 +130,17 @@ def snapshot_inputs(
         raise ValueError(f"games_played must be within 0..{scheduled} for season {season}")
     last = counts.totals[counts.totals[SEASON] == season - 1].set_index(PLAYER)
     players = pd.Index(last.index)
+    if season - 2 in counts.scheduled_games.index:
+        before = counts.totals[counts.totals[SEASON] == season - 2].set_index(PLAYER).reindex(players).fillna(0)
+        before_scheduled = float(counts.scheduled_games.loc[season - 2])
+    else:  # the data starts with last season: no record, which 0 scheduled games says
+        before = pd.DataFrame(0, index=players, columns=[MADE, ATTEMPTED, GAMES])
+        before_scheduled = 0.0
     so_far = _cumulative(counts, season, players, scheduled)[:, :, ks]  # (3, players, len(ks))
+    season_games = counts.player_games[counts.player_games[SEASON] == season]
+    league_per_game = np.bincount(season_games[GAME_NUMBER], weights=season_games[MADE], minlength=scheduled + 1)
+    league_so_far = np.cumsum(league_per_game)[ks]
+    last_league_made = float(counts.totals.loc[counts.totals[SEASON] == season - 1, MADE].sum())
     n_players, n_ks = len(players), len(ks)
 
     def per_player(values: np.ndarray) -> np.ndarray:
@@ -148,11 +158,17 @@ def snapshot_inputs(
             "last_attempted": per_player(last[ATTEMPTED].to_numpy()),
             "last_games": per_player(last[GAMES].to_numpy()),
             "last_scheduled_games": np.full(n_players * n_ks, float(last_scheduled)),
+            "before_last_made": per_player(before[MADE].to_numpy()),
+            "before_last_attempted": per_player(before[ATTEMPTED].to_numpy()),
+            "before_last_games": per_player(before[GAMES].to_numpy()),
+            "before_last_scheduled_games": np.full(n_players * n_ks, before_scheduled),
             "made": per_snapshot(so_far[0]),
             "attempted": per_snapshot(so_far[1]),
             "games": per_snapshot(so_far[2]),
             "scheduled_games": np.full(n_players * n_ks, float(scheduled)),
             "season_share": np.repeat(ks / scheduled, n_players),
+            "league_made": np.repeat(league_so_far.astype(np.float64), n_players),
+            "last_league_made": np.full(n_players * n_ks, last_league_made),
         }
     )
 

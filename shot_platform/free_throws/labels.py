@@ -45,4 +45,31 @@ def attach_labels(snapshots: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame
     return joined
 
 
-__all__ = ["BEAT", "LAST_MADE", "attach_labels", "beat_labels"]
+def rescale_last_season(
+    snapshots: pd.DataFrame, labels: pd.DataFrame, low: float = 0.75, high: float = 1.33, seed: int = 0
+) -> pd.DataFrame:
+    """A copy of labelled snapshots as if last season had been ``c`` times as long, c ~ log-uniform.
+
+    Last season's made, attempted and games are scaled by c and rounded, its scheduled games
+    scaled by c, and the label recomputed against the player's real final count this season.
+    Rates per game are unchanged, only the bar to beat moves, which is what a schedule change
+    does (66 games in 2011-12): the training seasons then show the model how the beat
+    probability responds to the schedule ratio, which otherwise changes only between a few
+    seasons. One factor per player-season, so his snapshots stay consistent.
+    """
+    final = labels.set_index([SEASON, PLAYER])[MADE]
+    final_made = final.reindex(pd.MultiIndex.from_frame(snapshots[[SEASON, PLAYER]])).to_numpy()
+    player_season = pd.MultiIndex.from_frame(snapshots[[SEASON, PLAYER]]).codes
+    key = player_season[0].astype(np.int64) * (int(player_season[1].max()) + 1) + player_season[1]
+    _, group = np.unique(key, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    factor = np.exp(rng.uniform(np.log(low), np.log(high), group.max() + 1))[group]
+    scaled = snapshots.copy()
+    for column in ("last_made", "last_attempted", "last_games"):
+        scaled[column] = np.round(snapshots[column].to_numpy() * factor)
+    scaled["last_scheduled_games"] = snapshots["last_scheduled_games"].to_numpy() * factor
+    scaled[BEAT] = (final_made > scaled["last_made"].to_numpy()).astype(np.int64)
+    return scaled
+
+
+__all__ = ["BEAT", "LAST_MADE", "attach_labels", "beat_labels", "rescale_last_season"]

@@ -1,0 +1,40 @@
+"""raw_free_throws: the validated free-throw attempts in the store."""
+
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+
+from shot_platform.free_throws.ingest.events import ingest_free_throw_file
+from shot_platform.free_throws.resources import FreeThrowStoreResource
+
+
+class RawFreeThrowsConfig(Config):
+    """Files to ingest before summarising the store (empty: just summarise)."""
+
+    paths: list[str] = []
+
+
+@asset(compute_kind="sql")
+def raw_free_throws(
+    context: AssetExecutionContext, config: RawFreeThrowsConfig, free_throw_store: FreeThrowStoreResource
+) -> MaterializeResult:
+    """Validated free-throw attempts (Kaggle "NBA free throws" schema) in the `free_throws` table.
+
+    New data arrives with `shot-platform ingest free-throws PATH` (or the `paths` config); bad
+    rows are in the `free_throws_quarantine` table with their reason.
+    """
+    store = free_throw_store.get()
+    for path in config.paths:
+        context.log.info(ingest_free_throw_file(store, path).summary())
+    summary = store.summary()
+    if summary["rows"] == 0:
+        context.log.warning("the store has no free throws yet: run `shot-platform ingest free-throws PATH` first")
+    return MaterializeResult(
+        metadata={
+            "rows": summary["rows"],
+            "games": summary["games"],
+            "players": summary["players"],
+            "seasons": f"{summary['first_season']}..{summary['last_season']}" if summary["rows"] else "",
+            "quarantined": summary["quarantined"],
+            "latest_event_id": summary["max_id"],
+            "store": MetadataValue.text(store.engine.url.render_as_string(hide_password=True)),
+        }
+    )

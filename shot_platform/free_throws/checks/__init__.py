@@ -1,0 +1,1 @@
+"""Asset checks of the free-throw domain; ``definitions.py`` loads this package."""

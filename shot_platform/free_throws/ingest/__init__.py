@@ -1,0 +1,1 @@
+"""Loading free-throw files into the store: validation, quarantine, idempotent insert."""

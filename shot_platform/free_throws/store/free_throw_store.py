@@ -1,0 +1,153 @@
+"""Reads and writes of the free-throw tables. Same code on SQLite and PostgreSQL (bulk: COPY)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+from sqlalchemy import Engine, Table, delete, func, select
+
+from shot_platform.core.bulk import insert_new_rows, records
+from shot_platform.core.database import chunks, create_store_engine, dialect_insert
+from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
+from shot_platform.free_throws.store import tables
+
+ANALYZE_AFTER_ROWS = 10_000
+
+
+class FreeThrowStore:
+    """Free-throw events, quarantine, counts, point-in-time features, labels and predictions."""
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine: Engine = engine or create_store_engine(url)
+
+    def create_schema(self) -> None:
+        tables.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- events --------------------------------------------------------------
+    def stored_hashes(self, game_ids: Iterable[int]) -> pd.DataFrame:
+        """(season_start, game_id, attempt, row_hash) of the stored rows of these game_ids (any season)."""
+        events = tables.free_throws
+        columns = ["season_start", "game_id", "attempt", "row_hash"]
+        parts = [pd.DataFrame(columns=columns)]
+        ids = sorted({int(g) for g in game_ids})
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = select(*(events.c[name] for name in columns)).where(
+                    events.c.game_id.in_(ids[start : start + 500])
+                )
+                parts.append(pd.DataFrame(conn.execute(query).all(), columns=columns))
+        stored = pd.concat(parts, ignore_index=True)
+        return stored.astype({"season_start": "int64", "game_id": "int64", "attempt": "int64"})
+
+    def insert_events(self, rows: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> int:
+        """Insert typed rows (file columns + season_start, attempt, row_hash, source); stored keys are skipped."""
+        columns = [c.name for c in tables.free_throws.columns if c.name not in ("id", "ingested_at")]
+        frame = rows[columns].assign(ingested_at=dt.datetime.now(dt.UTC))
+        with self.engine.begin() as conn:
+            inserted = insert_new_rows(
+                conn, tables.free_throws, frame, ["season_start", "game_id", "attempt"], progress=progress
+            )
+        if inserted >= ANALYZE_AFTER_ROWS and self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE free_throws")
+        return inserted
+
+    def load_events(self, columns: tuple[str, ...] = FREE_THROW_COLUMNS) -> pd.DataFrame:
+        """Stored attempts with the file's columns (typed), in key order."""
+        events = tables.free_throws
+        query = select(*(events.c[name] for name in columns)).order_by(
+            events.c.season_start, events.c.game_id, events.c.attempt
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def summary(self) -> dict:
+        events = tables.free_throws
+        query = select(
+            func.count(),
+            func.count(func.distinct(events.c.game_id)),
+            func.count(func.distinct(events.c.player)),
+            func.min(events.c.season_start),
+            func.max(events.c.season_start),
+            func.coalesce(func.max(events.c.id), 0),
+        )
+        with self.engine.connect() as conn:
+            rows, games, players, first, last, max_id = conn.execute(query).one()
+            quarantined = conn.execute(select(func.count()).select_from(tables.free_throws_quarantine)).scalar_one()
+        return {
+            "rows": int(rows),
+            "games": int(games),
+            "players": int(players),
+            "first_season": int(first) if first is not None else None,
+            "last_season": int(last) if last is not None else None,
+            "max_id": int(max_id),
+            "quarantined": int(quarantined),
+        }
+
+    # -- quarantine ----------------------------------------------------------
+    def quarantine(self, rows: pd.DataFrame) -> int:
+        """Store rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
+        if rows.empty:
+            return 0
+        frame = rows[["row_hash", "source", "line", "reason", "raw"]].assign(quarantined_at=dt.datetime.now(dt.UTC))
+        statement = dialect_insert(self.engine, tables.free_throws_quarantine).on_conflict_do_nothing(
+            index_elements=["row_hash"]
+        )
+        with self.engine.begin() as conn:
+            return sum(conn.execute(statement, chunk).rowcount or 0 for chunk in chunks(records(frame)))
+
+    def load_quarantine(self) -> pd.DataFrame:
+        quarantine = tables.free_throws_quarantine
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(quarantine).order_by(quarantine.c.id), conn)
+
+    # -- derived tables (rebuilt whole by their assets) -----------------------
+    def replace(self, replacements: dict[Table, pd.DataFrame]) -> None:
+        """Swap in rebuilt tables in one transaction (COPY on PostgreSQL)."""
+        with self.engine.begin() as conn:
+            for table, frame in replacements.items():
+                conn.execute(delete(table))
+                key = [column.name for column in table.primary_key.columns]
+                insert_new_rows(conn, table, frame[[column.name for column in table.columns]], key)
+
+    def load(self, table: Table) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(table).order_by(*table.primary_key.columns), conn)
+
+    def latest_games(self) -> dict[int, int]:
+        """Per season, the game_number of the latest regular-season game with counts."""
+        games = tables.free_throw_player_games
+        query = select(games.c.season, func.max(games.c.game_number)).group_by(games.c.season)
+        with self.engine.connect() as conn:
+            return {int(season): int(number) for season, number in conn.execute(query).all()}
+
+    # -- predictions ---------------------------------------------------------
+    def upsert_predictions(self, frame: pd.DataFrame) -> int:
+        """Write (season, player, games_played, model_version, input_hash, probability) rows."""
+        if frame.empty:
+            return 0
+        table = tables.score_beater_predictions
+        rows = frame.assign(predicted_at=dt.datetime.now(dt.UTC))[[column.name for column in table.columns]]
+        statement = dialect_insert(self.engine, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns],
+            set_={name: statement.excluded[name] for name in ("input_hash", "probability", "predicted_at")},
+        )
+        with self.engine.begin() as conn:
+            for chunk in chunks(records(rows)):
+                conn.execute(statement, chunk)
+        return len(rows)
+
+    def load_predictions(self, model_version: str | None = None) -> pd.DataFrame:
+        table = tables.score_beater_predictions
+        query = select(table).order_by(*table.primary_key.columns)
+        if model_version is not None:
+            query = query.where(table.c.model_version == model_version)
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)

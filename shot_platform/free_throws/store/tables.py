@@ -1,0 +1,135 @@
+"""Tables of the free-throw domain, in the same database as the shot tables (SQLite or PostgreSQL).
+
+Column names are lower case (plain SQL on PostgreSQL without quoting). Seasons are start years
+(2006 for "2006 - 2007") everywhere except ``free_throws.season``, which keeps the file's text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from shot_platform.free_throws.rules import FREE_THROW_RULES
+
+metadata = MetaData()
+
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _text(name: str) -> Column:
+    return Column(name, String(FREE_THROW_RULES[name].max_length or 16), nullable=False)
+
+
+# One row per attempt, values as in the file. Key: (season_start, game_id, attempt), attempt being
+# the row's 1-based position among its game's distinct rows in the file (see ingest/events.py).
+free_throws = Table(
+    "free_throws",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),  # arrival order (issue 9's watermark)
+    Column("season_start", Integer, nullable=False),
+    Column("game_id", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    _text("end_result"),
+    _text("game"),
+    Column("period", Integer, nullable=False),
+    _text("play"),
+    _text("player"),
+    _text("playoffs"),
+    _text("score"),
+    _text("season"),
+    Column("shot_made", Integer, nullable=False),
+    _text("time"),
+    Column("time_s", Integer, nullable=False),  # seconds left in the period, from time
+    Column("row_hash", String(16), nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("season_start", "game_id", "attempt", name="uq_free_throws_key"),
+)
+
+free_throws_quarantine = Table(
+    "free_throws_quarantine",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("row_hash", String(16), nullable=False, unique=True),
+    Column("source", String(256), nullable=False),
+    Column("line", Integer),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("quarantined_at", DateTime(timezone=True), nullable=False),
+)
+
+# The regular-season schedule (All-Star game excluded), game_number = position in game_id order.
+# Built from the events for files; issue 9's Scores API publishes it ahead of the games.
+free_throw_schedule = Table(
+    "free_throw_schedule",
+    metadata,
+    Column("season", Integer, primary_key=True),
+    Column("game_id", BigInteger, primary_key=True),
+    Column("game_number", Integer, nullable=False),
+)
+
+free_throw_player_games = Table(
+    "free_throw_player_games",
+    metadata,
+    Column("season", Integer, primary_key=True),
+    Column("game_id", BigInteger, primary_key=True),
+    Column("player", String(64), primary_key=True),
+    Column("game_number", Integer, nullable=False),
+    Column("made", Integer, nullable=False),
+    Column("attempted", Integer, nullable=False),
+)
+
+# Point in time: the model inputs of a player of season - 1 for ``season`` as they stood after
+# ``games_played`` league games (0 = preseason). A row exists at 0 and after each game in which his
+# counts changed; between rows only season_share moves (games_played / scheduled_games).
+free_throw_player_features = Table(
+    "free_throw_player_features",
+    metadata,
+    Column("season", Integer, primary_key=True),
+    Column("player", String(64), primary_key=True),
+    Column("games_played", Integer, primary_key=True),
+    Column("last_made", Integer, nullable=False),
+    Column("last_attempted", Integer, nullable=False),
+    Column("last_games", Integer, nullable=False),
+    Column("last_scheduled_games", Integer, nullable=False),
+    Column("made", Integer, nullable=False),
+    Column("attempted", Integer, nullable=False),
+    Column("games", Integer, nullable=False),
+    Column("scheduled_games", Integer, nullable=False),
+)
+
+free_throw_labels = Table(
+    "free_throw_labels",
+    metadata,
+    Column("season", Integer, primary_key=True),
+    Column("player", String(64), primary_key=True),
+    Column("last_made", Integer, nullable=False),
+    Column("made", Integer, nullable=False),
+    Column("beat", Integer, nullable=False),
+)
+
+# Keyed by what was predicted and by which model; input_hash is the cache key of issue 9 (a
+# prediction is recomputed only when the model version or the exact inputs change).
+score_beater_predictions = Table(
+    "score_beater_predictions",
+    metadata,
+    Column("season", Integer, primary_key=True),
+    Column("player", String(64), primary_key=True),
+    Column("games_played", Integer, primary_key=True),
+    Column("model_version", String(64), primary_key=True),
+    Column("input_hash", String(16), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("predicted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_score_beater_predictions_version", "model_version", "season", "games_played"),
+)

@@ -1,0 +1,187 @@
+"""The free_throws asset group in a real Dagster instance: lineage, selection syntax, a store with
+only free-throw data, the prediction cache and the ground truth."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from dagster import AssetKey, AssetSelection, instance_for_test, materialize
+
+from shot_platform.cli import cli
+from shot_platform.cli.materialize import parse_selection
+from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.definitions import all_assets, all_checks, defs
+from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
+from shot_platform.free_throws.features.tables import rebuild_features
+from shot_platform.free_throws.ingest.events import ingest_free_throw_file
+from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
+from shot_platform.free_throws.store import FreeThrowStore, tables
+
+GROUP = ["raw_free_throws", "free_throw_player_features", "score_beater", "score_beater_predictions",
+         "score_beater_ground_truth"]  # fmt: skip
+
+
+class PaceScorer:
+    """A stand-in for the score_beater model (built on another branch): a fixed function of the
+    inputs, so predictions and metrics can be checked before the model lands."""
+
+    version = "test-pace-1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.rows = 0
+
+    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
+        self.calls += 1
+        self.rows += len(inputs)
+        share = inputs["season_share"].to_numpy()
+        projection = (
+            inputs["made"]
+            + (1 - share) * inputs["last_made"] * inputs["scheduled_games"] / inputs["last_scheduled_games"]
+        )
+        return 1 / (1 + np.exp(-4 * (projection / (inputs["last_made"] + 1) - 1).to_numpy()))
+
+
+def test_lineage_and_groups():
+    graph = defs.resolve_asset_graph()
+    parents = {
+        key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name == "free_throws"
+    }
+    assert parents == {
+        "raw_free_throws": set(),
+        "free_throw_player_features": {"raw_free_throws"},
+        "score_beater": {"free_throw_player_features"},
+        "score_beater_predictions": {"score_beater", "free_throw_player_features"},
+        "score_beater_ground_truth": {"score_beater_predictions", "free_throw_player_features"},
+    }
+    checks = {key.name: key.asset_key.to_user_string() for key in graph.asset_check_keys}
+    assert checks["raw_free_throws_rules"] == "raw_free_throws"
+    assert checks["labels_complete"] == "score_beater_ground_truth"
+
+
+def test_definitions_do_not_import_tensorflow():
+    code = "import sys, shot_platform.definitions; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False False"
+
+
+def test_only_the_model_module_imports_tensorflow():
+    package = Path(__file__).resolve().parents[1] / "shot_platform"
+    importers = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if any(line.startswith(("import tensorflow", "import keras", "from keras", "from tensorflow"))
+               for line in path.read_text().splitlines())
+    }  # fmt: skip
+    assert importers <= {"free_throws/model.py"}
+
+
+def test_selection_syntax():
+    def keys(text: str) -> set[str]:
+        return {
+            key.to_user_string() for key in AssetSelection.from_coercible(parse_selection(text)).resolve(all_assets)
+        }
+
+    assert keys("group:free_throws") == set(GROUP)
+    assert keys("key:shot_model+") == {"shot_model", "shot_predictions", "shot_ground_truth"}  # all downstream
+    assert keys("+key:shot_model") == {"raw_shots", "player_features", "shot_model"}
+    assert keys("raw_shots,player_features") == {"raw_shots", "player_features"}  # the older comma lists
+    assert keys("group:free_throws and key:score_beater*") == {
+        "score_beater",
+        "score_beater_predictions",
+        "score_beater_ground_truth",
+    }
+
+
+def test_materialise_the_free_throw_group_on_a_store_with_only_free_throws(platform_home: Path, free_throw_file: Path):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", "free-throws", str(free_throw_file)]).exit_code == 0
+    result = runner.invoke(cli, ["materialize", "--select", "group:free_throws"])
+    assert result.exit_code == 0, result.output
+    for asset in GROUP:
+        assert f"  {asset}: " in result.output
+    assert "check raw_free_throws_rules: passed" in result.output
+    assert "check labels_complete: passed" in result.output
+    assert "raw_shots" not in result.output and not (platform_home / "models" / "shot_model").exists()
+
+    # Without --select, the empty shot group is skipped with a note instead of failing the run.
+    everything = runner.invoke(cli, ["materialize"])
+    assert everything.exit_code == 0, everything.output
+    assert "skipping group shots: no data stored yet" in everything.output
+    assert "  score_beater_ground_truth: " in everything.output
+
+    refused = runner.invoke(cli, ["materialize", "--select", "group:(free_throws"])
+    assert refused.exit_code == 1 and "Use Dagster's selection syntax" in refused.output
+
+
+def test_prediction_cache_reuses_unchanged_inputs_and_full_refeed_recomputes(
+    free_throw_store: FreeThrowStore, free_throw_file: Path
+):
+    ingest_free_throw_file(free_throw_store, free_throw_file)
+    _, history = rebuild_features(free_throw_store)
+    snapshots = snapshot_frame(history, prediction_points(history, free_throw_store.latest_games()))
+    scheduled = int(history.loc[history["season"] == 2011, "scheduled_games"].iloc[0])  # 121: 66/82 of 150
+    expected_points = {0, round(scheduled / 4), round(scheduled / 2), round(scheduled * 3 / 4), scheduled}
+    assert set(snapshots["games_played"][snapshots["season"] == 2011]) == expected_points  # 0/25/50/75%, last
+    scorer = PaceScorer()
+
+    first = refresh_predictions(free_throw_store, scorer, snapshots)
+    assert (first.recomputed, first.reused, scorer.rows) == (len(snapshots), 0, len(snapshots))
+    second = refresh_predictions(free_throw_store, scorer, snapshots)
+    assert (second.recomputed, second.reused, scorer.rows) == (0, len(snapshots), len(snapshots))  # no model call
+
+    changed = snapshots.copy()
+    changed.loc[5, "made"] += 1
+    third = refresh_predictions(free_throw_store, scorer, changed)
+    assert (third.recomputed, third.reused) == (1, len(snapshots) - 1)
+
+    refeed = refresh_predictions(free_throw_store, scorer, snapshots, full_refeed=True)
+    assert (refeed.recomputed, refeed.reused) == (len(snapshots), 0)
+    stored = free_throw_store.load_predictions(scorer.version)
+    assert len(stored) == len(snapshots)
+    expected = scorer.predict(snapshots)
+    merged = snapshots.assign(expected=expected).merge(stored, on=["season", "player", "games_played"])
+    np.testing.assert_allclose(merged["probability"], merged["expected"])
+
+
+def test_ground_truth_reports_labels_and_live_metrics(
+    free_throw_store: FreeThrowStore, free_throw_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest_free_throw_file(free_throw_store, free_throw_file)
+    scorer = PaceScorer()
+    monkeypatch.setattr(predictions_module, "champion_scorer", lambda *_: scorer)
+    resources = {
+        "free_throw_store": FreeThrowStoreResource(database_url=free_throw_store.url),
+        "shot_store": ShotStoreResource(database_url=free_throw_store.url),
+        "model_store": ModelStoreResource(location=str(tmp_path / "models")),
+    }
+    with instance_for_test() as instance:
+        result = materialize(
+            [*all_assets, *all_checks], resources=resources, instance=instance, selection="group:free_throws"
+        )
+    assert result.success
+    events = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    predictions = {k: v.value for k, v in events[AssetKey("score_beater_predictions")].items()}
+    assert predictions["model_version"] == scorer.version and predictions["recomputed"] == predictions["rows"] > 0
+    truth = {k: v.value for k, v in events[AssetKey("score_beater_ground_truth")].items()}
+    labels = free_throw_store.load(tables.free_throw_labels)
+    assert truth["labels"] == len(labels) > 0 and truth["labelled_seasons"] == 2
+    # Every player of the previous season, at each of the 4 evaluation points of both seasons.
+    assert truth["labelled_predictions"] == 4 * len(labels)
+    assert truth["model_version"] == scorer.version and 0.5 < truth["pooled_auc"] <= 1
+    assert "data:image/png;base64," in truth["calibration"]
+    assert "data:image/png;base64," in truth["log_loss_by_share_of_season"]
+    assert "2011-12" in truth["metrics_by_season"]
+    assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()} == {
+        "raw_free_throws_rules": True,
+        "labels_complete": True,
+    }
