@@ -22,8 +22,10 @@ predictions. Playoff games are ingested and recorded but change no count.
 Never twice, never skipped: the next game must be the next one of the API's schedule; when the
 listing skips a game, the engine asks for that game itself and stops (to retry later) while it is
 not final. A box score that breaks a rule and an id the schedule does not know are quarantined
-with the reason and reported; the flow goes on. A game already in the ledger whose box score comes
-back different is a conflict, quarantined without touching any count.
+with the reason and reported; the flow goes on. Plays that come again with other values than the
+stored ones conflict with them and are quarantined by the ingest path (counts come from the stored
+events, so none changes). A processed game is not fetched again: a provider's later correction of
+its result is not noticed (the ledger keeps each game's ``box_hash`` for such a check).
 """
 
 from __future__ import annotations
