@@ -24,9 +24,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "materialize": ("materialize", "materialize_command", "Run the asset graph and its checks in this process."),
     "models": ("models", "models", "List model versions; promote one (the manual override, and rollback)."),
     "predict": ("predict", "predict", "Score files with the current champion model."),
+    "predictions": ("predictions", "predictions", "Export stored predictions (score_beater) as CSV."),
     "quarantine": ("ingest", "quarantine", "List quarantined rows with their reasons."),
     "scores-api": ("scores_api", "scores_api", "The Scores API replay server: serve a free-throw file as the API."),
     "serve": ("serve", "serve", "Serve POST /predict with the champion model (BentoML, port 5000)."),
+    "sync": ("sync", "sync", "Game by game from the Scores API: counts, features, labels, predictions."),
 }
 
 

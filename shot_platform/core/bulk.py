@@ -75,7 +75,36 @@ def _null_marker(chunk: pd.DataFrame) -> str:
     return marker
 
 
-def _copy_chunk(conn: Connection, table: Table, chunk: pd.DataFrame, key: Sequence[str]) -> int:
+def upsert_rows(conn: Connection, table: Table, frame: pd.DataFrame, key: Sequence[str], update: Sequence[str]) -> int:
+    """Insert ``frame``'s rows; a row whose ``key`` is stored replaces the ``update`` columns instead.
+    PostgreSQL: COPY into staging, then one ``INSERT ... ON CONFLICT DO UPDATE`` (the same path as
+    ``insert_new_rows``). SQLite: ``INSERT ... ON CONFLICT DO UPDATE`` with executemany on plain
+    tuples (SQLAlchemy's per-row parameter handling cost 5x on the sync engine's prediction rows)."""
+    if frame.empty:
+        return 0
+    if conn.dialect.name == "postgresql":
+        return sum(_copy_chunk(conn, table, chunk, key, update) for chunk in _chunks(frame, CHUNK_ROWS))
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in frame.columns)
+    placeholders = ", ".join("?" for _ in frame.columns)
+    conflict = ", ".join(quote(name) for name in key)
+    updates = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in update)
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    plain = frame.astype(object).where(frame.notna(), None)
+    for name in frame.columns:  # SQLAlchemy's SQLite DateTime text, as its own writes store it
+        if pd.api.types.is_datetime64_any_dtype(frame[name]):
+            text = frame[name].dt.tz_localize(None) if frame[name].dt.tz is not None else frame[name]
+            plain[name] = text.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object).where(frame[name].notna(), None)
+    result = conn.exec_driver_sql(statement, list(plain.itertuples(index=False, name=None)))
+    return int(result.rowcount or 0)
+
+
+def _copy_chunk(
+    conn: Connection, table: Table, chunk: pd.DataFrame, key: Sequence[str], update: Sequence[str] = ()
+) -> int:
     quote = conn.dialect.identifier_preparer.quote
     target = conn.dialect.identifier_preparer.format_table(table)
     staging = quote(f"bulk_{table.name}_{uuid.uuid4().hex[:12]}")
@@ -95,8 +124,11 @@ def _copy_chunk(conn: Connection, table: Table, chunk: pd.DataFrame, key: Sequen
     finally:
         cursor.close()
     conflict = ", ".join(quote(name) for name in key)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in update) if update else "DO NOTHING"
+    )
     result = conn.exec_driver_sql(
-        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT ({conflict}) DO NOTHING"
+        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT ({conflict}) {action}"
     )
     conn.exec_driver_sql(f"DROP TABLE {staging}")
     return result.rowcount or 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from shot_platform.core.bulk import insert_new_rows, records
 from shot_platform.core.database import chunks, create_store_engine, dialect_insert
@@ -22,6 +24,31 @@ class FreeThrowStore:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine: Engine = engine or create_store_engine(url)
+        self._local = threading.local()  # the connection of this thread's open transaction(), if any
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several calls: every read and write of this store made by this thread
+        inside the block uses it, so they commit together or not at all (the sync engine records a
+        game in its ledger in the same transaction as the game's events). Nested blocks join it."""
+        current = getattr(self._local, "connection", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.begin() as conn:
+            self._local.connection = conn
+            try:
+                yield conn
+            finally:
+                self._local.connection = None
+
+    def _begin(self) -> contextlib.AbstractContextManager[Connection]:
+        current = getattr(self._local, "connection", None)
+        return contextlib.nullcontext(current) if current is not None else self.engine.begin()
+
+    def _connect(self) -> contextlib.AbstractContextManager[Connection]:
+        current = getattr(self._local, "connection", None)
+        return contextlib.nullcontext(current) if current is not None else self.engine.connect()
 
     def create_schema(self) -> None:
         tables.metadata.create_all(self.engine)
@@ -36,7 +63,7 @@ class FreeThrowStore:
         columns = ["season_start", "game_id", "attempt", "row_hash"]
         parts = [pd.DataFrame(columns=columns)]
         ids = sorted({int(g) for g in game_ids})
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             for start in range(0, len(ids), 500):
                 query = select(*(events.c[name] for name in columns)).where(
                     events.c.game_id.in_(ids[start : start + 500])
@@ -49,12 +76,12 @@ class FreeThrowStore:
         """Insert typed rows (file columns + season_start, attempt, row_hash, source); stored keys are skipped."""
         columns = [c.name for c in tables.free_throws.columns if c.name not in ("id", "ingested_at")]
         frame = rows[columns].assign(ingested_at=dt.datetime.now(dt.UTC))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             inserted = insert_new_rows(
                 conn, tables.free_throws, frame, ["season_start", "game_id", "attempt"], progress=progress
             )
         if inserted >= ANALYZE_AFTER_ROWS and self.engine.dialect.name == "postgresql":
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.exec_driver_sql("ANALYZE free_throws")
         return inserted
 
@@ -64,7 +91,7 @@ class FreeThrowStore:
         query = select(*(events.c[name] for name in columns)).order_by(
             events.c.season_start, events.c.game_id, events.c.attempt
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.read_sql(query, conn)
 
     def summary(self) -> dict:
@@ -77,7 +104,7 @@ class FreeThrowStore:
             func.max(events.c.season_start),
             func.coalesce(func.max(events.c.id), 0),
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows, games, players, first, last, max_id = conn.execute(query).one()
             quarantined = conn.execute(select(func.count()).select_from(tables.free_throws_quarantine)).scalar_one()
         return {
@@ -99,32 +126,32 @@ class FreeThrowStore:
         statement = dialect_insert(self.engine, tables.free_throws_quarantine).on_conflict_do_nothing(
             index_elements=["row_hash"]
         )
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             return sum(conn.execute(statement, chunk).rowcount or 0 for chunk in chunks(records(frame)))
 
     def load_quarantine(self) -> pd.DataFrame:
         quarantine = tables.free_throws_quarantine
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.read_sql(select(quarantine).order_by(quarantine.c.id), conn)
 
     # -- derived tables (rebuilt whole by their assets) -----------------------
     def replace(self, replacements: dict[Table, pd.DataFrame]) -> None:
         """Swap in rebuilt tables in one transaction (COPY on PostgreSQL)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for table, frame in replacements.items():
                 conn.execute(delete(table))
                 key = [column.name for column in table.primary_key.columns]
                 insert_new_rows(conn, table, frame[[column.name for column in table.columns]], key)
 
     def load(self, table: Table) -> pd.DataFrame:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.read_sql(select(table).order_by(*table.primary_key.columns), conn)
 
     def latest_games(self) -> dict[int, int]:
         """Per season, the game_number of the latest regular-season game with counts."""
         games = tables.free_throw_player_games
         query = select(games.c.season, func.max(games.c.game_number)).group_by(games.c.season)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return {int(season): int(number) for season, number in conn.execute(query).all()}
 
     # -- predictions ---------------------------------------------------------
@@ -133,13 +160,13 @@ class FreeThrowStore:
         if frame.empty:
             return 0
         table = tables.score_beater_predictions
-        rows = frame.assign(predicted_at=dt.datetime.now(dt.UTC))[[column.name for column in table.columns]]
+        rows = frame.assign(made_at=dt.datetime.now(dt.UTC))[[column.name for column in table.columns]]
         statement = dialect_insert(self.engine, table)
         statement = statement.on_conflict_do_update(
             index_elements=[column.name for column in table.primary_key.columns],
-            set_={name: statement.excluded[name] for name in ("input_hash", "probability", "predicted_at")},
+            set_={name: statement.excluded[name] for name in ("input_hash", "probability", "made_at")},
         )
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for chunk in chunks(records(rows)):
                 conn.execute(statement, chunk)
         return len(rows)
@@ -149,5 +176,5 @@ class FreeThrowStore:
         query = select(table).order_by(*table.primary_key.columns)
         if model_version is not None:
             query = query.where(table.c.model_version == model_version)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.read_sql(query, conn)

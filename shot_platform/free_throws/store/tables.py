@@ -130,6 +130,6 @@ score_beater_predictions = Table(
     Column("model_version", String(64), primary_key=True),
     Column("input_hash", String(16), nullable=False),
     Column("probability", Float, nullable=False),
-    Column("predicted_at", DateTime(timezone=True), nullable=False),
+    Column("made_at", DateTime(timezone=True), nullable=False),  # when it was computed (served from then on)
     Index("ix_score_beater_predictions_version", "model_version", "season", "games_played"),
 )

@@ -1,0 +1,51 @@
+"""``shot-platform sync free-throws``: the game-by-game flow in this process, until caught up."""
+
+from __future__ import annotations
+
+import click
+
+from shot_platform.cli.main import fail, open_free_throw_store
+from shot_platform.core.settings import Settings
+
+
+@click.group()
+def sync() -> None:
+    """Process new final games from the Scores API (what the Dagster sensor does, in one command)."""
+
+
+@sync.command("free-throws")
+@click.option("--scores-api", "url", default=None, help="Scores API base URL (default $SHOT_PLATFORM_SCORES_API_URL)")
+@click.option("--full-refeed", is_flag=True, help="delete the champion's cached predictions and predict all again")
+@click.option("--max-games", type=click.IntRange(min=1), default=None, help="stop after this many games")
+def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> None:
+    """Final games one at a time in game_id order, until the API has no unprocessed final game.
+
+    Each game's plays are ingested (validated, bad rows quarantined), counts, features and labels
+    updated, and every player's score_beater prediction refreshed (cached by model version and
+    inputs; scored through $SHOT_PLATFORM_SCORE_BEATER_URL when set). Exits 0 when caught up.
+    """
+    from shot_platform.core.saved_model_store import open_saved_model_store
+    from shot_platform.free_throws.flow.scorers import NoModelError, ScorerError
+    from shot_platform.free_throws.flow.sync import sync_free_throws
+    from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiError
+
+    settings = Settings.from_env()
+    store = open_free_throw_store(settings)
+    models = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, "score_beater")
+    try:
+        client = ScoresApiClient(url)
+        report = sync_free_throws(
+            store, models, client, full_refeed=full_refeed, max_games=max_games, progress=click.echo
+        )
+    except NoModelError as error:
+        fail(str(error))
+    except ScorerError as error:
+        fail(str(error))
+    except ScoresApiError as error:
+        fail(f"{error} (games processed before this are kept; sync again to resume)")
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"stopped early: {problem}", err=True)
+    if report.problems:
+        raise SystemExit(1)
+    click.echo("caught up" if report.waiting_for is None else f"caught up to game {report.waiting_for} (not final)")

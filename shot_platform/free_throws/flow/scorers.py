@@ -1,0 +1,173 @@
+"""Who computes score_beater probabilities for the flow: the champion SavedModel in this process,
+or the service's TF Serving REST endpoint when ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set.
+
+Both take the model inputs (``inputs.INPUT_NAMES`` columns) as one batch and answer float64
+probabilities; both count their calls (``calls``, ``rows``) so the cache can be seen to work.
+In-process, the loaded SavedModel's ``serving_default`` signature is called directly (Keras
+``predict()`` costs milliseconds of overhead per call). Over HTTP, one ``requests`` session keeps
+the connection open, and a batch travels in TF Serving's columnar format.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import requests
+
+from shot_platform.free_throws.inputs import INPUT_NAMES
+
+SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
+OUTPUT = "probability"
+MODEL_NAME = "score_beater"
+
+
+class NoModelError(RuntimeError):
+    """There is no score_beater champion to predict with."""
+
+
+class ScorerError(RuntimeError):
+    """The scorer could not answer (the service is down or refused the batch)."""
+
+
+class Scorer(Protocol):
+    version: str
+    calls: int
+    rows: int
+
+    def predict(self, inputs: pd.DataFrame) -> np.ndarray: ...
+
+
+def _columns(inputs: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {name: inputs[name].to_numpy(dtype=np.float32) for name in INPUT_NAMES}
+
+
+@dataclass
+class SavedModelScorer:
+    """A score_beater version in this process: the service's own scorer
+    (``serving.champion.SavedModelScorer``, the serving signature called directly), counted."""
+
+    model: Any = field(repr=False)
+    calls: int = 0
+    rows: int = 0
+
+    @property
+    def version(self) -> str:
+        return str(self.model.version)
+
+    @classmethod
+    def from_store(cls, models: Any, version: str | None = None) -> SavedModelScorer:
+        """The champion (or ``version``) of a ``SavedModelStore``; ``NoModelError`` when there is none."""
+        from shot_platform.core.model_store import ModelNotFoundError
+        from shot_platform.core.serving.tf_runtime import LoadedSavedModel
+        from shot_platform.free_throws.serving.champion import SavedModelScorer as ServingScorer
+
+        version = version or models.champion_version()
+        if version is None:
+            raise NoModelError(
+                f"no score_beater model yet in {models.blobs.describe()}: train one "
+                "(`shot-platform materialize --select score_beater`) or promote a version "
+                "(`shot-platform models promote --model score_beater N`), then sync again"
+            )
+        try:
+            path = models.load(version)
+        except ModelNotFoundError as error:
+            hint = "`shot-platform models list --model score_beater` shows the versions"
+            raise NoModelError(f"{error}; {hint}") from None
+        try:
+            loaded = LoadedSavedModel.load(MODEL_NAME, int(version), path)
+        finally:
+            shutil.rmtree(path, ignore_errors=True)  # the loaded graph keeps what it needs in memory
+        return cls(ServingScorer(loaded))
+
+    @classmethod
+    def from_directory(cls, path: Path) -> SavedModelScorer:
+        """An exported SavedModel that is not in the registry (a challenger being judged)."""
+        from shot_platform.core.serving.tf_runtime import LoadedSavedModel
+        from shot_platform.free_throws.serving.champion import SavedModelScorer as ServingScorer
+
+        return cls(ServingScorer(LoadedSavedModel.load(MODEL_NAME, 0, path)))
+
+    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
+        self.calls += 1
+        self.rows += len(inputs)
+        return self.model.predict(inputs)
+
+
+@dataclass
+class RestScorer:
+    """score_beater behind TF Serving's REST API (the BentoML service): ``POST .../versions/N:predict``."""
+
+    base_url: str
+    version: str = ""
+    timeout: float = 30.0
+    calls: int = 0
+    rows: int = 0
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if not self.version:
+            self.version = self.serving_version()
+
+    def _url(self, suffix: str) -> str:
+        return f"{self.base_url}/v1/models/{MODEL_NAME}{suffix}"
+
+    def serving_version(self) -> str:
+        """The version the service answers with (its champion): ``GET /v1/models/score_beater``."""
+        try:
+            response = self.session.get(self._url(""), timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ScorerError(
+                f"cannot reach the score_beater service at {self.base_url} ({type(error).__name__}); "
+                f"start it (`shot-platform serve`) or unset {SCORE_BEATER_URL_ENV} to score in-process"
+            ) from None
+        if response.status_code == 404:
+            raise NoModelError(f"the service at {self.base_url} has no score_beater model: {response.text[:200]}")
+        if response.status_code != 200:
+            raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:200]}")
+        statuses = response.json().get("model_version_status", [])
+        available = [int(s["version"]) for s in statuses if s.get("state") == "AVAILABLE"]
+        if not available:
+            raise NoModelError(f"the service at {self.base_url} has no AVAILABLE score_beater version")
+        return str(max(available))
+
+    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
+        self.calls += 1
+        self.rows += len(inputs)
+        if not len(inputs):
+            return np.zeros(0)
+        body = {"inputs": {name: values.tolist() for name, values in _columns(inputs).items()}}
+        try:
+            url = self._url(f"/versions/{self.version}:predict")
+            response = self.session.post(url, json=body, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
+        if response.status_code != 200:
+            raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
+        return np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1)
+
+
+def open_scorer(models: Any, url: str | None = None) -> Scorer:
+    """The REST scorer when a URL is given or ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set, else the
+    champion in-process."""
+    url = url or os.environ.get(SCORE_BEATER_URL_ENV)
+    if url:
+        return RestScorer(url)
+    return SavedModelScorer.from_store(models)
+
+
+__all__ = [
+    "SCORE_BEATER_URL_ENV",
+    "NoModelError",
+    "RestScorer",
+    "SavedModelScorer",
+    "Scorer",
+    "ScorerError",
+    "open_scorer",
+]

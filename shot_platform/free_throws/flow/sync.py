@@ -1,0 +1,654 @@
+"""The game-by-game sync engine: final games from the Scores API, one at a time, in the API's order.
+
+For each final game after the last one in the ledger (season by season, ``game_id`` within a
+season), in the same store transaction (one per batch of up to ``BATCH_GAMES`` games, ending at a
+season's last regular-season game):
+
+1. its plays go through the free-throw ingest path (validation, quarantine, idempotency);
+2. a regular-season game (All-Star excluded) adds its per-player counts (from the stored events)
+   to ``free_throw_player_games``, feature rows for the players whose counts changed to
+   ``free_throw_player_features``, and the labels that became known (a player who passed last
+   season's made count: beat) to ``free_throw_labels``;
+3. every player of the previous season gets his prediction after this game (``games_played`` =
+   regular-season games final league-wide), through the cache (``cache.py``);
+4. the game is recorded in the ledger (``ledger.py``).
+
+Before a season's first game, every player of the previous season gets a preseason prediction
+(games_played 0). The last regular-season game completes the season's labels (not beaten); if that
+brings at least ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS`` (default 100) labelled player-seasons,
+score_beater is retrained through the gate (``retrain.py``) before the next season's preseason
+predictions. Playoff games are ingested and recorded but change no count.
+
+Never twice, never skipped: the next game must be the next one of the API's schedule; when the
+listing skips a game, the engine asks for that game itself and stops (to retry later) while it is
+not final. A box score that breaks a rule and an id the schedule does not know are quarantined
+with the reason and reported; the flow goes on. Plays that come again with other values than the
+stored ones conflict with them and are quarantined by the ingest path (counts come from the stored
+events, so none changes). A processed game is not fetched again: a provider's later correction of
+its result is not noticed (the ledger keeps each game's ``box_hash`` for such a check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, func, select
+
+from shot_platform.free_throws.flow import ledger
+from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
+from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, Scorer, open_scorer
+from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
+from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
+from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, PLAYER, REGULAR, season_short
+from shot_platform.free_throws.scores_api import (
+    BoxScore,
+    Game,
+    GameNotFinal,
+    InvalidBoxScore,
+    MalformedResponse,
+    QuarantinedGame,
+    ScoresApiClient,
+    UnknownGame,
+)
+from shot_platform.free_throws.store import FreeThrowStore, tables
+
+RETRAIN_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS"
+DEFAULT_RETRAIN_MIN_NEW_LABELS = 100
+LISTING_ATTEMPTS = 3  # a malformed listing page is asked again this often before the sync stops for now
+# Games are fetched one by one, then ingested and recorded together in one transaction: validating 40
+# plays costs about as much as 4,000 (pandas overhead), and a commit costs an fsync.
+BATCH_GAMES = 100  # the client's page size: one listing request per batch
+PROGRESS_EVERY = 100
+
+
+def retrain_threshold(value: int | None = None) -> int:
+    if value is not None:
+        return value
+    text = os.environ.get(RETRAIN_ENV, str(DEFAULT_RETRAIN_MIN_NEW_LABELS))
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{RETRAIN_ENV} must be a whole number of labelled player-seasons, got {text!r}") from None
+
+
+@dataclass
+class SyncReport:
+    """What one sync did; ``seconds`` splits wall time into model, store, http and other."""
+
+    games_processed: int = 0
+    predictions_computed: int = 0
+    predictions_reused: int = 0
+    labels_new: int = 0
+    quarantined: int = 0  # games and play rows quarantined by this sync
+    retrained: list[dict] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("model", "store", "http", "other"), 0.0))
+    rows_inserted: int = 0
+    last_game: int | None = None
+    waiting_for: int | None = None  # a scheduled game the API has not finalised; later games wait for it
+    problems: list[str] = field(default_factory=list)  # what stopped the sync early (retry later)
+    model_version: str = ""
+
+    @property
+    def cache_hit_rate(self) -> float:
+        total = self.predictions_computed + self.predictions_reused
+        return self.predictions_reused / total if total else 0.0
+
+    def summary(self) -> str:
+        seconds = ", ".join(f"{name} {value:.1f} s" for name, value in self.seconds.items())
+        text = (
+            f"{self.games_processed} games, {self.predictions_computed} predictions computed, "
+            f"{self.predictions_reused} reused from the cache, {self.labels_new} new labels, "
+            f"{self.quarantined} quarantined, {len(self.retrained)} retraining runs ({seconds})"
+        )
+        if self.waiting_for is not None:
+            text += f"; waiting for game {self.waiting_for} (not final yet)"
+        return text
+
+
+class _Clock:
+    def __init__(self, report: SyncReport) -> None:
+        self.report = report
+        self.started = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, kind: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.seconds[kind] += time.perf_counter() - started
+
+    def finish(self) -> None:
+        total = time.perf_counter() - self.started
+        measured = sum(v for k, v in self.report.seconds.items() if k != "other")
+        self.report.seconds["other"] = max(0.0, total - measured)
+
+
+_NO_COUNTS = pd.DataFrame({PLAYER: pd.Series(dtype=object), "made": pd.Series(dtype="int64"),
+                           "attempted": pd.Series(dtype="int64")})  # fmt: skip
+
+
+def plain_rows(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of Python scalars (``tolist`` converts numpy types; ``records`` costs 10x more
+    on the few hundred rows of a game). The frame must hold no missing values."""
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _cursor(store: FreeThrowStore) -> tuple[int, int] | None:
+    ledger.ensure_schema(store)
+    with store.engine.connect() as conn:
+        return ledger.last_processed(conn)
+
+
+def unprocessed_final_games(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
+    """Final games the API lists after the last game in the ledger (what the sensor polls)."""
+    cursor = _cursor(store)
+    return list(client.final_games_after(cursor[1] if cursor else None))
+
+
+class _Engine:
+    def __init__(
+        self,
+        store: FreeThrowStore,
+        models: Any,
+        client: ScoresApiClient,
+        report: SyncReport,
+        scorer: Scorer | None,
+        progress: Callable[[str], None] | None,
+        retrain_min_new_labels: int,
+        trainer: Any,
+    ) -> None:
+        self.store = store
+        self.models = models
+        self.client = client
+        self.report = report
+        self.clock = _Clock(report)
+        self.fixed_scorer = scorer is not None
+        self.scorer = scorer
+        self.progress = progress or (lambda message: None)
+        self.retrain_min = retrain_min_new_labels
+        self.trainer = trainer
+        self.schedules: dict[int, list[Game]] = {}
+        self.state: SeasonState | None = None
+        self.pending_retrain: int | None = None  # a season whose labels completed in the open batch
+        self.pending_predictions: list[tuple[Scorer, pd.DataFrame]] = []
+        self.cache = PredictionCache()
+        self.pending_rows: dict[str, tuple[Any, tuple[str, ...], list[pd.DataFrame]]] = {}
+
+    # -- model ------------------------------------------------------------------------------
+    def ensure_scorer(self, check_champion: bool = False) -> Scorer:
+        """The scorer; with ``check_champion`` (at a season's start, after retraining) re-opened when
+        the champion changed. Not on every game: on S3 reading the pointer is a request."""
+        if self.scorer is None or (
+            check_champion
+            and not self.fixed_scorer
+            and isinstance(self.scorer, SavedModelScorer)
+            and self.models.champion_version() != self.scorer.version
+        ):
+            with self.clock("model"):
+                previous = self.scorer
+                self.scorer = open_scorer(self.models)
+                if previous is not None:
+                    self.scorer.calls += previous.calls
+                    self.scorer.rows += previous.rows
+        self.report.model_version = self.scorer.version
+        return self.scorer
+
+    # -- schedule ---------------------------------------------------------------------------
+    def schedule(self, season: int, refresh: bool = False) -> list[Game]:
+        if refresh or season not in self.schedules:
+            with self.clock("http"):
+                self.schedules[season] = self.client.schedule(season)
+        return self.schedules[season]
+
+    def season_numbers(self, season: int) -> dict[int, int]:
+        """Regular-season game id (All-Star excluded) -> its 1-based position in id order."""
+        games = self.schedule(season)
+        regular = [g for g in games if not g.postseason and not is_all_star(g.home_team, g.visitor_team)]
+        return {game.id: number for number, game in enumerate(sorted(regular, key=lambda g: g.id), start=1)}
+
+    def season_state(self, season: int) -> SeasonState:
+        if self.state is not None and self.state.season == season:
+            return self.state
+        numbers = self.season_numbers(season)
+        with self.clock("store"), self.store.transaction() as conn:
+            schedule = tables.free_throw_schedule
+            conn.execute(delete(schedule).where(schedule.c.season == season))
+            if numbers:
+                conn.execute(
+                    schedule.insert(),
+                    [{"season": season, "game_id": g, "game_number": n} for g, n in numbers.items()],
+                )
+            processed = ledger.processed_games
+            played = conn.execute(
+                select(func.coalesce(func.max(processed.c.game_number), 0)).where(processed.c.season == season)
+            ).scalar_one()
+            self.state = load_state(conn, season, numbers, int(played))
+        if self.state.predicted and self.state.games_played == 0:
+            self.preseason()
+        return self.state
+
+    # -- per game ---------------------------------------------------------------------------
+    def preseason(self) -> None:
+        """Preseason predictions and feature rows (games_played 0), through the cache like every refresh."""
+        state = self.state
+        assert state is not None
+        scorer = self.ensure_scorer(check_champion=True)
+        with self.clock("store"), self.store.transaction() as conn:
+            everyone = np.arange(len(state.population))
+            self._insert_ignore(conn, tables.free_throw_player_features, state.feature_rows(0, everyone))
+            self._predict(conn, scorer, state.inputs(0))
+            self.flush(conn)
+        self.progress(
+            f"{season_short(state.season)}: preseason predictions for {len(state.population)} players "
+            f"(model {scorer.version})"
+        )
+
+    def _predict(self, conn: Connection, scorer: Scorer, inputs: pd.DataFrame) -> None:
+        """Queue a refresh; ``flush`` predicts the queued rows in one batch (one cache lookup, one model
+        call, one write per batch of games instead of per game)."""
+        del conn
+        self.pending_predictions.append((scorer, inputs))
+
+    def _insert_ignore(self, conn: Connection, table: Any, frame: pd.DataFrame) -> None:
+        """Queue rows for ``table`` (inserted by ``flush``; keys already stored are left alone)."""
+        del conn
+        self._queue(table, frame)
+
+    def _queue(self, table: Any, frame: pd.DataFrame, updated: tuple[str, ...] = ()) -> None:
+        """Rows for ``flush`` to write: inserted, or for a stored key ``updated`` columns replaced."""
+        if len(frame):
+            self.pending_rows.setdefault(table.name, (table, updated, []))[2].append(frame)
+
+    def flush(self, conn: Connection) -> None:
+        """Write what the games of the open transaction queued: count and feature rows, predictions."""
+        with self.clock("store"):
+            for table, updated, frames in self.pending_rows.values():
+                upsert(conn, table, pd.concat(frames, ignore_index=True), updated)
+            self.pending_rows = {}
+            while self.pending_predictions:
+                scorer = self.pending_predictions[0][0]
+                same = [inputs for s, inputs in self.pending_predictions if s is scorer]
+                self.pending_predictions = [(s, i) for s, i in self.pending_predictions if s is not scorer]
+                refresh = refresh_predictions(conn, scorer, pd.concat(same, ignore_index=True), self.cache)
+                self.report.predictions_computed += refresh.computed
+                self.report.predictions_reused += refresh.reused
+                self.report.seconds["model"] += refresh.model_seconds
+                self.report.seconds["store"] -= refresh.model_seconds  # counted inside the store block
+
+    def fetch(self, game: Game) -> tuple[BoxScore | None, QuarantinedGame | None, str]:
+        """(box score, None, '') or (None, the quarantine record, its kind); GameNotFinal passes through."""
+        try:
+            with self.clock("http"):
+                return self.client.box_score(game.id), None, ""
+        except InvalidBoxScore as error:
+            return None, error.record, "invalid_box_score"
+        except UnknownGame as error:
+            return None, QuarantinedGame(game.id, str(error), game.model_dump_json()), "unknown_game"
+
+    def process(
+        self, game: Game, box: BoxScore | None, problem: QuarantinedGame | None, kind: str, counts: pd.DataFrame | None
+    ) -> None:
+        """One final game; its plays are already stored (``run`` ingests a batch at once)."""
+        state = self.season_state(game.season)
+        number = state.game_numbers.get(game.id)
+        scorer = self.ensure_scorer() if (number is not None and state.predicted) else None
+        with self.clock("store"), self.store.transaction() as conn:
+            if box is None:
+                assert problem is not None
+                self.report.quarantined += ledger.quarantine_game(
+                    conn, season=game.season, game_id=game.id, kind=kind, reason=problem.reason, payload=problem.payload
+                )
+                status, box_hash, attempts, counts = ledger.QUARANTINED, ledger.payload_hash(problem.payload), 0, None
+            else:
+                status, attempts = ledger.PROCESSED, len(box.plays)
+                box_hash = ledger.payload_hash(box.model_dump(mode="json"))
+            if number is not None:
+                self._regular_game(conn, state, game, number, counts, scorer)
+            self._queue(ledger.processed_games, pd.DataFrame([{
+                "season": game.season, "game_id": game.id, "postseason": game.postseason, "game_number": number,
+                "status": status, "box_hash": box_hash, "attempts": attempts, "processed_at": dt.datetime.now(dt.UTC),
+            }]).astype({"game_number": "Int64"}))  # fmt: skip
+        if number is not None:
+            state.games_played = number
+        self.report.games_processed += 1
+        self.report.last_game = game.id
+        if number is not None and number == state.scheduled_games and state.predicted:
+            self.season_complete(state)
+
+    def _batch_counts(self, conn: Connection, games: list[Game]) -> dict[int, pd.DataFrame]:
+        """Per game: per-player made and attempted, from its stored events (what ingest accepted)."""
+        events = tables.free_throws
+        by_season: dict[int, list[int]] = {}
+        for game in games:
+            by_season.setdefault(game.season, []).append(game.id)
+        frames = []
+        for season, ids in by_season.items():
+            rows = conn.execute(
+                select(events.c.game_id, events.c.player, events.c.shot_made).where(
+                    events.c.season_start == season, events.c.game_id.in_(ids), events.c.playoffs == REGULAR
+                )
+            ).all()
+            frames.append(pd.DataFrame(rows, columns=["game_id", PLAYER, "shot_made"]))
+        if not frames:
+            return {}
+        events_frame = pd.concat(frames, ignore_index=True)
+        counts = (
+            events_frame.groupby(["game_id", PLAYER], sort=True)["shot_made"]
+            .agg(made="sum", attempted="size")
+            .reset_index()
+            .astype({"game_id": "int64", "made": "int64", "attempted": "int64"})
+        )
+        return {int(game_id): group.drop(columns="game_id") for game_id, group in counts.groupby("game_id")}
+
+    def _regular_game(
+        self,
+        conn: Connection,
+        state: SeasonState,
+        game: Game,
+        number: int,
+        counts: pd.DataFrame | None,
+        scorer: Scorer | None,
+    ) -> None:
+        if number != state.games_played + 1:
+            raise RuntimeError(
+                f"game {game.id} is regular-season game {number} of {season_short(state.season)} but "
+                f"{state.games_played} are recorded: the ledger and the schedule disagree"
+            )
+        changed = np.zeros(0, dtype=np.int64)
+        if counts is not None and len(counts):
+            self._insert_ignore(
+                conn,
+                tables.free_throw_player_games,
+                counts.assign(season=state.season, game_id=game.id, game_number=number),
+            )
+            changed = state.add_game(counts)
+        if not state.predicted:
+            return
+        if len(changed):
+            self._insert_ignore(conn, tables.free_throw_player_features, state.feature_rows(number, changed))
+        beaten = changed[(state.so_far[0, changed] > state.last[0, changed]) & ~state.beaten[changed]]
+        if len(beaten):
+            self._write_labels(conn, state, beaten, beat=1)
+            state.beaten[beaten] = True
+        assert scorer is not None
+        self._predict(conn, scorer, state.inputs(number))
+
+    def _write_labels(self, conn: Connection, state: SeasonState, rows: np.ndarray, beat: int) -> None:
+        labels = tables.free_throw_labels
+        frame = pd.DataFrame(
+            {
+                "season": state.season,
+                "player": state.population[rows].astype(str),
+                "last_made": state.last[0, rows].astype(np.int64),
+                "made": state.so_far[0, rows].astype(np.int64),
+                "beat": beat,
+            }
+        )
+        self._queue(labels, frame, updated=("made", "beat"))
+        self.report.labels_new += int((~state.labelled[rows]).sum())
+        state.labelled[rows] = True
+
+    def season_complete(self, state: SeasonState) -> None:
+        """The regular season is over: every label is known (final made counts for all)."""
+        with self.clock("store"), self.store.transaction() as conn:
+            before = self.report.labels_new
+            self._write_labels(conn, state, np.flatnonzero(~state.beaten), beat=0)
+            self._write_labels(conn, state, np.flatnonzero(state.beaten), beat=1)  # final made counts
+            complete = self.report.labels_new - before
+        self.progress(
+            f"{season_short(state.season)}: regular season complete, {len(state.population)} labels "
+            f"({int(state.beaten.sum())} beaten)"
+        )
+        del complete
+        self.pending_retrain = state.season  # after the batch commits: retraining reads the store
+
+    def maybe_retrain(self, season: int) -> None:
+        from shot_platform.free_throws.flow.retrain import new_labelled_player_seasons, retrain_score_beater
+
+        if self.models is None:
+            return
+        new = new_labelled_player_seasons(self.store, self.models)
+        if new < self.retrain_min:
+            self.progress(f"no retraining: {new} new labelled player-seasons, fewer than {self.retrain_min}")
+            return
+        self.progress(f"retraining score_beater on {new} new labelled player-seasons ...")
+        outcome = retrain_score_beater(self.store, self.models, judge_season=season, trainer=self.trainer)
+        self.report.retrained.append(outcome)
+        self.progress(f"retraining: {outcome.get('reason', outcome)}")
+        if not self.fixed_scorer:
+            self.ensure_scorer(check_champion=True)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def expected_next(self, cursor: tuple[int, int] | None, first: Game) -> Game | None:
+        """The game that must come next after ``cursor``: the next one of the API's schedule."""
+        if cursor is None:
+            return None  # nothing processed yet: the API's first final game starts the ledger
+        season, game_id = cursor
+        for candidate_season in (season, season + 1):
+            if candidate_season > first.season:
+                break
+            for game in self.schedule(candidate_season):
+                if (candidate_season, game.id) > (season, game_id):
+                    return game
+        return None
+
+    def run(self, max_games: int | None) -> None:
+        while max_games is None or self.report.games_processed < max_games:
+            left = BATCH_GAMES if max_games is None else min(BATCH_GAMES, max_games - self.report.games_processed)
+            batch = self.next_batch(_cursor(self.store), left)
+            if not batch:
+                return
+            fetched = []
+            for game in batch:
+                try:
+                    fetched.append((game, *self.fetch(game)))
+                except GameNotFinal:
+                    self.report.waiting_for = game.id
+                    break
+            plays = [pd.DataFrame(box.rows(), columns=list(FREE_THROW_COLUMNS)) for _, box, _, _ in fetched if box]
+            source = f"scores-api games {fetched[0][0].id}..{fetched[-1][0].id}" if fetched else ""
+            batch_plays = pd.concat(plays, ignore_index=True) if plays else None
+            try:
+                self.process_batch(fetched, batch_plays, source)
+            except BaseException:
+                self.state = None  # the transaction rolled back: reload the counts from the store
+                self.cache.clear()  # ... and what the cache believed was stored
+                self.pending_predictions, self.pending_rows = [], {}
+                raise
+            if self.pending_retrain is not None:
+                season, self.pending_retrain = self.pending_retrain, None
+                self.maybe_retrain(season)
+            if self.report.waiting_for is not None or len(fetched) < len(batch):
+                return
+
+    def process_batch(self, fetched: list[tuple], plays: pd.DataFrame | None, source: str) -> None:
+        """A batch of games in ONE transaction: their events, counts, features, labels, predictions
+        and ledger rows commit together (one commit per batch, not per game: a commit costs a few
+        ms of fsync). A sync killed midway loses the batch entirely, and the next one redoes it."""
+        with self.store.transaction() as conn:
+            with self.clock("store"):
+                if plays is not None:
+                    # The one free-throw ingest path, on the plays of the whole batch at once: validating
+                    # 40 rows costs about as much as 4,000 (pandas overhead), so per game it cost ~100 ms.
+                    ingest = ingest_free_throw_frame(self.store, plays, source)
+                    self.report.rows_inserted += ingest.inserted
+                    self.report.quarantined += ingest.quarantined_new
+                counts = self._batch_counts(conn, [game for game, box, _, _ in fetched if box is not None])
+            for game, box, problem, kind in fetched:
+                self.process(game, box, problem, kind, counts.get(game.id, _NO_COUNTS) if box else None)
+                if self.report.games_processed % PROGRESS_EVERY == 0:
+                    self.progress(
+                        f"{self.report.games_processed} games processed (last {game.id}, {season_short(game.season)})"
+                    )
+            self.flush(conn)
+            committing = time.perf_counter()
+        self.report.seconds["store"] += time.perf_counter() - committing
+
+    def next_batch(self, cursor: tuple[int, int] | None, limit: int) -> list[Game]:
+        """The next final games in order, each the schedule's next game (never one skipped).
+
+        When the listing jumps over a game, that game is asked for directly: if it is final it
+        comes next, otherwise the sync waits for it (``waiting_for``). A listed game that the
+        season's schedule does not know is quarantined and recorded on its own.
+        """
+        batch: list[Game] = []
+        listing = self._listing(cursor)
+        if listing is None:
+            return batch
+        previous = cursor
+        for listed in listing:
+            if len(batch) >= limit:
+                break
+            if not self._scheduled(listed):
+                if not batch:
+                    self._unknown(listed)
+                    previous = (listed.season, listed.id)
+                    continue
+                break
+            expected = self.expected_next(previous, listed)
+            if expected is not None and (expected.season, expected.id) < (listed.season, listed.id):
+                with self.clock("http"):
+                    current = self.client.game(expected.id)
+                if current.status != "final":
+                    self.report.waiting_for = expected.id
+                    self.progress(f"waiting for game {expected.id}: not final yet, so game {listed.id} waits too")
+                    break
+                batch.append(current)
+                break  # the listing is behind the schedule here: list again after this game
+            batch.append(listed)
+            previous = (listed.season, listed.id)
+            if self._last_regular(listed):
+                break  # labels complete: retraining (if due) comes before any later game
+        return batch
+
+    def _last_regular(self, game: Game) -> bool:
+        numbers = self.season_numbers(game.season)
+        return numbers.get(game.id) == len(numbers)
+
+    def _listing(self, cursor: tuple[int, int] | None) -> list[Game] | None:
+        """The first page of final games after the cursor (asked again when malformed)."""
+        for attempt in range(LISTING_ATTEMPTS):
+            try:
+                with self.clock("http"):
+                    games = self.client.final_games_after(cursor[1] if cursor else None)
+                    return list(itertools.islice(games, BATCH_GAMES))
+            except MalformedResponse as error:
+                if attempt + 1 == LISTING_ATTEMPTS:
+                    self.report.problems.append(f"{error}; sync again later (nothing was skipped)")
+                    return None
+                time.sleep(0.2 * (attempt + 1))
+        return None
+
+    def _scheduled(self, game: Game) -> bool:
+        """Whether the season's schedule lists the game (asked again once: schedules change)."""
+        if any(g.id == game.id for g in self.schedule(game.season)):
+            return True
+        return any(g.id == game.id for g in self.schedule(game.season, refresh=True))
+
+    def _unknown(self, game: Game) -> None:
+        """A final game the season's schedule does not list: quarantined and recorded, never counted."""
+        with self.clock("store"), self.store.transaction() as conn:
+            self.report.quarantined += ledger.quarantine_game(
+                conn, season=game.season, game_id=game.id, kind="unknown_game",
+                reason=f"game {game.id} is listed final but is not in the {season_short(game.season)} schedule",
+                payload=game.model_dump_json(),
+            )  # fmt: skip
+            ledger.record_game(
+                conn, season=game.season, game_id=game.id, postseason=game.postseason, game_number=None,
+                status=ledger.QUARANTINED, box_hash=ledger.payload_hash(game.model_dump(mode="json")), attempts=0,
+            )  # fmt: skip
+        self.report.games_processed += 1
+
+    def full_refeed(self) -> None:
+        """Delete the champion's predictions (the cache) and predict every processed point again."""
+        scorer = self.ensure_scorer()
+        with self.clock("store"), self.store.transaction() as conn:
+            deleted = delete_version(conn, scorer.version)
+            self.cache.clear()
+            processed = ledger.processed_games
+            points = conn.execute(
+                select(processed.c.season, func.max(processed.c.game_number))
+                .where(processed.c.game_number.is_not(None))
+                .group_by(processed.c.season)
+                .order_by(processed.c.season)
+            ).all()
+        self.progress(f"full refeed: {deleted} cached predictions of model {scorer.version} deleted")
+        for season, last in points:
+            self.state = None
+            state = self.season_state(int(season))  # writes the preseason predictions again
+            if not state.predicted:
+                continue
+            with self.clock("store"), self.store.transaction() as conn:
+                state = load_state(conn, int(season), state.game_numbers, 0)
+                games = tables.free_throw_player_games
+                per_game = pd.DataFrame(
+                    conn.execute(
+                        select(games.c.game_number, games.c.player, games.c.made, games.c.attempted).where(
+                            games.c.season == int(season)
+                        )
+                    ).all(),
+                    columns=["game_number", PLAYER, "made", "attempted"],
+                )
+                by_game = dict(tuple(per_game.groupby("game_number")))
+                frames = []
+                for number in range(0, int(last) + 1):  # 0: the preseason predictions
+                    if number in by_game:
+                        state.add_game(by_game[number])
+                    frames.append(state.inputs(number))
+                if frames:
+                    self._predict(conn, scorer, pd.concat(frames, ignore_index=True))
+                    self.flush(conn)
+            self.state = None
+        self.progress(f"full refeed: {self.report.predictions_computed} predictions computed again")
+
+
+def sync_free_throws(
+    store: FreeThrowStore,
+    models: Any,
+    client: ScoresApiClient,
+    *,
+    full_refeed: bool = False,
+    max_games: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    scorer: Scorer | None = None,
+    retrain_min_new_labels: int | None = None,
+    trainer: Any = None,
+) -> SyncReport:
+    """Process final games until the API has none left (or ``max_games``); see the module docstring.
+
+    ``models``: the score_beater ``SavedModelStore`` (the champion predicts and retraining saves
+    there); ``scorer``: predict with this instead (tests, the REST endpoint). Raises ``NoModelError``
+    when there is no model to predict with, and the client's ``ScoresApiError`` subclasses when the
+    API cannot be used (everything processed before that is committed).
+    """
+    report = SyncReport()
+    store.create_schema()
+    ledger.ensure_schema(store)
+    threshold = retrain_threshold(retrain_min_new_labels)
+    engine = _Engine(store, models, client, report, scorer, progress, threshold, trainer)
+    try:
+        if scorer is None and models is not None and models.champion_version() is None:
+            raise NoModelError(
+                "no score_beater model yet: train one (`shot-platform materialize --select score_beater`) or "
+                "promote a version (`shot-platform models promote --model score_beater N`), then sync again"
+            )
+        if full_refeed:
+            engine.full_refeed()
+        engine.run(max_games)
+    finally:
+        engine.clock.finish()
+    return report
+
+
+__all__ = ["RETRAIN_ENV", "SyncReport", "retrain_threshold", "sync_free_throws", "unprocessed_final_games"]
