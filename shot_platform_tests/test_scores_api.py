@@ -157,7 +157,9 @@ def test_error_rate_and_rate_limit_give_the_clean_runs_results(all_final_url: st
         assert snapshot(client) == clean
         status = client.status()
         assert status["rate_limited"] >= 1, status
-        assert status["requests"] / (time.monotonic() - started) <= 10 * 1.5  # Retry-After was honoured
+        # Retry-After was honoured: each 429 was followed by a 1 s sleep (retrying after the client's own
+        # 0.01 s backoff instead would have met hundreds of 429s).
+        assert status["rate_limited"] <= time.monotonic() - started + 1, status
 
 
 @pytest.mark.slow
@@ -194,16 +196,20 @@ def test_results_are_hidden_until_released(data_file: Path, games: pd.DataFrame)
 
 @pytest.mark.slow
 def test_games_per_second_releases_on_a_timer(data_file: Path, games: pd.DataFrame) -> None:
-    with replay_server(data_file, release=0, games_per_second=20) as url:
+    ids = games.id.tolist()
+    with replay_server(data_file, release=0, games_per_second=5) as url:  # 42 games: about 8 s
         client = fast_client(url)
-        first = wait_for(lambda: len(list(client.final_games_after(None))) >= 3, timeout=10)
-        assert first
-        count = len(list(client.final_games_after(None)))
-        later = wait_for(lambda: len(list(client.final_games_after(None))) > count, timeout=10)
-        assert later
-        assert [game.id for game in client.final_games_after(None)] == games.id.tolist()[
-            : client.status()["final_games"]
-        ]
+        counts: list[int] = []
+
+        def three_counts_seen() -> bool:
+            listed = [game.id for game in client.final_games_after(None)]
+            assert listed == ids[: len(listed)]  # released in order
+            counts.append(len(listed))
+            return len(set(counts)) >= 3
+
+        wait_for(three_counts_seen, timeout=20)
+        assert counts == sorted(counts) and counts[-1] < len(ids)  # growing with time, not all at once
+        assert counts[-1] <= client.status()["final_games"]
 
 
 @pytest.mark.slow
