@@ -140,7 +140,11 @@ def _problems(frame: pd.DataFrame) -> list[str]:
 
 def load_dataset(path: str | Path) -> ReplayDataset:
     """Read and index a free-throw file; ``DatasetError`` says why a file cannot be served."""
-    frame = read_free_throw_file(path)
+    return index_frame(read_free_throw_file(path), str(path))
+
+
+def index_frame(frame: pd.DataFrame, path: str) -> ReplayDataset:
+    """Index rows of the Kaggle schema (all text); ``DatasetError`` names the lines that cannot be served."""
     if frame.empty:
         raise DatasetError(f"{path}: the file has a header but no rows")
     problems = _problems(frame)
