@@ -6,8 +6,9 @@ Endpoints (JSON; list endpoints answer ``{"data": [...], "meta": {"next_cursor":
 - ``GET /v1/seasons``: each season's start year, name and schedule size (regular season and playoffs,
   and the All-Star game apart), and how many of those games are final.
 - ``GET /v1/games``: the schedule, season by season, by game id within a season. Filters:
-  ``season`` (start year), ``status`` (``scheduled``/``final``), ``postseason`` (``true``/``false``),
-  ``after`` (a game id: only games after it in that order, i.e. "what is new since my last game").
+  ``season`` (start year), ``status`` (``scheduled``/``final``), ``postseason`` (``true``: playoffs;
+  ``false``: the rest), ``after`` (a game id: only games after it in that order, i.e. "what is new
+  since my last game").
 - ``GET /v1/games/{id}``: one game.
 - ``GET /v1/games/{id}/free_throws``: a final game's box score, ``{"data": {"game": ..., "players":
   [{"player", "free_throws_attempted", "free_throws_made"}], "plays": [Kaggle rows as text]}}``;
