@@ -21,7 +21,8 @@ TEAMS = ["BOS", "LAL", "MIA", "SA", "GS", "NY", "UTAH", "PHX"]
 
 
 def free_throw_rows(seasons: tuple[int, ...] = (2010, 2011), regular: int = 18, playoffs: int = 3, seed: int = 3):
-    """Rows in the Kaggle schema: per season ``regular`` + ``playoffs`` games, 2-6 shooters a game.
+    """Rows in the Kaggle schema: per season ``regular`` + ``playoffs`` games, 2-6 shooters a game, and
+    in the first season an All-Star game stored as a regular-season game ("EAST - WEST"), as in the file.
 
     Ids follow ESPN's pattern (unique across seasons); the file lists seasons newest first and games
     shuffled, so the server must sort them itself; rows keep their order within a game.
@@ -31,11 +32,12 @@ def free_throw_rows(seasons: tuple[int, ...] = (2010, 2011), regular: int = 18, 
     for year in seasons:
         for number in range(regular + playoffs):
             game_id = (year - 1999) * 10**7 + 1000 + number * 7
-            games.append((year, game_id, number >= regular))
+            games.append((year, game_id, number >= regular, False))
+    games.append((seasons[0], (seasons[0] - 1999) * 10**7 + 1000 + 3, False, True))  # All-Star, after game 0
     games.sort(key=lambda game: (-game[0], rng.random()))
     rows = []
-    for year, game_id, postseason in games:
-        visitor, home = rng.sample(TEAMS, 2)
+    for year, game_id, postseason, all_star in games:
+        visitor, home = ("EAST", "WEST") if all_star else rng.sample(TEAMS, 2)
         visitor_points, home_points = rng.randint(80, 120), rng.randint(80, 120)
         shooters = [f"{team} Player {k}" for team in (visitor, home) for k in range(1, 4)]
         for _ in range(rng.randint(6, 24)):

@@ -29,6 +29,7 @@ def games(draw: st.DrawFn, status: str | None = None) -> dict[str, Any]:
         "id": draw(st.integers(1, MAX_ID)),
         "season": draw(st.integers(1800, 9999)),
         "postseason": draw(st.booleans()),
+        "all_star": draw(st.booleans()),
         "status": "final" if final else "scheduled",
         "home_team": draw(names),
         "visitor_team": draw(names),
@@ -148,7 +149,7 @@ def test_valid_pages_round_trip(items: list[dict[str, Any]], cursor: Any) -> Non
 def test_a_page_with_one_broken_item_is_rejected_whole(items: list[dict[str, Any]], data) -> None:
     index = data.draw(st.integers(0, len(items) - 1))
     field = data.draw(st.sampled_from(sorted(items[index])))
-    assume(field not in ("home_team_score", "visitor_team_score"))  # optional fields
+    assume(field not in ("home_team_score", "visitor_team_score", "all_star"))  # optional fields
     del items[index][field]
     with pytest.raises(MalformedResponse, match=rf"data\.{index}: {field}"):
         parse_page({"data": items, "meta": {"next_cursor": None, "per_page": 25}}, Game, "u")
@@ -174,3 +175,33 @@ def test_integer_query_parameters_are_exact_or_refused(raw: str, low: int, span:
         assert value is None
     else:
         assert value == int(raw) and low <= value <= high and re.fullmatch(r"-?[0-9]+", raw)
+
+
+STRUCTURE_COLUMNS = ["game_id", "season", "playoffs", "game", "end_result"]
+
+
+@pytest.fixture(scope="module")
+def small_file_rows():
+    from shot_platform_tests.scores_api_support import free_throw_rows
+
+    return free_throw_rows(seasons=(2010, 2011), regular=4, playoffs=1)
+
+
+@relaxed
+@given(st.sampled_from(STRUCTURE_COLUMNS), st.text(max_size=12), st.data())
+def test_the_loader_serves_every_row_or_names_what_it_cannot_place(small_file_rows, column: str, value: str, data):
+    from shot_platform.free_throws.scores_api.dataset import DatasetError, index_frame
+
+    frame = small_file_rows.copy()
+    row = data.draw(st.integers(0, len(frame) - 1))
+    frame.iat[row, frame.columns.get_loc(column)] = value
+    try:
+        dataset = index_frame(frame, "file.csv")
+    except DatasetError as error:
+        message = str(error)
+        assert f"line {row + 2}:" in message or "values of" in message, message
+        return
+    served = [play for sequence in range(dataset.total) for play in dataset.play_rows(sequence)]
+    assert len(served) == len(frame)  # nothing lost
+    assert sorted(map(str, served)) == sorted(map(str, frame.to_dict("records")))  # values exactly as written
+    assert sum(line["free_throws_attempted"] for lines in dataset.box_players for line in lines) == len(frame)

@@ -33,7 +33,11 @@ def scores_api() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
-    "--release", default="0", show_default=True, type=ReleaseType(), help="results final at start: all, or the first N"
+    "--release",
+    default="all",
+    show_default=True,
+    type=ReleaseType(),
+    help="results final at start: all (like a provider's past seasons), or the first N games",
 )
 @click.option(
     "--games-per-second", type=click.FloatRange(min=0, min_open=True), help="release results on a timer (live demo)"

@@ -9,6 +9,10 @@ unique across seasons: 10,252 ids, none in two seasons (ESPN ids, which encode t
 checks it: a file that reuses a ``game_id`` in another season is refused with the lines, since the
 id alone would then be ambiguous.
 
+**All-Star games.** The file stores each season's All-Star game ("EAST - WEST") as a regular-season
+game; the API lists it with ``"all_star": true`` and leaves it out of the season's regular-season
+counts (``free_throws.schema.ALL_STAR_TEAMS``, the domain's one rule for it).
+
 **Order.** Games are ordered season by season, by ``game_id`` within a season; that is the schedule's
 order and the order in which the replay releases results. A game's ``game`` text is "VISITOR -
 HOME" and ``end_result`` "visitor points - home points" (ESPN's convention; e.g. 261031013, the
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shot_platform.free_throws.schema import ALL_STAR_TEAMS
 from shot_platform.free_throws.scores_api.payloads import PLAY_COLUMNS
 
 SEASON_PATTERN = r"(\d{4}) - (\d{4})"
@@ -46,8 +51,9 @@ class SeasonIndex:
     name: str
     first: int  # sequence of its first game
     end: int  # one past its last game
-    regular: np.ndarray  # sequences of its regular-season games
+    regular: np.ndarray  # sequences of its regular-season games (All-Star game excluded)
     postseason: np.ndarray
+    all_star: np.ndarray
 
 
 @dataclass
@@ -57,6 +63,7 @@ class ReplayDataset:
     source: str
     game_ids: np.ndarray  # int64, by sequence
     postseason: np.ndarray  # bool, by sequence
+    all_star: np.ndarray  # bool, by sequence
     seasons: list[SeasonIndex]
     scheduled: list[dict[str, Any]]  # each game's JSON while scheduled
     final: list[dict[str, Any]]  # ... and once final
@@ -140,7 +147,11 @@ def _problems(frame: pd.DataFrame) -> list[str]:
 
 def load_dataset(path: str | Path) -> ReplayDataset:
     """Read and index a free-throw file; ``DatasetError`` says why a file cannot be served."""
-    frame = read_free_throw_file(path)
+    return index_frame(read_free_throw_file(path), str(path))
+
+
+def index_frame(frame: pd.DataFrame, path: str) -> ReplayDataset:
+    """Index rows of the Kaggle schema (all text); ``DatasetError`` names the lines that cannot be served."""
     if frame.empty:
         raise DatasetError(f"{path}: the file has a header but no rows")
     problems = _problems(frame)
@@ -163,6 +174,7 @@ def load_dataset(path: str | Path) -> ReplayDataset:
     start_years = first.season.str.slice(0, 4).astype(int).to_numpy()
 
     teams = first.game.str.extract(TEAMS_PATTERN)
+    all_star = (teams[0].isin(ALL_STAR_TEAMS) | teams[1].isin(ALL_STAR_TEAMS)).to_numpy()
     scores = first.end_result.str.extract(rf"^{SCORE_PATTERN}$")
     scheduled, final = [], []
     for index, game_id in enumerate(game_ids.tolist()):
@@ -170,6 +182,7 @@ def load_dataset(path: str | Path) -> ReplayDataset:
             "id": game_id,
             "season": int(start_years[index]),
             "postseason": bool(postseason[index]),
+            "all_star": bool(all_star[index]),
             "status": "scheduled",
             "home_team": teams.iat[index, 1],
             "visitor_team": teams.iat[index, 0],
@@ -210,14 +223,16 @@ def load_dataset(path: str | Path) -> ReplayDataset:
                 name=str(names[members[0]]),
                 first=int(members[0]),
                 end=int(members[-1]) + 1,
-                regular=members[~postseason[members]],
+                regular=members[~postseason[members] & ~all_star[members]],
                 postseason=members[postseason[members]],
+                all_star=members[all_star[members]],
             )
         )
     return ReplayDataset(
         source=str(path),
         game_ids=game_ids,
         postseason=postseason,
+        all_star=all_star,
         seasons=seasons,
         scheduled=scheduled,
         final=final,

@@ -16,23 +16,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.scores_api.errors import GameNotFinal, InvalidBoxScore, MalformedResponse
 
 # The play-by-play columns: the Kaggle "NBA free throws" header, in the file's order. Plays travel as
 # the file's text so the platform pushes them through its one free-throw validation and ingest path.
-PLAY_COLUMNS = (
-    "end_result",
-    "game",
-    "game_id",
-    "period",
-    "play",
-    "player",
-    "playoffs",
-    "score",
-    "season",
-    "shot_made",
-    "time",
-)
+PLAY_COLUMNS = FREE_THROW_COLUMNS
 MAX_PER_PAGE = 100
 MAX_ID = 2**63 - 1  # a BIGINT column holds every id the client accepts
 
@@ -48,10 +37,12 @@ class Season(BaseModel):
 
     season: int = Field(ge=1800, le=9999, description="the year the season starts, e.g. 2006")
     name: Name = Field(description='as in the data, e.g. "2006 - 2007"')
-    regular_season_games: Count
+    regular_season_games: Count = Field(description="the season's schedule, All-Star game excluded")
     postseason_games: Count
     final_regular_season_games: Count
     final_postseason_games: Count
+    all_star_games: Count = 0
+    final_all_star_games: Count = 0
 
     @model_validator(mode="after")
     def _final_within_schedule(self) -> Season:
@@ -59,6 +50,8 @@ class Season(BaseModel):
             raise ValueError("final_regular_season_games exceeds regular_season_games")
         if self.final_postseason_games > self.postseason_games:
             raise ValueError("final_postseason_games exceeds postseason_games")
+        if self.final_all_star_games > self.all_star_games:
+            raise ValueError("final_all_star_games exceeds all_star_games")
         return self
 
 
@@ -70,6 +63,7 @@ class Game(BaseModel):
     id: int = Field(ge=1, le=MAX_ID)
     season: int = Field(ge=1800, le=9999)
     postseason: bool
+    all_star: bool = False  # the All-Star game: not postseason, not part of the regular season either
     status: Literal["scheduled", "final"]
     home_team: Name
     visitor_team: Name

@@ -25,9 +25,16 @@ class ScoresApiResource(ConfigurableResource):
     api_key: str | None = Field(default=None, description="sent in the Authorization header")
     timeout_seconds: float = Field(default=10.0, description="read time-out of one request")
     retries: int = Field(default=8, description="retries of 5xx, 429 and connection errors, with backoff")
+    backoff_factor: float = Field(default=0.1, description="seconds; retry n waits factor * 2^(n-1)")
 
     def get_client(self) -> ScoresApiClient:
-        return ScoresApiClient(self.base_url, self.api_key or "", timeout=self.timeout_seconds, retries=self.retries)
+        return ScoresApiClient(
+            self.base_url,
+            self.api_key or "",
+            timeout=self.timeout_seconds,
+            retries=self.retries,
+            backoff_factor=self.backoff_factor,
+        )
 
 
 class ReplayScoresApiResource(ConfigurableResource):
@@ -40,6 +47,7 @@ class ReplayScoresApiResource(ConfigurableResource):
     api_key: str | None = None
     timeout_seconds: float = 10.0
     retries: int = 8
+    backoff_factor: float = 0.1
 
     _url: str | None = PrivateAttr(default=None)
     _server: contextlib.ExitStack | None = PrivateAttr(default=None)
@@ -71,7 +79,13 @@ class ReplayScoresApiResource(ConfigurableResource):
         return self._url
 
     def get_client(self) -> ReplayClient:
-        return ReplayClient(self.url, self.api_key or "", timeout=self.timeout_seconds, retries=self.retries)
+        return ReplayClient(
+            self.url,
+            self.api_key or "",
+            timeout=self.timeout_seconds,
+            retries=self.retries,
+            backoff_factor=self.backoff_factor,
+        )
 
 
 def scores_api_from_env() -> ScoresApiResource:

@@ -3,11 +3,12 @@
 Endpoints (JSON; list endpoints answer ``{"data": [...], "meta": {"next_cursor": C, "per_page": N}}``,
 ``next_cursor`` null on the last page; pass it back as ``?cursor=C``; ``per_page`` 1..100, default 25):
 
-- ``GET /v1/seasons``: each season's start year, name and schedule size (regular season and playoffs),
-  and how many of those games are final.
+- ``GET /v1/seasons``: each season's start year, name and schedule size (regular season and playoffs,
+  and the All-Star game apart), and how many of those games are final.
 - ``GET /v1/games``: the schedule, season by season, by game id within a season. Filters:
-  ``season`` (start year), ``status`` (``scheduled``/``final``), ``postseason`` (``true``/``false``),
-  ``after`` (a game id: only games after it in that order, i.e. "what is new since my last game").
+  ``season`` (start year), ``status`` (``scheduled``/``final``), ``postseason`` (``true``: playoffs;
+  ``false``: the rest), ``after`` (a game id: only games after it in that order, i.e. "what is new
+  since my last game").
 - ``GET /v1/games/{id}``: one game.
 - ``GET /v1/games/{id}/free_throws``: a final game's box score, ``{"data": {"game": ..., "players":
   [{"player", "free_throws_attempted", "free_throws_made"}], "plays": [Kaggle rows as text]}}``;
@@ -199,6 +200,7 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
         for season in page:
             regular_final = int(np.searchsorted(season.regular, released))
             post_final = int(np.searchsorted(season.postseason, released))
+            all_star_final = int(np.searchsorted(season.all_star, released))
             data.append(
                 {
                     "season": season.season,
@@ -207,6 +209,8 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
                     "postseason_games": len(season.postseason),
                     "final_regular_season_games": regular_final,
                     "final_postseason_games": post_final,
+                    "all_star_games": len(season.all_star),
+                    "final_all_star_games": all_star_final,
                 }
             )
         next_cursor = page[-1].season if len(chosen) > per_page else None
@@ -224,7 +228,8 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
             if season is None:
                 known = ", ".join(str(item.season) for item in dataset.seasons)
                 raise BadRequest(f"no season {year}; seasons: {known}", 404, "unknown_season")
-            scope = (everything[season.first : season.end], season.regular, season.postseason)
+            members = everything[season.first : season.end]
+            scope = (members, members[~dataset.postseason[members]], season.postseason)
         else:
             scope = (everything, regular_all, postseason_all)
         candidates = scope[0] if postseason is None else scope[2] if postseason else scope[1]
