@@ -70,8 +70,9 @@ class Stack:
         context = build_sensor_context(instance=self.instance, cursor=cursor, resources=self.resources)
         return retrain_on_new_shots(context), context.cursor
 
-    def served_version(self) -> str:
-        return requests.post(f"{self.url}/predict", json=SHOT, timeout=30).json()["model_version"]
+    def served_version(self) -> str | None:
+        """The version that answers /predict now (None while no model is loaded: a 503)."""
+        return requests.post(f"{self.url}/predict", json=SHOT, timeout=30).json().get("model_version")
 
 
 @pytest.fixture(scope="module")
