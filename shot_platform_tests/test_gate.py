@@ -20,6 +20,8 @@ from shot_platform.shots.models.training import TrainingResult, evaluate_on, hel
 from shot_platform.shots.synthetic import generate_shots
 from shot_platform_tests.helpers import cleaned
 
+pytestmark = pytest.mark.slow  # trains models on a 75-game season
+
 
 @pytest.fixture(scope="module")
 def season() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

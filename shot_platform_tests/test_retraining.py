@@ -35,7 +35,7 @@ from shot_platform.shots.synthetic import generate_shots, write_shots
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
 from shot_platform_tests.service_process import BIN, metric_samples, running_service, wait_for
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a PostgreSQL stack, S3 server and service process
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "test-api-key-123"
 GRAPH = [*all_assets, *all_checks]

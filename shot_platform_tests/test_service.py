@@ -24,6 +24,8 @@ from shot_platform.shots.serving.schema import BatchPrediction, Prediction
 from shot_platform.shots.store import ShotStore
 from shot_platform_tests.service_process import BIN, metric_samples, running_service, wait_for
 
+pytestmark = pytest.mark.slow  # service processes on loopback
+
 SHOT = {
     "SHOT_DIST": 12.5,
     "CLOSE_DEF_DIST": 3.1,
