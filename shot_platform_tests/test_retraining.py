@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import requests
@@ -23,6 +22,7 @@ from shot_platform.cli import cli
 from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.core.scratch import temporary_database
 from shot_platform.core.settings import Settings
+from shot_platform.core.split import time_split
 from shot_platform.definitions import all_assets, all_checks, default_resources
 from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
 from shot_platform.shots.ingest.shots import ingest_shot_file
@@ -149,8 +149,9 @@ def quick_champion(stack: Stack) -> str:
     )
 
 
-def last_stored_date(stack: Stack) -> str:
-    return str(stack.store.load_shots()["game_date"].max().date())
+def challenger_test_start(stack: Stack) -> str:
+    """The first of the test dates a challenger trained on the stored shots now will have (the same split)."""
+    return time_split(stack.store.load_shots()["game_date"]).dates["test"][0]
 
 
 def shot_model_metadata(result) -> dict:
@@ -201,12 +202,11 @@ def test_sensor_skips_at_99_new_shots_and_requests_one_run_at_100(stack: Stack):
 
 
 def test_better_challenger_is_promoted_and_the_running_service_switches(stack: Stack):
-    rng = np.random.default_rng(5)
-    stale = promote_constructed_champion(  # a champion that learned nothing: shuffled outcomes
+    stale = promote_constructed_champion(  # a champion that learned the outcomes backwards
         stack,
         make_pipeline(StandardScaler(), LogisticRegression()),
-        lambda shots: rng.permutation(shots["FGM"].to_numpy()),
-        before=last_stored_date(stack),
+        lambda shots: 1 - shots["FGM"].to_numpy(),
+        before=challenger_test_start(stack),  # so every test game of the challenger can judge them
     )
     result = stack.materialize()  # what the sensor's run does: the whole `shots` group
     assert result.success
@@ -224,13 +224,15 @@ def overfit_model() -> HistGradientBoostingClassifier:
 
 
 def test_an_overfit_champion_is_replaced_once_judged_on_games_it_never_saw(stack: Stack):
-    last = last_stored_date(stack)
-    overfit = promote_constructed_champion(stack, overfit_model(), lambda shots: shots["FGM"].to_numpy(), before=last)
+    # Trained on every game before the challenger's test window (the case of games it did see,
+    # part of that window, is test_gate.py's): judged on the whole window, it loses.
+    start = challenger_test_start(stack)
+    overfit = promote_constructed_champion(stack, overfit_model(), lambda shots: shots["FGM"].to_numpy(), before=start)
     result = stack.materialize(selection=["shot_model"])
     assert result.success
     metadata = shot_model_metadata(result)
     assert metadata["promoted"] is True, metadata["promotion_reason"]
-    assert metadata["judged_after"] < last and metadata["judged_rows"] > 0
+    assert metadata["judged_after"] < start and metadata["judged_rows"] > 0
     assert metadata["challenger_log_loss"] < metadata["champion_log_loss_same_games"]
     assert overfit in metadata["promotion_reason"] and "after both training windows" in metadata["promotion_reason"]
     wait_for(lambda: stack.served_version() == metadata["version"])
