@@ -81,3 +81,9 @@ def metric_samples(base_url: str, name: str) -> list[tuple[dict[str, str], float
         for sample in family.samples
         if sample.name == name
     ]
+
+
+def shot_readiness(base_url: str) -> tuple[int, dict]:
+    """``/readyz``'s status code and the shot model's entry (served version, registry champion, ...)."""
+    answer = requests.get(f"{base_url}/readyz", timeout=5)
+    return answer.status_code, answer.json()["models"]["shot_model"]

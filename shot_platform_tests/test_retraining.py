@@ -33,7 +33,7 @@ from shot_platform.shots.sensors import retrain_on_new_shots
 from shot_platform.shots.store import ShotStore
 from shot_platform.shots.synthetic import generate_shots, write_shots
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
-from shot_platform_tests.service_process import BIN, metric_samples, running_service, wait_for
+from shot_platform_tests.service_process import BIN, metric_samples, running_service, shot_readiness, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a PostgreSQL stack, S3 server and service process
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,9 +288,8 @@ def test_a_damaged_pointer_on_s3_keeps_the_service_on_its_model_and_says_so(stac
     stack.models.blobs.put("shot_model/champion.json", b'{"reason": "hand edit"}')
 
     def diverged() -> dict | None:
-        detail = requests.get(f"{stack.url}/readyz", timeout=5)
-        body = detail.json()
-        return body if detail.status_code == 200 and body["diverged"] else None
+        status, shot_model = shot_readiness(stack.url)
+        return shot_model if status == 200 and shot_model["diverged"] else None
 
     detail = wait_for(diverged)
     assert detail["served_version"] == champion and detail["registry_champion"] is None
@@ -300,7 +299,7 @@ def test_a_damaged_pointer_on_s3_keeps_the_service_on_its_model_and_says_so(stac
 
     repaired = CliRunner().invoke(cli, ["models", "promote", champion, "--reason", "repair"])
     assert repaired.exit_code == 0 and "repaired the pointer" in repaired.output
-    wait_for(lambda: not requests.get(f"{stack.url}/readyz", timeout=5).json()["diverged"])
+    wait_for(lambda: not shot_readiness(stack.url)[1]["diverged"])
 
 
 def test_post_shots_needs_the_key_and_quarantines_bad_rows(stack: Stack):

@@ -22,7 +22,7 @@ from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import train_shot_model
 from shot_platform.shots.serving.schema import BatchPrediction, Prediction
 from shot_platform.shots.store import ShotStore
-from shot_platform_tests.service_process import BIN, metric_samples, running_service, wait_for
+from shot_platform_tests.service_process import BIN, metric_samples, running_service, shot_readiness, wait_for
 
 pytestmark = pytest.mark.slow  # service processes on loopback
 
@@ -100,11 +100,10 @@ def test_not_ready_without_a_model_then_ready_once_one_is_promoted(untrained_hom
     shutil.copytree(untrained_home, home)
     with serve(home, tmp_path / "service.log") as service:
         assert requests.get(f"{service}/livez", timeout=5).status_code == 200
-        not_ready = requests.get(f"{service}/readyz", timeout=5)
-        assert not_ready.status_code == 503
-        assert not_ready.json() == {
-            "ready": False, "served_version": None, "registry_champion": None, "diverged": False, "last_error": None
-        }  # fmt: skip
+        status, shot_model = shot_readiness(service)
+        assert status == 503
+        assert (shot_model["served_version"], shot_model["registry_champion"]) == (None, None)
+        assert shot_model["diverged"] is False and shot_model["last_error"] is None
         refused = post(service, SHOT)
         assert refused.status_code == 503  # with the service's own message, not BentoML's generic one
         assert refused.json() == {"error": NO_MODEL}
@@ -112,7 +111,7 @@ def test_not_ready_without_a_model_then_ready_once_one_is_promoted(untrained_hom
         invoke(home, "materialize", "--select", "shot_model")
         champion = shot_models_at(home / "models").champion_version()
         wait_for(lambda: requests.get(f"{service}/readyz", timeout=5).status_code == 200)
-        ready = requests.get(f"{service}/readyz", timeout=5).json()
+        _, ready = shot_readiness(service)
         assert ready["served_version"] == ready["registry_champion"] == champion and not ready["diverged"]
         answer = post(service, SHOT)
         assert answer.status_code == 200
@@ -225,7 +224,7 @@ def test_an_unloadable_champion_keeps_the_old_model_serving_and_says_so(ready: s
     service = ready
     models = shot_models_at(home / "models")
     served = models.champion_version()
-    wait_for(lambda: requests.get(f"{service}/readyz", timeout=5).json()["served_version"] == served)
+    wait_for(lambda: shot_readiness(service)[1]["served_version"] == served)
     broken = models.load(served)
     broken.version = f"{served[:15]}-truncated"
     broken.metadata = dict(broken.metadata, version=broken.version)
@@ -237,13 +236,12 @@ def test_an_unloadable_champion_keeps_the_old_model_serving_and_says_so(ready: s
         # A pointer written past `models promote` (which refuses this version), e.g. by hand.
         models.blobs.put("shot_model/champion.json", json.dumps({"version": broken.version}).encode())
 
-        def diverged() -> requests.Response | None:
-            answer = requests.get(f"{service}/readyz", timeout=5)
-            return answer if answer.json()["diverged"] else None
+        def diverged() -> tuple[int, dict] | None:
+            status, shot_model = shot_readiness(service)
+            return (status, shot_model) if shot_model["diverged"] else None
 
-        detail = wait_for(diverged)
-        assert detail.status_code == 200  # still ready: it serves the model it has
-        body = detail.json()
+        status, body = wait_for(diverged)
+        assert status == 200  # still ready: it serves the model it has
         assert body["served_version"] == served and body["registry_champion"] == broken.version
         assert "model.joblib is damaged" in body["last_error"]
         assert post(service, SHOT).json()["model_version"] == served
@@ -254,7 +252,7 @@ def test_an_unloadable_champion_keeps_the_old_model_serving_and_says_so(ready: s
         assert f"serving {served} but the registry's champion is {broken.version}" in service_log.read_text()
     finally:
         models.promote(served, "test: restore")
-    wait_for(lambda: not requests.get(f"{service}/readyz", timeout=5).json()["diverged"])
+    wait_for(lambda: not shot_readiness(service)[1]["diverged"])
     assert [value for _, value in metric_samples(service, "shot_model_divergence")] == [0.0]
 
 
