@@ -20,12 +20,12 @@ from dagster import build_sensor_context, instance_for_test
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from shot_platform.core.model_store import open_model_store
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
 from shot_platform.core.scratch import temporary_database
 from shot_platform.shots.features.player import build_player_history
 from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 from shot_platform.shots.sensors import retrain_on_new_shots
 from shot_platform.shots.store import ShotStore
 from shot_platform.shots.synthetic import generate_shots, write_shots
@@ -75,11 +75,11 @@ def bench(url: str, label: str, sizes: list[int], work: Path) -> None:
     ingest_shot_file(store, write_shots(generate_shots(games=30, seed=1), work / f"{label}.csv"))
     shots = store.load_shots()
     models_dir = work / f"models_{label}"
-    models = open_model_store(str(models_dir))
+    models = shot_models_at(models_dir)
     model = train_shot_model(shots, build_player_history(shots)).model
     resources = {
         "shot_store": ShotStoreResource(database_url=url),
-        "model_store": ModelStoreResource(location=str(models_dir)),
+        "model_store": ShotModelStoreResource(location=str(models_dir)),
     }
     with instance_for_test() as instance:
         for size in sizes:

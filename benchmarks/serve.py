@@ -283,17 +283,16 @@ def median_s(fn: Callable[[], object], reps: int, cap_s: float) -> float:
 
 def bench_in_process(home: Path, frame: pd.DataFrame) -> dict[str, float]:
     """Seconds per row for the model alone, the scoring path, and the service's own path incl. validation."""
-    from shot_platform.core.blobs import LocalBlobStore
-    from shot_platform.core.model_store import ModelStore
-    from shot_platform.core.serving.state import ServingState
     from shot_platform.shots.features.frame import build_features
     from shot_platform.shots.features.player import PlayerRecords
     from shot_platform.shots.ingest.cleaning import clean_shots
+    from shot_platform.shots.models.registry import shot_models_at
     from shot_platform.shots.scoring import CURRENT_PROFILE_DATE
     from shot_platform.shots.serving.schema import ShotsInput, requests_columns
+    from shot_platform.shots.serving.state import ServingState
     from shot_platform.shots.store import ShotStore
 
-    model = ModelStore(LocalBlobStore(home / "models")).load()
+    model = shot_models_at(home / "models").load()
     store = ShotStore(f"sqlite:///{home / 'store.db'}")
     records = PlayerRecords(store.load_player_profiles())
     store.dispose()

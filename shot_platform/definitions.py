@@ -7,22 +7,25 @@ pay for it; only the score_beater model module imports it, when a run needs it.
 
 from __future__ import annotations
 
+import os
+
 from dagster import (
     Definitions,
+    EnvVar,
     load_asset_checks_from_modules,
     load_asset_checks_from_package_module,
     load_assets_from_modules,
     load_assets_from_package_module,
 )
 
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
-from shot_platform.core.settings import Settings
+from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
 from shot_platform.free_throws import assets as free_throw_assets
 from shot_platform.free_throws import checks as free_throw_checks
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.shots.assets import player_features, raw_shots, shot_ground_truth, shot_model, shot_predictions
 from shot_platform.shots.checks import raw_shots as raw_shots_checks
 from shot_platform.shots.jobs import daily_retrain_schedule, retrain_job
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 from shot_platform.shots.sensors import retrain_on_new_shots
 
 ASSET_MODULES = [raw_shots, player_features, shot_model, shot_predictions, shot_ground_truth]
@@ -34,13 +37,23 @@ free_throws_checks = load_asset_checks_from_package_module(free_throw_checks)
 all_checks = [*shot_checks, *free_throws_checks]
 
 
+def env_setting(name: str) -> EnvVar | str:
+    """``EnvVar(name)`` when the variable is set, so Dagster shows its name and never its value (a
+    database password stays out of the UI and the run storage); "" when it is not, which the
+    resource resolves to the embedded default (SQLite and models under $SHOT_PLATFORM_HOME) when used.
+    Dagster refuses an ``EnvVar`` whose variable is unset, so the default cannot be an EnvVar."""
+    return EnvVar(name) if os.environ.get(name) else ""
+
+
 def default_resources(settings: Settings | None = None) -> dict:
-    """Resources for the environment's settings (embedded SQLite and local disk by default)."""
-    settings = settings or Settings.from_env()
+    """Resources configured from the environment through ``EnvVar`` (``settings`` is not needed any more:
+    every value is read from the same variables when the resource is used)."""
     return {
-        "shot_store": ShotStoreResource(database_url=settings.database_url),
-        "free_throw_store": FreeThrowStoreResource(database_url=settings.database_url),
-        "model_store": ModelStoreResource(location=settings.model_store, s3_endpoint_url=settings.s3_endpoint_url),
+        "shot_store": ShotStoreResource(database_url=env_setting(DATABASE_URL_ENV)),
+        "free_throw_store": FreeThrowStoreResource(database_url=env_setting(DATABASE_URL_ENV)),
+        "model_store": ShotModelStoreResource(
+            location=env_setting(MODEL_STORE_ENV), s3_endpoint_url=env_setting(S3_ENDPOINT_ENV)
+        ),
     }
 
 

@@ -5,6 +5,7 @@ Run it with ``shot-platform serve`` or ``bentoml serve`` from ``bento/``.
 ``/livez`` and ``/metrics`` (Prometheus) come from BentoML; ``/readyz`` reports each model's
 state and is ready once a model is loaded (:mod:`shot_platform.core.serving.readiness`).
 Each domain's endpoints live in its own class, composed here (``ScoreBeaterEndpoints``).
+The shot model's entry names the served version, the registry's champion and the last error.
 """
 
 from __future__ import annotations
@@ -17,24 +18,29 @@ from typing import Any
 
 import bentoml
 import pandas as pd
-from bentoml.exceptions import ServiceUnavailable
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
-from shot_platform.core.model_store import open_model_store
-from shot_platform.core.serving.batcher import MicroBatcher
+from shot_platform.core.serving.batcher import MicroBatcher, NoModelLoaded
+from shot_platform.core.serving.http import BodySizeLimit, log_client_errors_at_info
 from shot_platform.core.serving.readiness import ReadinessReport
-from shot_platform.core.serving.request_log import RequestLogWriter
-from shot_platform.core.serving.state import ServingState, StateWatcher
 from shot_platform.core.serving.tf_app import tf_serving_app
 from shot_platform.core.settings import Settings
 from shot_platform.free_throws.serving.endpoints import ScoreBeaterEndpoints
 from shot_platform.shots.ingest.shots import ingest_shot_frame
+from shot_platform.shots.models.registry import open_shot_models
+from shot_platform.shots.serving.request_log import shot_request_log
 from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
+from shot_platform.shots.serving.state import shot_state_watcher
 from shot_platform.shots.store import ShotStore
 
 POLL_ENV = "SHOT_PLATFORM_MODEL_POLL_SECONDS"
+MAX_BODY_ENV = "SHOT_PLATFORM_MAX_BODY_BYTES"
+# 10,000 shots (the most one request may carry) are about 2.6 MB as /predict JSON and 4.5 MB as
+# full shot-logs rows on POST /shots (measured in test_service.py); 8 MiB leaves room for both.
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 VERSION_HEADER = "X-Model-Version"
+NO_MODEL = "no model is loaded yet: train one with `shot-platform materialize` (or promote one)"
 log = logging.getLogger("shot_platform.serving")
 
 predictions_total = bentoml.metrics.Counter(
@@ -46,7 +52,13 @@ batch_rows = bentoml.metrics.Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096),
 )
 model_info = bentoml.metrics.Gauge(
-    name="shot_model_info", documentation="1 for the model version being served", labelnames=["model_version"]
+    name="shot_model_info",
+    documentation="1 for the model version being served, 0 for versions served before",
+    labelnames=["model_version"],
+)
+model_divergence = bentoml.metrics.Gauge(
+    name="shot_model_divergence",
+    documentation="1 while the served model is not the registry's usable champion (see /readyz for why)",
 )
 request_log_pending = bentoml.metrics.Gauge(
     name="shot_request_log_pending", documentation="Request-log rows not yet written to the store"
@@ -61,9 +73,16 @@ def authorized(api_key: str | None, headers) -> bool:
     return bool(offered) and hmac.compare_digest(offered.encode(), api_key.encode())
 
 
-def _on_swap(state: ServingState) -> None:
-    model_info.clear()
-    model_info.labels(model_version=state.version).set(1)
+def _on_swap(version: str, previous: str | None) -> None:
+    # Prometheus' multi-process mode (BentoML's) cannot clear a labelled gauge: the old
+    # label's file value would stay 1. Setting it to 0 is what every process then reports.
+    if previous is not None and previous != version:
+        model_info.labels(model_version=previous).set(0)
+    model_info.labels(model_version=version).set(1)
+
+
+def _on_status(status: dict) -> None:
+    model_divergence.set(1 if status["diverged"] else 0)
 
 
 @bentoml.service(name="shot_platform", http={"port": 5000}, traffic={"timeout": 30}, workers=1)
@@ -78,18 +97,24 @@ class ShotService(ScoreBeaterEndpoints):
             store.create_schema()
         except Exception as error:
             log.warning("store not reachable at start-up: %s", error)
-        models = open_model_store(settings.model_store, settings.s3_endpoint_url)
+        models = open_shot_models(settings)
         self.store, self.api_key = store, settings.api_key
+        logging.getLogger("shot_platform").setLevel(logging.INFO)  # BentoML's root logger shows WARNING only
+        log_client_errors_at_info()
         if not self.api_key:
             log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
-        self.watcher = StateWatcher(models, store, float(os.environ.get(POLL_ENV, "5")), on_swap=_on_swap).start()
-        self.request_log = RequestLogWriter(store).start()
+        poll = float(os.environ.get(POLL_ENV, "5"))
+        self.watcher = shot_state_watcher(models, store, poll, on_swap=_on_swap, on_status=_on_status).start()
+        self.request_log = shot_request_log(store).start()
         self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
         self.start_score_beater(settings, float(os.environ.get(POLL_ENV, "5")))
 
     def readiness(self) -> tuple[bool, dict]:
         """Ready once any model is being served; the report gives every model's state."""
-        shot = {"state": "serving" if self.watcher.state else "no model", "version": self.watcher.version}
+        # served_version, registry_champion, diverged, last_error: serving an older model than the
+        # registry names (it cannot be loaded) is visible here, in shot_model_divergence and the log.
+        status = self.watcher.status()
+        shot = {"state": "serving" if self.watcher.state else "no model", "version": self.watcher.version, **status}
         if self.watcher.last_error:
             shot["error"] = self.watcher.last_error
         models = {"shot_model": shot, "score_beater": self.score_beater.readiness()}
@@ -102,9 +127,13 @@ class ShotService(ScoreBeaterEndpoints):
     async def predict(self, shots: ShotsInput, /) -> dict:
         """Make probability for one shot (object in, object out) or a list (list of predictions)."""
         batch = shots.root
+        # Answered here, not raised: BentoML replaces the message of any 5xx it catches.
         if self.watcher.state is None:
-            raise ServiceUnavailable("no model is loaded yet: train one with `shot-platform materialize`")
-        probabilities, version = await self.batcher.score(batch)
+            return JSONResponse({"error": NO_MODEL}, status_code=503)
+        try:
+            probabilities, version = await self.batcher.score(batch)
+        except NoModelLoaded:
+            return JSONResponse({"error": NO_MODEL}, status_code=503)
         self.request_log.record(batch, probabilities, version, uuid.uuid4().hex)
         predictions_total.labels(model_version=version).inc(len(batch))
         request_log_pending.set(self.request_log.pending)
@@ -156,4 +185,5 @@ class ShotService(ScoreBeaterEndpoints):
         self.request_log.close()
 
 
+ShotService.add_asgi_middleware(BodySizeLimit, max_bytes=int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES))
 ShotService.add_asgi_middleware(ReadinessReport, readiness=lambda: bentoml.get_current_service().readiness())

@@ -67,3 +67,23 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def metric_samples(base_url: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one metric on the service's /metrics (labels, value); BentoML's
+    multi-process mode may add a ``pid`` label."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"{base_url}/metrics", timeout=5).text
+    return [
+        (dict(sample.labels), sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
+
+
+def shot_readiness(base_url: str) -> tuple[int, dict]:
+    """``/readyz``'s status code and the shot model's entry (served version, registry champion, ...)."""
+    answer = requests.get(f"{base_url}/readyz", timeout=5)
+    return answer.status_code, answer.json()["models"]["shot_model"]

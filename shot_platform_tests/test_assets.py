@@ -10,11 +10,10 @@ import pytest
 from dagster import AssetKey, Definitions, instance_for_test, materialize
 from sqlalchemy import insert
 
-from shot_platform.core.blobs import LocalBlobStore
-from shot_platform.core.model_store import ModelStore
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
 from shot_platform.definitions import defs, shot_assets, shot_checks
 from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.models.registry import shot_models_at
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 from shot_platform.shots.rules import SHOT_RULES
 from shot_platform.shots.store import ShotStore, tables
 from shot_platform.shots.synthetic import generate_shots, write_shots
@@ -25,7 +24,7 @@ GRAPH = [*shot_assets, *shot_checks]  # the shot group; the free_throws group ha
 def resources(database_url: str, model_dir: Path) -> dict:
     return {
         "shot_store": ShotStoreResource(database_url=database_url),
-        "model_store": ModelStoreResource(location=str(model_dir)),
+        "model_store": ShotModelStoreResource(location=str(model_dir)),
     }
 
 
@@ -163,7 +162,7 @@ def test_raw_shots_check_fails_on_bad_data_and_blocks_training(store: ShotStore,
     assert "1 rows: SHOT_DIST must be a finite number within 0..94" in evaluation.description
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw_shots"}  # the blocking check stopped everything downstream
-    assert ModelStore(LocalBlobStore(tmp_path / "m")).versions() == []
+    assert shot_models_at(tmp_path / "m").versions() == []
 
 
 def test_model_check_fails_and_nothing_is_promoted_without_signal(store: ShotStore, tmp_path: Path):
@@ -179,7 +178,7 @@ def test_model_check_fails_and_nothing_is_promoted_without_signal(store: ShotSto
     assert checks_of(result)["beats_base_rate"] is False
     model = metadata_of(result, "shot_model")
     assert model["promoted"] is False and "base rate" in model["promotion_reason"]
-    models = ModelStore(LocalBlobStore(models_dir))
+    models = shot_models_at(models_dir)
     assert models.champion_version() is None and len(models.versions()) == 1
 
 

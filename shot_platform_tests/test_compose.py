@@ -221,7 +221,7 @@ def test_image_has_the_instance_config_in_dagster_home() -> None:
 def test_settings_from_compose_environment(
     services: dict[str, dict], code_variables: set[str], created_bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shot_platform.core.model_store import open_model_store
+    from shot_platform.shots.models.registry import shot_models_at
 
     postgres, minio = environment(services["postgres"]), environment(services["minio"])
     for name in PYTHON_SERVICES:
@@ -245,7 +245,7 @@ def test_settings_from_compose_environment(
         assert store.netloc == created_bucket, (
             f"{name} uses bucket {store.netloc!r}, compose creates {created_bucket!r}"
         )
-        assert open_model_store(settings.model_store, settings.s3_endpoint_url).blobs.describe() == settings.model_store
+        assert shot_models_at(settings.model_store, settings.s3_endpoint_url).blobs.describe() == settings.model_store
 
         endpoint = urlparse(settings.s3_endpoint_url)
         assert endpoint.hostname == "minio" and endpoint.port in published_container_ports(services["minio"])

@@ -7,8 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.core.blobs import LocalBlobStore
-from shot_platform.core.model_store import ModelStore
+from shot_platform.shots.models.registry import shot_models_at
 
 
 def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path):
@@ -23,7 +22,7 @@ def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path)
     assert "inserted" in result.output and "check raw_shots_schema_and_ranges: passed" in result.output
     assert "check beats_base_rate: passed" in result.output
     assert "http://127.0.0.1:3000" in result.output
-    champion = ModelStore(LocalBlobStore(platform_home / "models")).champion_version()
+    champion = shot_models_at(platform_home / "models").champion_version()
     assert champion and f"version={champion}" in result.output
     # The Dagster instance under the home keeps the run, so `dagster dev` shows it.
     assert (platform_home / "dagster" / "dagster.yaml").exists()

@@ -15,7 +15,7 @@ from dagster import AssetKey, AssetSelection, instance_for_test, materialize
 
 from shot_platform.cli import cli
 from shot_platform.cli.materialize import parse_selection
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.resources import ModelStoreResource
 from shot_platform.definitions import all_assets, all_checks, defs
 from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
 from shot_platform.free_throws.features.tables import rebuild_features
@@ -23,6 +23,7 @@ from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
+from shot_platform.shots.resources import ShotStoreResource
 
 GROUP = ["raw_free_throws", "free_throw_player_features", "score_beater", "score_beater_predictions",
          "score_beater_ground_truth"]  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shot_platform.core.serving.request_log import RequestLogWriter
+from shot_platform.shots.serving.request_log import shot_request_log
 from shot_platform.shots.serving.schema import ShotsInput
 from shot_platform.shots.store import ShotStore
 
@@ -19,7 +19,7 @@ SHOT = {
 def test_a_refused_row_is_dropped_and_counted_the_rest_are_written(tmp_path: Path):
     store = ShotStore(f"sqlite:///{tmp_path / 'store.db'}")
     store.create_schema()
-    writer = RequestLogWriter(store)
+    writer = shot_request_log(store)
     good = ShotsInput.model_validate([SHOT, SHOT]).root
     poison = good[0].model_copy(update={"player_id": None})  # NOT NULL in the table
     writer.record(good, np.array([0.4, 0.5]), "v1", "a")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import requests
@@ -23,18 +22,20 @@ from shot_platform.cli import cli
 from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.core.scratch import temporary_database
 from shot_platform.core.settings import Settings
+from shot_platform.core.split import time_split
 from shot_platform.definitions import all_assets, all_checks, default_resources
 from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
 from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.models.artifact import ShotModel
+from shot_platform.shots.models.registry import open_shot_models
 from shot_platform.shots.models.training import new_version
 from shot_platform.shots.sensors import retrain_on_new_shots
 from shot_platform.shots.store import ShotStore
 from shot_platform.shots.synthetic import generate_shots, write_shots
 from shot_platform_tests.s3_server import CREDENTIALS, s3_server
-from shot_platform_tests.service_process import BIN, running_service, wait_for
+from shot_platform_tests.service_process import BIN, metric_samples, running_service, shot_readiness, wait_for
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a PostgreSQL stack, S3 server and service process
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "test-api-key-123"
 GRAPH = [*all_assets, *all_checks]
@@ -51,8 +52,8 @@ class Stack:
         self.env, self.instance, self.url, self.later = env, instance, service_url, later
         self.settings = Settings.from_env()
         self.store = ShotStore(self.settings.database_url)
-        self.resources = default_resources(self.settings)
-        self.models = self.resources["model_store"].get()
+        self.resources = default_resources()
+        self.models = open_shot_models(self.settings)
 
     def materialize(self, selection: list[str] | None = None, window: int | None = None, **kwargs):
         run_config = {"ops": {"shot_model": {"config": {"train_window_dates": window}}}} if window else None
@@ -69,8 +70,9 @@ class Stack:
         context = build_sensor_context(instance=self.instance, cursor=cursor, resources=self.resources)
         return retrain_on_new_shots(context), context.cursor
 
-    def served_version(self) -> str:
-        return requests.post(f"{self.url}/predict", json=SHOT, timeout=30).json()["model_version"]
+    def served_version(self) -> str | None:
+        """The version that answers /predict now (None while no model is loaded: a 503)."""
+        return requests.post(f"{self.url}/predict", json=SHOT, timeout=30).json().get("model_version")
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +121,59 @@ def test_instance_and_store_run_on_postgres_and_models_on_s3(stack: Stack):
     assert stack.models.blobs.describe() == "s3://shot-models/shot_platform"
 
 
+def promote_constructed_champion(stack: Stack, estimator, labels, before: str | None = None) -> str:
+    """Fit ``estimator`` on the stored shots (those dated before ``before``, if given) with ``labels``,
+    record its training dates honestly, save it and make it the champion the service serves."""
+    shots = stack.store.load_shots()
+    if before is not None:
+        shots = shots[shots["game_date"] < pd.Timestamp(before)].reset_index(drop=True)
+    features = build_features(shots, stack.store.load_player_history())
+    estimator.fit(features.to_numpy(), labels(shots))
+    model = ShotModel(estimator, tuple(FEATURE_COLUMNS), new_version(salt=f"constructed{id(estimator)}"))
+    model.metadata = {
+        "version": model.version,
+        "trained_through_shot_id": int(stack.store.shot_summary()["max_id"]),
+        "train_dates": [str(shots["game_date"].min().date()), str(shots["game_date"].max().date())],
+        "metrics": {},
+    }
+    stack.models.save(model)
+    stack.models.promote(model.version, "test: constructed champion")
+    wait_for(lambda: stack.served_version() == model.version)
+    return model.version
+
+
+def quick_champion(stack: Stack) -> str:
+    """A fresh champion for tests that need one, whatever ran before them."""
+    return promote_constructed_champion(
+        stack, make_pipeline(StandardScaler(), LogisticRegression()), lambda shots: shots["FGM"].to_numpy()
+    )
+
+
+def challenger_test_start(stack: Stack) -> str:
+    """The first of the test dates a challenger trained on the stored shots now will have (the same split)."""
+    return time_split(stack.store.load_shots()["game_date"]).dates["test"][0]
+
+
+def shot_model_metadata(result) -> dict:
+    event = next(e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "shot_model")
+    return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
 def test_first_model_weak_window_is_promoted_and_served(stack: Stack):
+    stack.models.blobs.put("shot_model/champion.json", b"")  # no usable champion, whatever ran before
     result = stack.materialize(window=3)
     assert result.success
+    metadata = shot_model_metadata(result)
+    assert metadata["promoted"] is True and "no usable champion" in metadata["promotion_reason"]
     champion = stack.models.champion_version()
-    assert champion is not None
+    assert champion == metadata["version"]
     assert stack.models.metadata(champion)["train_dates"][0] > "2014-10-28"  # the window was applied
     wait_for(lambda: requests.get(f"{stack.url}/readyz", timeout=5).status_code == 200)
     wait_for(lambda: stack.served_version() == champion)
 
 
 def test_sensor_skips_at_99_new_shots_and_requests_one_run_at_100(stack: Stack):
-    champion = stack.models.champion_version()
+    champion = quick_champion(stack)
     watermark = stack.models.metadata(champion)["trained_through_shot_id"]
     assert watermark == stack.store.shot_summary()["max_id"]
 
@@ -158,30 +201,12 @@ def test_sensor_skips_at_99_new_shots_and_requests_one_run_at_100(stack: Stack):
     assert isinstance(replay, RunRequest) and replay.run_key == result.run_key
 
 
-def promote_constructed_champion(stack: Stack, estimator, labels) -> str:
-    """Fit ``estimator`` on every stored shot with ``labels``, save it and make it the champion."""
-    shots = stack.store.load_shots()
-    features = build_features(shots, stack.store.load_player_history())
-    estimator.fit(features.to_numpy(), labels(shots))
-    model = ShotModel(estimator, tuple(FEATURE_COLUMNS), new_version(salt="constructed"))
-    model.metadata = {"version": model.version, "trained_through_shot_id": int(shots["id"].max()), "metrics": {}}
-    stack.models.save(model)
-    stack.models.promote(model.version, "test: constructed champion")
-    wait_for(lambda: stack.served_version() == model.version)
-    return model.version
-
-
-def shot_model_metadata(result) -> dict:
-    event = next(e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "shot_model")
-    return {key: value.value for key, value in event.materialization.metadata.items()}
-
-
 def test_better_challenger_is_promoted_and_the_running_service_switches(stack: Stack):
-    rng = np.random.default_rng(5)
-    stale = promote_constructed_champion(  # a champion that learned nothing: shuffled outcomes
+    stale = promote_constructed_champion(  # a champion that learned the outcomes backwards
         stack,
         make_pipeline(StandardScaler(), LogisticRegression()),
-        lambda shots: rng.permutation(shots["FGM"].to_numpy()),
+        lambda shots: 1 - shots["FGM"].to_numpy(),
+        before=challenger_test_start(stack),  # so every test game of the challenger can judge them
     )
     result = stack.materialize()  # what the sensor's run does: the whole `shots` group
     assert result.success
@@ -194,28 +219,43 @@ def test_better_challenger_is_promoted_and_the_running_service_switches(stack: S
     wait_for(lambda: stack.served_version() == new)
 
 
-def test_worse_challenger_is_kept_but_not_promoted(stack: Stack):
-    # A champion that has seen the challenger's test games: no honest challenger can beat it there.
-    overfit = promote_constructed_champion(
-        stack,
-        HistGradientBoostingClassifier(max_iter=300, max_leaf_nodes=63, min_samples_leaf=5, early_stopping=False),
-        lambda shots: shots["FGM"].to_numpy(),
-    )
+def overfit_model() -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(max_iter=300, max_leaf_nodes=63, min_samples_leaf=5, early_stopping=False)
+
+
+def test_an_overfit_champion_is_replaced_once_judged_on_games_it_never_saw(stack: Stack):
+    # Trained on every game before the challenger's test window (the case of games it did see,
+    # part of that window, is test_gate.py's): judged on the whole window, it loses.
+    start = challenger_test_start(stack)
+    overfit = promote_constructed_champion(stack, overfit_model(), lambda shots: shots["FGM"].to_numpy(), before=start)
     result = stack.materialize(selection=["shot_model"])
     assert result.success
     metadata = shot_model_metadata(result)
-    assert metadata["promoted"] is False
-    assert metadata["challenger_log_loss"] > metadata["champion_log_loss_same_games"]
-    assert "not promoted" in metadata["promotion_reason"] and overfit in metadata["promotion_reason"]
+    assert metadata["promoted"] is True, metadata["promotion_reason"]
+    assert metadata["judged_after"] < start and metadata["judged_rows"] > 0
+    assert metadata["challenger_log_loss"] < metadata["champion_log_loss_same_games"]
+    assert overfit in metadata["promotion_reason"] and "after both training windows" in metadata["promotion_reason"]
+    wait_for(lambda: stack.served_version() == metadata["version"])
+
+
+def test_a_champion_trained_on_every_stored_game_is_kept_and_the_reason_says_why(stack: Stack):
+    # It has seen the challenger's test games: no game can judge the two fairly, so nothing changes.
+    overfit = promote_constructed_champion(stack, overfit_model(), lambda shots: shots["FGM"].to_numpy())
+    result = stack.materialize(selection=["shot_model"])
+    assert result.success
+    metadata = shot_model_metadata(result)
+    assert metadata["promoted"] is False and metadata["judged_rows"] == 0
+    assert "none of the challenger's test games is after both training windows" in metadata["promotion_reason"]
     assert stack.models.champion_version() == overfit
     kept = stack.models.metadata(metadata["version"])
-    assert kept["promotion"]["promote"] is False and kept["promotion"]["champion_log_loss"] is not None
+    assert kept["promotion"]["promote"] is False
     assert stack.served_version() == overfit
 
 
 def test_rollback_moves_the_pointer_and_the_service_follows(stack: Stack):
-    champion = stack.models.champion_version()
-    previous = stack.models.champion()["previous"]
+    previous = quick_champion(stack)
+    champion = quick_champion(stack)
+    assert stack.models.champion()["previous"] == previous
     listed = CliRunner().invoke(cli, ["models", "list"])
     assert listed.exit_code == 0 and f"* {champion}" in listed.output
     rolled = CliRunner().invoke(cli, ["models", "promote", previous, "--reason", "rollback"])
@@ -228,7 +268,7 @@ def test_rollback_moves_the_pointer_and_the_service_follows(stack: Stack):
 
 
 def test_failed_training_and_partial_versions_leave_the_champion_serving(stack: Stack):
-    champion = stack.models.champion_version()
+    champion = quick_champion(stack)
     versions = stack.models.versions()
     failed = stack.materialize(selection=["shot_model"], window=2, raise_on_error=False)  # 2 dates cannot be split
     assert not failed.success
@@ -241,6 +281,25 @@ def test_failed_training_and_partial_versions_leave_the_champion_serving(stack: 
     refused = CliRunner().invoke(cli, ["models", "promote", "20990101T000000-partial"])
     assert refused.exit_code == 1 and "no complete version" in refused.output
     assert stack.served_version() == champion
+
+
+def test_a_damaged_pointer_on_s3_keeps_the_service_on_its_model_and_says_so(stack: Stack):
+    champion = quick_champion(stack)
+    stack.models.blobs.put("shot_model/champion.json", b'{"reason": "hand edit"}')
+
+    def diverged() -> dict | None:
+        status, shot_model = shot_readiness(stack.url)
+        return shot_model if status == 200 and shot_model["diverged"] else None
+
+    detail = wait_for(diverged)
+    assert detail["served_version"] == champion and detail["registry_champion"] is None
+    assert "has no 'version'" in detail["last_error"]
+    assert stack.served_version() == champion
+    assert [value for _, value in metric_samples(stack.url, "shot_model_divergence")] == [1.0]
+
+    repaired = CliRunner().invoke(cli, ["models", "promote", champion, "--reason", "repair"])
+    assert repaired.exit_code == 0 and "repaired the pointer" in repaired.output
+    wait_for(lambda: not shot_readiness(stack.url)[1]["diverged"])
 
 
 def test_post_shots_needs_the_key_and_quarantines_bad_rows(stack: Stack):
@@ -291,7 +350,7 @@ def test_post_shots_keeps_the_good_rows_of_a_body_with_one_bad_row(stack: Stack)
 
 
 def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: Stack):
-    champion = stack.models.champion_version()
+    champion = quick_champion(stack)
     database = stack.settings.database_url.rsplit("/", 1)[1]
     admin = create_engine(stack.settings.database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     block = f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'
@@ -320,16 +379,17 @@ def test_service_keeps_answering_while_postgres_and_s3_are_unreachable(stack: St
 
 
 def test_watcher_keeps_its_model_while_s3_is_unreachable(stack: Stack, tmp_path: Path):
-    from shot_platform.core.model_store import open_model_store
-    from shot_platform.core.serving.state import StateWatcher
+    from shot_platform.shots.models.registry import shot_models_at
     from shot_platform.shots.serving.schema import ShotsInput
+    from shot_platform.shots.serving.state import shot_state_watcher
 
+    quick_champion(stack)
     with s3_server("outage-bucket") as endpoint:
-        models = open_model_store("s3://outage-bucket/models", endpoint)
+        models = shot_models_at("s3://outage-bucket/models", endpoint)
         model = stack.models.load()
         models.save(model)
         models.promote(model.version, "test")
-        watcher = StateWatcher(models, stack.store)
+        watcher = shot_state_watcher(models, stack.store)
         assert watcher.refresh() and watcher.version == model.version
     # The S3 server is gone: polling fails, the loaded model keeps answering.
     assert watcher.refresh() is False

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from shot_platform.core.blobs import LocalBlobStore
-from shot_platform.core.model_store import ModelNotFoundError, ModelStore
+from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.core.split import time_split
 from shot_platform.shots.features.player import build_player_history
+from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import evaluate_on, train_shot_model
 from shot_platform_tests.helpers import cleaned
 
@@ -48,7 +49,7 @@ def test_trained_model_beats_the_base_rate_on_later_games(trained, shots: pd.Dat
 
 
 def test_model_store_versions_and_champion_pointer(trained, shots: pd.DataFrame, tmp_path: Path):
-    models = ModelStore(LocalBlobStore(tmp_path))
+    models = shot_models_at(tmp_path)
     with pytest.raises(ModelNotFoundError, match="no champion yet"):
         models.load()
     version = models.save(trained.model)

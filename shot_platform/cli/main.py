@@ -77,10 +77,10 @@ def open_free_throw_store(settings: Settings) -> FreeThrowStore:
     return store
 
 
-def open_models(settings: Settings) -> ModelStore:
-    from shot_platform.core.model_store import open_model_store
+def open_models(settings: Settings) -> ModelStore[ShotModel]:
+    from shot_platform.shots.models.registry import open_shot_models
 
-    return open_model_store(settings.model_store, settings.s3_endpoint_url)
+    return open_shot_models(settings)
 
 
 def fail(message: str) -> None:
@@ -111,10 +111,12 @@ def cli() -> None:
     """
 
 
-def model_or_fail(models: ModelStore) -> ShotModel:
-    from shot_platform.core.model_store import ModelNotFoundError
+def model_or_fail(models: ModelStore[ShotModel]) -> ShotModel:
+    """The champion, or exit 1 saying why there is none (no model yet, a damaged pointer or
+    artifact) and what to do; never a traceback."""
+    from shot_platform.core.model_store import RegistryError
 
     try:
         return models.load()
-    except ModelNotFoundError as error:
+    except RegistryError as error:
         fail(str(error))

@@ -1,11 +1,11 @@
-"""``shot-platform models list|promote [--model NAME]``: the model registry by hand."""
+"""``shot-platform models list|promote [--model NAME]``: the model registry by hand, including its repair."""
 
 from __future__ import annotations
 
 import click
 
 from shot_platform.cli.main import fail, open_models
-from shot_platform.core.model_store import ModelNotFoundError, ModelStore
+from shot_platform.core.model_store import ModelStore, RegistryError
 from shot_platform.core.settings import Settings
 
 
@@ -35,24 +35,43 @@ def models() -> None:
 @models.command("list")
 @model_option
 def list_models(model_name: str) -> None:
-    """Versions with their test metrics and promotion decisions; * marks the champion."""
+    """Versions with their test metrics and promotion decisions; * marks the champion.
+
+    A damaged champion pointer or version is shown with the command that repairs it.
+    """
     store = MODEL_STORES[model_name](Settings.from_env())
-    champion = store.champion_version()
+    pointer = store.champion_pointer()
     versions = store.versions()
+    if pointer.damaged:
+        click.secho(f"warning: {pointer.problem}: there is no usable champion", fg="yellow", err=True)
+        which = "" if model_name == "shot_model" else f"--model {model_name} "
+        fix = f"shot-platform models promote {which}{versions[-1]}" if versions else "shot-platform materialize"
+        click.secho(f"  repair: `{fix}` (or promote any version listed below)", fg="yellow", err=True)
     if not versions:
         click.echo(f"no models in {store.blobs.describe()}: train one with `shot-platform materialize`")
         return
     click.echo(f"{'':2}{'version':24} {'candidate':20} {'auc':>7} {'log_loss':>9} {'test dates':24} decision")
     for version in versions:
-        meta = store.metadata(version)
-        metrics = meta.get("metrics", {})
+        mark = "* " if version == pointer.version else "  "
+        try:
+            meta = store.metadata(version)
+        except (RegistryError, ValueError) as error:
+            click.echo(f"{mark}{version:24} damaged: {error}")
+            continue
+        metrics = meta.get("metrics") or {}
         dates = " to ".join(str(d) for d in meta.get("test_dates") or meta.get("test_seasons") or [])
-        decision = meta.get("promotion", {}).get("reason", "")
-        mark = "* " if version == champion else "  "
+        decision = (meta.get("promotion") or {}).get("reason", "")
         click.echo(
-            f"{mark}{version:24} {meta.get('candidate', ''):20} {metrics.get('auc', float('nan')):7.4f} "
-            f"{metrics.get('log_loss', float('nan')):9.4f} {dates:24} {decision}"
+            f"{mark}{version:24} {meta.get('candidate', ''):20} {_number(metrics.get('auc')):>7} "
+            f"{_number(metrics.get('log_loss')):>9} {dates:24} {decision}"
         )
+
+
+def _number(value) -> str:
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return "-"
 
 
 @models.command("promote")
@@ -60,10 +79,16 @@ def list_models(model_name: str) -> None:
 @click.option("--reason", default="manual promotion", show_default=True)
 @model_option
 def promote(version: str, reason: str, model_name: str) -> None:
-    """Make VERSION the champion (running services switch within their poll interval)."""
+    """Make VERSION the champion (running services switch within their poll interval).
+
+    The version's artifact is checked against the checksums recorded when it was saved and
+    loaded before the pointer moves; a damaged pointer is rewritten.
+    """
     store = MODEL_STORES[model_name](Settings.from_env())
     try:
         record = store.promote(version, reason)
-    except ModelNotFoundError as error:
-        fail(f"{error}; `shot-platform models list --model {model_name}` shows the versions")
-    click.echo(f"champion is now {record['version']} (was {record['previous']})")
+    except RegistryError as error:
+        fail(f"{error}; the champion pointer is unchanged (`shot-platform models list --model {model_name}`)")
+    click.echo(f"champion is now {record['version']} (was {record['previous'] or 'none'})")
+    if record.get("repaired"):
+        click.echo(f"  repaired the pointer: {record['repaired']}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from shot_platform.cli.main import fail
+from shot_platform.core.settings import Settings
 
 SERVICE = "shot_platform.service:ShotService"
 
@@ -28,4 +29,8 @@ def serve(host: str, port: int, poll_seconds: float | None) -> None:
         fail("the bentoml command is not installed in this environment; run `make install`")
     if poll_seconds is not None:
         os.environ["SHOT_PLATFORM_MODEL_POLL_SECONDS"] = str(poll_seconds)
+    if not os.environ.get("BENTOML_HOME"):
+        # `bentoml serve` empties $BENTOML_HOME/prometheus_multiproc_dir when it starts: a second
+        # service on the machine with the same home would wipe this one's metrics (seen in tests).
+        os.environ["BENTOML_HOME"] = str(Settings.from_env().home / "bentoml" / f"serve-{port}")
     os.execv(bentoml, [bentoml, "serve", SERVICE, "--host", host, "--port", str(port)])

@@ -1,47 +1,46 @@
-"""Dagster resources: the shot store and the model store."""
+"""Dagster resources shared by every domain: the model store (one per model name and artifact format)."""
+
+from __future__ import annotations
 
 import functools
 
 from dagster import ConfigurableResource
 
-from shot_platform.core.model_store import ModelStore, open_model_store
-from shot_platform.shots.store import ShotStore
-
-
-class ShotStoreResource(ConfigurableResource):
-    """The relational store (SQLite file by default, PostgreSQL by URL)."""
-
-    database_url: str
-
-    def get(self) -> ShotStore:
-        return shared_shot_store(self.database_url)
+from shot_platform.core.model_store import ArtifactFormat, ModelStore, open_model_store
 
 
 class ModelStoreResource(ConfigurableResource):
     """Model versions and the champion pointer: a local directory, or ``s3://bucket/prefix``
-    (S3 or MinIO through dagster-aws's S3 resource, with ``s3_endpoint_url``)."""
+    (S3 or MinIO through dagster-aws's S3 resource, with ``s3_endpoint_url``).
 
-    location: str
-    s3_endpoint_url: str | None = None
-    model_name: str = "shot_model"
+    A domain subclasses it to name its model and artifact format. An empty
+    ``location`` means the embedded default (``$SHOT_PLATFORM_HOME/models``),
+    resolved when the resource is used, so `dagster dev` needs no variable set.
+    """
+
+    location: str = ""
+    s3_endpoint_url: str = ""
+
+    def model_name(self) -> str:
+        raise NotImplementedError("a domain's model-store resource names its model")
+
+    def artifact_format(self) -> ArtifactFormat:
+        raise NotImplementedError("a domain's model-store resource names its artifact format")
+
+    def resolved_location(self) -> str:
+        """The configured location, or the embedded default when none is set."""
+        from shot_platform.core.settings import Settings
+
+        return self.location or Settings.from_env().model_store
 
     def get(self) -> ModelStore:
-        return shared_model_store(self.location, self.s3_endpoint_url, self.model_name)
+        location = self.resolved_location()
+        return shared_model_store(location, self.s3_endpoint_url or None, self.model_name(), self.artifact_format())
 
 
 @functools.lru_cache(maxsize=16)
-def shared_shot_store(database_url: str) -> ShotStore:
-    """One store (engine and connection pool) per URL per process.
-
-    The code location evaluates the sensor every minute for days: a new engine
-    per tick would leave pools of idle PostgreSQL connections behind.
-    """
-    store = ShotStore(database_url)
-    store.create_schema()
-    return store
-
-
-@functools.lru_cache(maxsize=16)
-def shared_model_store(location: str, s3_endpoint_url: str | None, model_name: str) -> ModelStore:
+def shared_model_store(
+    location: str, s3_endpoint_url: str | None, model_name: str, artifact: ArtifactFormat
+) -> ModelStore:
     """One model store (and S3 client) per location per process."""
-    return open_model_store(location, s3_endpoint_url, model_name)
+    return open_model_store(location, model_name, artifact, s3_endpoint_url)

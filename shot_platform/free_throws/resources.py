@@ -6,16 +6,21 @@ import functools
 
 from dagster import ConfigurableResource
 
+from shot_platform.core.settings import Settings
 from shot_platform.free_throws.store import FreeThrowStore
 
 
 class FreeThrowStoreResource(ConfigurableResource):
-    """The free-throw tables, in the platform's database (SQLite file by default, PostgreSQL by URL)."""
+    """The free-throw tables, in the platform's database (SQLite file by default, PostgreSQL by URL).
 
-    database_url: str
+    An empty ``database_url`` means the embedded default, resolved when the resource is used (as for
+    the shot store: the URL is given through ``EnvVar`` so that a password never shows in the UI).
+    """
+
+    database_url: str = ""
 
     def get(self) -> FreeThrowStore:
-        return shared_free_throw_store(self.database_url)
+        return shared_free_throw_store(self.database_url or Settings.from_env().database_url)
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,21 +9,26 @@ launch two runs.
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from shot_platform.core.model_store import ModelNotFoundError
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.model_store import RegistryError
 from shot_platform.core.settings import Settings
 from shot_platform.shots.jobs import retrain_job
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 
 
-def champion_watermark(model_store: ModelStoreResource) -> int:
-    """The newest shot id the serving model was trained on (0 without a champion)."""
+def champion_watermark(model_store: ShotModelStoreResource, log=None) -> int:
+    """The newest shot id the serving model was trained on (0 without a usable champion: a damaged
+    pointer or metadata is logged and treated as no champion, so the next run trains one)."""
     models = model_store.get()
-    version = models.champion_version()
-    if version is None:
+    pointer = models.champion_pointer()
+    if pointer.damaged and log is not None:
+        log.warning(f"no usable champion, counting every shot as new: {pointer.problem}")
+    if pointer.version is None:
         return 0
     try:
-        return int(models.metadata(version).get("trained_through_shot_id") or 0)
-    except ModelNotFoundError:
+        return int(models.metadata(pointer.version).get("trained_through_shot_id") or 0)
+    except (RegistryError, ValueError, TypeError) as error:
+        if log is not None:
+            log.warning(f"champion {pointer.version} unusable, counting every shot as new: {error}")
         return 0
 
 
@@ -34,10 +39,10 @@ def champion_watermark(model_store: ModelStoreResource) -> int:
     description="Requests retraining once SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS (default 100) new labelled shots exist.",
 )
 def retrain_on_new_shots(
-    context: SensorEvaluationContext, shot_store: ShotStoreResource, model_store: ModelStoreResource
+    context: SensorEvaluationContext, shot_store: ShotStoreResource, model_store: ShotModelStoreResource
 ):
     threshold = Settings.from_env().retrain_min_new_shots
-    since = max(champion_watermark(model_store), int(context.cursor or 0))
+    since = max(champion_watermark(model_store, context.log), int(context.cursor or 0))
     new_shots, latest = shot_store.get().count_shots_after(since)
     if new_shots < threshold:
         return SkipReason(f"{new_shots} new labelled shots since shot id {since}; retraining starts at {threshold}")

@@ -16,7 +16,7 @@ from shot_platform.free_throws.scoring import champion_scorer
 def score_beater(context: AssetExecutionContext, model_store: ModelStoreResource) -> MaterializeResult:
     """Will a player make more regular-season free throws this season than last? The champion
     model's version (training lands with the score_beater registry)."""
-    scorer = champion_scorer(model_store.location, model_store.s3_endpoint_url)
+    scorer = champion_scorer(model_store.resolved_location(), model_store.s3_endpoint_url or None)
     if scorer is None:
         context.log.warning("no score_beater model yet: training is not part of this build (see the asset's TODO)")
     return MaterializeResult(metadata={"champion": scorer.version if scorer else ""})

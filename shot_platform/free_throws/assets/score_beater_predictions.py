@@ -27,7 +27,7 @@ def score_beater_predictions(
     its exact inputs changed (`input_hash`).
     """
     store = free_throw_store.get()
-    scorer = champion_scorer(model_store.location, model_store.s3_endpoint_url)
+    scorer = champion_scorer(model_store.resolved_location(), model_store.s3_endpoint_url or None)
     if scorer is None:
         context.log.warning("no score_beater champion yet: nothing to predict")
         return MaterializeResult(metadata={"rows": 0, "model_version": "", "status": "no score_beater champion yet"})

@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from shot_platform.core.resources import ShotStoreResource
 from shot_platform.shots.features.player import build_player_history, latest_profiles
+from shot_platform.shots.resources import ShotStoreResource
 
 
 @asset(group_name="shots", deps=["raw_shots"], compute_kind="pandas")

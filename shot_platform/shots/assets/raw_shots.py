@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
-from shot_platform.core.resources import ShotStoreResource
 from shot_platform.shots.ingest.shots import ingest_shot_file
+from shot_platform.shots.resources import ShotStoreResource
 
 
 class RawShotsConfig(Config):

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from shot_platform.core.metrics import probability_metrics
 from shot_platform.core.plots import daily_png, markdown_image
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 
 
 def daily_performance(scored: pd.DataFrame, trained_through: str | None) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def served_performance(requests: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Dat
 
 @asset(group_name="shots", deps=["shot_predictions", "raw_shots"], compute_kind="pandas")
 def shot_ground_truth(
-    context: AssetExecutionContext, shot_store: ShotStoreResource, model_store: ModelStoreResource
+    context: AssetExecutionContext, shot_store: ShotStoreResource, model_store: ShotModelStoreResource
 ) -> MaterializeResult:
     """How the champion's predictions fared against the outcomes, per game date, and
     how the predictions the service actually served fared once their results arrived.

@@ -13,8 +13,8 @@ from dagster import (
 
 from shot_platform.core.gate import decide_promotion
 from shot_platform.core.plots import calibration_png, markdown_image, roc_png
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
-from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.models.training import held_out_evaluator, train_shot_model
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 
 BEATS_BASE_RATE = "beats_base_rate"
 
@@ -37,13 +37,13 @@ def shot_model(
     context: AssetExecutionContext,
     config: ShotModelConfig,
     shot_store: ShotStoreResource,
-    model_store: ModelStoreResource,
+    model_store: ShotModelStoreResource,
 ) -> MaterializeResult:
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
     scored on the latest games (a time split, never random). It becomes the
     champion only if it beats the base rate and is no worse than the current
-    champion on the same test games.
+    champion on the same test games, after both models' training windows.
     """
     store, models = shot_store.get(), model_store.get()
     shots, history = store.load_shots(), store.load_player_history()
@@ -53,12 +53,13 @@ def shot_model(
     result = train_shot_model(shots, history)
     model, metrics = result.model, result.model.metadata["metrics"]
     test_shots = shots[result.split.test]
-    decision = decide_promotion(models, model, test_shots, history)
+    evaluate = held_out_evaluator(test_shots, history)
+    decision = decide_promotion(models, model, evaluate)
     model.metadata["promotion"] = decision.as_dict()
     models.save(model)
     if decision.promote and models.champion_version() != decision.champion_version:
         # Another run promoted a model meanwhile: gate against that one instead.
-        decision = decide_promotion(models, model, test_shots, history)
+        decision = decide_promotion(models, model, evaluate)
         models.update_promotion(model.version, decision.as_dict())
     if decision.promote:
         models.promote(model.version, decision.reason)
@@ -81,6 +82,8 @@ def shot_model(
             "champion": models.champion_version() or "",
             "champion_log_loss_same_games": float(decision.champion_log_loss or float("nan")),
             "challenger_log_loss": decision.challenger_log_loss,
+            "judged_after": decision.judged_after or "",
+            "judged_rows": int(decision.judged_rows or 0),
             "trained_through_shot_id": int(model.metadata["trained_through_shot_id"] or 0),
             **{
                 name: float(metrics[name])

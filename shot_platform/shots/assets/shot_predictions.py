@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 from shot_platform.shots.scoring import refresh_store_predictions
 
 
@@ -17,7 +17,7 @@ def shot_predictions(
     context: AssetExecutionContext,
     config: PredictionsConfig,
     shot_store: ShotStoreResource,
-    model_store: ModelStoreResource,
+    model_store: ShotModelStoreResource,
 ) -> MaterializeResult:
     """Probabilities in the `shot_predictions` table, keyed by shot. A row is
     recomputed only when the champion version or the row's features changed

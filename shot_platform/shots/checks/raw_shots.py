@@ -9,8 +9,8 @@ it. Its SQL conditions are derived from the rule declaration in
 from dagster import AssetCheckResult, MetadataValue, asset_check
 from sqlalchemy import func, inspect, select
 
-from shot_platform.core.resources import ShotStoreResource
 from shot_platform.core.sql_checks import unchecked_row_rules, violation_conditions
+from shot_platform.shots.resources import ShotStoreResource
 from shot_platform.shots.rules import SHOT_RULES
 from shot_platform.shots.store import tables
 

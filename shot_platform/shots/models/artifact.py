@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import joblib
@@ -70,3 +71,24 @@ class ShotModel:
     def from_bytes(cls, data: bytes, metadata: dict | None = None) -> ShotModel:
         payload = joblib.load(io.BytesIO(data))
         return cls(metadata=metadata or {}, **payload)
+
+
+class ShotModelFormat:
+    """The shot model's artifact in the model store: one joblib file (see core.model_store.ArtifactFormat)."""
+
+    name = "joblib"
+    FILE = "model.joblib"
+
+    def dump(self, model: ShotModel) -> dict[str, bytes]:
+        return {self.FILE: model.to_bytes()}
+
+    def load(self, files: Mapping[str, bytes], metadata: dict) -> ShotModel:
+        if self.FILE not in files:
+            raise ValueError(f"no {self.FILE} among the artifact files {sorted(files)}")
+        model = ShotModel.from_bytes(files[self.FILE], metadata)
+        if not hasattr(model.estimator, "predict_proba"):
+            raise ValueError(f"{self.FILE} holds a {type(model.estimator).__name__}, not a probabilistic classifier")
+        return model
+
+
+SHOT_MODEL_FORMAT = ShotModelFormat()

@@ -98,4 +98,16 @@ def evaluate_on(model: ShotModel, shots: pd.DataFrame, history: pd.DataFrame, ba
     return probability_metrics(shots[LABEL].astype(int).to_numpy(), probability, base_rate)
 
 
-__all__ = ["TrainingResult", "evaluate_on", "new_version", "train_shot_model"]
+def held_out_evaluator(test_shots: pd.DataFrame, history: pd.DataFrame):
+    """The gate's ``evaluate(model, after)``: log loss and rows on the test shots of games after a date."""
+
+    def evaluate(model: ShotModel, after: str) -> tuple[float, int]:
+        later = test_shots[pd.to_datetime(test_shots["game_date"]) > pd.Timestamp(after)]
+        if later.empty:
+            return float("nan"), 0
+        return float(evaluate_on(model, later, history)["log_loss"]), len(later)
+
+    return evaluate
+
+
+__all__ = ["TrainingResult", "evaluate_on", "held_out_evaluator", "new_version", "train_shot_model"]

@@ -1,0 +1,129 @@
+"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit and one INFO
+line (not an ERROR traceback) per bad request.
+
+BentoML 1.4 reads the whole body before validating it, has no body-size setting, and logs every
+400 through ``log_exception`` at ERROR level with the traceback
+(``_bentoml_impl/server/app.py::api_endpoint_wrapper``). The middleware is added with
+``Service.add_asgi_middleware``, BentoML's documented hook; the log filter rewrites only the
+records of client errors (4xx) on BentoML's own logger.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BENTOML_HTTP_LOGGER = "bentoml._internal.server.http_app"
+
+
+async def _send_json(send: Send, status: int, body: dict) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodySizeLimit:
+    """413 with a JSON message for a request body over ``max_bytes``, declared or streamed.
+
+    The body is read here (at most ``max_bytes`` + one chunk) and replayed to the app,
+    so a chunked upload without Content-Length is refused as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    def _refusal(self, size: str) -> dict:
+        return {
+            "error": f"request body of {size} bytes is over the limit of {self.max_bytes:,} bytes: "
+            "send fewer items per request (SHOT_PLATFORM_MAX_BODY_BYTES sets the limit)"
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_json(send, 413, self._refusal(f"{int(declared):,}"))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await _send_json(send, 413, self._refusal(f"more than {self.max_bytes:,}"))
+                return
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as Starlette expects
+
+        await self.app(scope, replay, send)
+
+
+def client_error_status(error: BaseException | None) -> int | None:
+    """The 4xx status an exception becomes in BentoML's answer, None for server errors."""
+    if error is None:
+        return None
+    try:
+        from pydantic import ValidationError
+
+        if isinstance(error, ValidationError):
+            return 400
+    except ImportError:  # pragma: no cover - pydantic is a BentoML dependency
+        pass
+    code = getattr(getattr(error, "error_code", None), "value", None)
+    return code if isinstance(code, int) and 400 <= code < 500 else None
+
+
+def describe_client_error(error: BaseException) -> str:
+    """A short, single-line account of a bad request (field and rule for validation errors)."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            parts = [
+                f"{'.'.join(str(p) for p in e.get('loc', ())) or 'body'}: {e.get('msg', '')}"
+                for e in errors(include_context=False, include_input=False)[:5]
+            ]
+            more = error.error_count() - len(parts)  # type: ignore[attr-defined]
+            return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+        except Exception:  # fall back to the message
+            pass
+    return " ".join(str(error).split())[:300]
+
+
+class ClientErrorsAtInfo(logging.Filter):
+    """Turns BentoML's ERROR-with-traceback record for a client error (4xx) into one INFO line;
+    server errors (5xx) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        status = client_error_status(error)
+        if status is None:
+            return True
+        path, method = (record.args or ("?", "?"))[:2] if isinstance(record.args, tuple) else ("?", "?")
+        record.msg = "%s %s -> %d bad request: %s"
+        record.args = (method, path, status, describe_client_error(error))
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def log_client_errors_at_info() -> None:
+    """Install :class:`ClientErrorsAtInfo` on BentoML's HTTP logger (once per process)."""
+    logger = logging.getLogger(BENTOML_HTTP_LOGGER)
+    if not any(isinstance(f, ClientErrorsAtInfo) for f in logger.filters):
+        logger.addFilter(ClientErrorsAtInfo())
