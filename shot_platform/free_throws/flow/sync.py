@@ -214,7 +214,9 @@ class _Engine:
     def season_numbers(self, season: int) -> dict[int, int]:
         """Regular-season game id (All-Star excluded) -> its 1-based position in id order."""
         games = self.schedule(season)
-        regular = [g for g in games if not g.postseason and not is_all_star(g.home_team, g.visitor_team)]
+        regular = [
+            g for g in games if not g.postseason and not g.all_star and not is_all_star(g.home_team, g.visitor_team)
+        ]
         return {game.id: number for number, game in enumerate(sorted(regular, key=lambda g: g.id), start=1)}
 
     def season_state(self, season: int) -> SeasonState:
