@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psutil
 import pytest
 import requests
@@ -17,7 +18,10 @@ from click.testing import CliRunner
 from shot_platform.cli import cli
 from shot_platform.core.blobs import LocalBlobStore
 from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.free_throws.features.history import inputs_at
 from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform.free_throws.schema import season_label
+from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.saved_models import PROBE, VALID_INSTANCE, export_model
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
@@ -28,9 +32,12 @@ VERSION_1 = "/v1/models/score_beater/versions/1:predict"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two score_beater versions (1 the champion, 2 stored), no shot model, an empty store."""
+def home(tmp_path_factory: pytest.TempPathFactory, free_throw_file: Path) -> Path:
+    """Two score_beater versions (1 the champion, 2 stored), no shot model; synthetic free throws
+    ingested and their point-in-time player features built."""
     home = tmp_path_factory.mktemp("score_beater_home")
+    invoke(home, "ingest", "free-throws", str(free_throw_file))
+    invoke(home, "materialize", "--select", "raw_free_throws,free_throw_player_features")
     exports = tmp_path_factory.mktemp("exports")
     store = SavedModelStore(LocalBlobStore(home / "models"))
     for seed in (1, 2):
@@ -50,6 +57,14 @@ def service(home: Path, tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
+def invoke(home: Path, *args: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOT_PLATFORM_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+
+
 def trained(home: Path, version: str) -> np.ndarray:
     """The probe's probabilities as the in-memory Keras model computed them before export."""
     return np.array(SavedModelStore(LocalBlobStore(home / "models")).metadata(version)["probe_probabilities"])
@@ -60,10 +75,7 @@ def probe_instances(count: int = 8) -> list[dict]:
 
 
 def promote(home: Path, version: str) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHOT_PLATFORM_HOME", str(home))
-        result = CliRunner().invoke(cli, ["models", "promote", "--model", "score_beater", version])
-    assert result.exit_code == 0, result.output
+    invoke(home, "models", "promote", "--model", "score_beater", version)
 
 
 def test_row_and_columnar_formats_answer_the_trained_probabilities(service: str, home: Path):
@@ -208,6 +220,45 @@ def test_promoted_version_is_served_without_restart(service: str, home: Path):
     wait_for(lambda: requests.get(service + "/readyz", timeout=5).json()["models"]["score_beater"]["version"] == 1)
     again = requests.post(service + PREDICT, json=instances, timeout=10).json()["predictions"]
     np.testing.assert_allclose(again, before, atol=1e-6)
+
+
+def current_inputs(home: Path) -> pd.DataFrame:
+    """What the store says each player's inputs are now, computed here from the stored features."""
+    store = FreeThrowStore(f"sqlite:///{home / 'store.db'}")
+    history = store.load(tables.free_throw_player_features)
+    season = int(history["season"].max())
+    return inputs_at(history, season, store.latest_games().get(season, 0)).set_index("player")
+
+
+def test_players_are_scored_with_their_current_features_from_the_store(service: str, home: Path):
+    current = current_inputs(home)
+    names = current.index[:3].tolist()
+    answer = requests.post(service + "/score_beater/predict", json={"players": names}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model_version"] == "1" and answer.headers["X-Model-Version"] == "1"
+    assert [entry["player"] for entry in body["predictions"]] == names
+    for entry in body["predictions"]:
+        expected = current.loc[entry["player"]]
+        assert entry["features"] == {name: float(expected[name]) for name in INPUT_NAMES}
+        assert entry["season"] == season_label(int(expected["season"]))
+        assert entry["games_played"] == int(expected["games_played"])
+        # The same number as TF Serving's route for the same inputs.
+        instance = {"instances": [entry["features"]]}
+        served = requests.post(service + PREDICT, json=instance, timeout=10).json()["predictions"][0]
+        assert entry["probability"] == pytest.approx(served, abs=1e-6)
+        assert 0 <= entry["probability"] <= 1
+
+    one = requests.post(service + "/score_beater/predict", json={"players": names[0]}, timeout=10)
+    assert one.status_code == 200 and one.json() == body["predictions"][0]
+
+    unknown = requests.post(service + "/score_beater/predict", json={"players": "Nobody Atall"}, timeout=10)
+    assert unknown.status_code == 404 and "no free-throw record of 'Nobody Atall'" in unknown.json()["error"]
+    mixed = requests.post(service + "/score_beater/predict", json={"players": [names[0], "Nobody Atall"]}).json()
+    assert mixed["predictions"][0]["player"] == names[0] and "probability" in mixed["predictions"][0]
+    assert mixed["predictions"][1] == {"player": "Nobody Atall", "error": unknown.json()["error"]}
+    for bad in ({"players": []}, {"players": ""}, {}, {"players": 7}):
+        assert requests.post(service + "/score_beater/predict", json=bad, timeout=10).status_code == 400, bad
 
 
 def service_processes(home: Path) -> list[psutil.Process]:
