@@ -34,12 +34,13 @@ def roc_png(y: np.ndarray, probability: np.ndarray, title: str) -> bytes:
     return _png(figure)
 
 
-def calibration_png(y: np.ndarray, probability: np.ndarray, title: str) -> bytes:
+def calibration_png(y: np.ndarray, probability: np.ndarray, title: str, what: str = "make probability") -> bytes:
     observed, predicted = calibration_curve(y, probability, n_bins=10, strategy="quantile")
     figure, axis = plt.subplots(figsize=(4.5, 4))
     axis.plot(predicted, observed, marker="o", label="model")
     axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
-    axis.set(xlabel="predicted make probability", ylabel="observed make rate", title=title)
+    observed_rate = what.replace("probability", "rate")
+    axis.set(xlabel=f"predicted {what}", ylabel=f"observed {observed_rate}", title=title)
     axis.legend(loc="upper left")
     return _png(figure)
 

@@ -6,6 +6,7 @@ import functools
 
 from dagster import ConfigurableResource
 
+from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.core.settings import Settings
 from shot_platform.free_throws.store import FreeThrowStore
 
@@ -29,3 +30,9 @@ def shared_free_throw_store(database_url: str) -> FreeThrowStore:
     store = FreeThrowStore(database_url)
     store.create_schema()
     return store
+
+
+@functools.lru_cache(maxsize=16)
+def score_beater_registry(location: str, s3_endpoint_url: str | None) -> SavedModelStore:
+    """The score_beater versions (TF Serving layout) in the model store, one per location per process."""
+    return open_saved_model_store(location, s3_endpoint_url, "score_beater")

@@ -1,114 +1,129 @@
-"""score_beater_ground_truth: the labels, and how the stored predictions fared against them."""
+"""score_beater_ground_truth: the labels known so far, and how the served predictions fared (live metrics)."""
 
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from shot_platform.core.plots import calibration_png, markdown_image, metric_by_share_png
-from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
-from shot_platform.free_throws.features.tables import load_counts
-from shot_platform.free_throws.inputs import games_at_fractions
-from shot_platform.free_throws.labels import BEAT, beat_labels
+from shot_platform.core.resources import ModelStoreResource
+from shot_platform.free_throws.evaluation import EVAL_FRACTIONS
+from shot_platform.free_throws.labels import BEAT
+from shot_platform.free_throws.live_metrics import (
+    KNOWN_AT,
+    LiveReport,
+    calibration_table,
+    load_live_report,
+    registry_test_log_losses,
+)
 from shot_platform.free_throws.resources import FreeThrowStoreResource
-from shot_platform.free_throws.schema import season_short
+from shot_platform.free_throws.schema import SEASON, season_short
 from shot_platform.free_throws.store import tables
 
-
-def evaluation_rows(predictions: pd.DataFrame, labels: pd.DataFrame, scheduled: pd.Series) -> pd.DataFrame:
-    """Predictions at the evaluation points of their season, with their label and ``fraction``."""
-    points = [
-        {"season": int(season), "games_played": k, "fraction": fraction}
-        for season, games in scheduled.items()
-        for fraction, k in zip(EVAL_FRACTIONS, games_at_fractions(int(games), EVAL_FRACTIONS), strict=True)
-    ]
-    at_points = predictions.merge(pd.DataFrame(points, columns=["season", "games_played", "fraction"]))
-    return at_points.merge(labels[["season", "player", BEAT]], on=["season", "player"], how="inner")
+LABEL_TABLE_COLUMNS = [column.name for column in tables.free_throw_labels.columns]
 
 
-def live_metrics(rows: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """Per model version and season: the pooled metric and its value at each fraction.
+def season_table(report: LiveReport) -> pd.DataFrame:
+    """Per season: its progress, the population, the labels known and the beats so far."""
+    rows = []
+    for season, state in sorted(report.progress.items()):
+        labels = report.labels[report.labels[SEASON] == season]
+        known = labels.dropna(subset=[KNOWN_AT])
+        rows.append(
+            {
+                "season": season_short(season),
+                "status": state.describe(),
+                "players": len(labels),
+                "labels_known": len(known),
+                "beats": int(known[BEAT].sum()),
+                "beat_rate": float(known[BEAT].mean()) if state.complete and len(known) else None,
+            }
+        )
+    return pd.DataFrame(rows)
 
-    The base rate of season s is the beat share of the labelled seasons before s (what a model
-    trained on them would predict); the first labelled season has none and is compared with 0.5.
-    """
-    reports = []
-    for (version, season), group in rows.groupby(["model_version", "season"]):
-        before = labels.loc[labels["season"] < season, BEAT]
-        base_rate = float(before.mean()) if len(before) else 0.5
-        report = score_report(group[BEAT].to_numpy(), group["probability"].to_numpy(), group["fraction"], base_rate)
-        reports.append({"model_version": version, "season": int(season), "base_rate": base_rate, **report})
-    return pd.DataFrame(reports)
+
+def _share_table(by_season: pd.DataFrame, version: str) -> pd.DataFrame:
+    """log loss / AUC by share of the season, one series per season, for the plots."""
+    mine = by_season[by_season["model_version"] == version]
+    return pd.DataFrame(
+        [
+            {
+                "series": season_short(int(row[SEASON])) + ("" if row["complete"] else " (partial)"),
+                "share": fraction,
+                "log_loss": row[f"log_loss@{fraction:g}"],
+                "base_log_loss": row[f"base_log_loss@{fraction:g}"],
+                "auc": row[f"auc@{fraction:g}"],
+            }
+            for _, row in mine.iterrows()
+            for fraction in EVAL_FRACTIONS
+        ]
+    ).dropna(subset=["log_loss"])
 
 
 @asset(deps=["score_beater_predictions", "free_throw_player_features"], compute_kind="pandas")
 def score_beater_ground_truth(
-    context: AssetExecutionContext, free_throw_store: FreeThrowStoreResource
+    context: AssetExecutionContext, free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
 ) -> MaterializeResult:
-    """The label of every player of season s - 1 for season s (beat = more regular-season free
-    throws made in s than in s - 1; absent from s is 0 made, not beaten), in the
-    `free_throw_labels` table; and each model version's log loss, AUC and calibration on them at
-    0/25/50/75% of each season, pooled and by share of the season played.
-
-    Every season in the store is taken as complete (files hold whole seasons); in the
-    game-by-game flow a label is known early once a player has beaten last season's count.
+    """Labels as they become known (beat: as soon as a player passes last season's made count;
+    not beaten: when the regular season ends), in the `free_throw_labels` table; and, per season and
+    model version, the *served* predictions' log loss, AUC, Brier score and calibration at
+    0/25/50/75% of the season (the prediction in force at each point). Seasons in progress are
+    reported as partial: only beats are known there, so their figures are biased toward beats.
     """
     store = free_throw_store.get()
-    counts = load_counts(store)
-    labels = (
-        beat_labels(counts.totals)
-        if len(counts.totals)
-        else pd.DataFrame(columns=["season", "player", "last_made", "made", BEAT])
-    )
-    store.replace({tables.free_throw_labels: labels})
-    rows = evaluation_rows(store.load_predictions(), labels, counts.scheduled_games)
-    metrics = live_metrics(rows, labels)
-    per_season = labels.groupby("season")[BEAT].agg(["size", "mean"]).reset_index()
-    per_season["season"] = per_season["season"].map(season_short)
+    report = load_live_report(store)
+    known = report.labels.dropna(subset=[KNOWN_AT])
+    store.replace({tables.free_throw_labels: known[LABEL_TABLE_COLUMNS]})
+    seasons = season_table(report)
+    partial = seasons[seasons["status"] != "complete"]
     metadata: dict = {
-        "labels": len(labels),
-        "labelled_seasons": int(labels["season"].nunique()),
-        "beat_rate": float(labels[BEAT].mean()) if len(labels) else 0.0,
-        "labels_per_season": MetadataValue.md(
-            per_season.rename(columns={"size": "players", "mean": "beat_rate"}).round(3).to_markdown(index=False)
-            if len(per_season)
-            else "no labels yet"
-        ),
-        "labelled_predictions": len(rows),
+        "labels_known": len(known),
+        "labels_pending": len(report.labels) - len(known),
+        "labels_per_season": MetadataValue.md(seasons.to_markdown(index=False) if len(seasons) else "no data yet"),
+        "partial_seasons": ", ".join(f"{r.season} ({r.status})" for r in partial.itertuples()) or "none",
+        "labelled_predictions": len(report.rows),
     }
-    if len(metrics):
-        newest = metrics["model_version"].max()
-        mine = rows[rows["model_version"] == newest]
-        by_share = pd.DataFrame(
-            [
-                {
-                    "series": season_short(int(r["season"])),
-                    "share": fraction,
-                    "log_loss": r[f"log_loss@{fraction:g}"],
-                    "base_log_loss": r[f"base_log_loss@{fraction:g}"],
-                    "auc": r[f"auc@{fraction:g}"],
-                }
-                for _, r in metrics[metrics["model_version"] == newest].iterrows()
-                for fraction in EVAL_FRACTIONS
-            ]
-        )
-        pooled = score_report(mine[BEAT].to_numpy(), mine["probability"].to_numpy(), mine["fraction"], 0.5)
-        table = metrics[["model_version", "season", "rows", "auc", "log_loss", "base_log_loss"]].copy()
-        table["season"] = table["season"].map(season_short)
+    by_version = report.by_version.copy()
+    if len(report.by_season):
+        versions = sorted(report.by_season["model_version"].unique())
+        tests = registry_test_log_losses(versions, model_store.location, model_store.s3_endpoint_url)
+        by_version["test_log_loss"] = by_version["model_version"].map(tests)
+        table = report.by_season[["model_version", SEASON, "status", "rows", "log_loss", "auc", "brier"]].copy()
+        table["base_log_loss"] = report.by_season["base_log_loss"]
+        for fraction in EVAL_FRACTIONS:
+            table[f"log_loss@{fraction:g}"] = report.by_season[f"log_loss@{fraction:g}"]
+        table[SEASON] = table[SEASON].map(season_short)
+        newest = str(report.by_season.sort_values([SEASON, "model_version"])["model_version"].iloc[-1])
+        mine = report.rows[report.rows["model_version"] == newest]
+        calibration = calibration_table(mine)
+        shares = _share_table(report.by_season, newest)
         metadata |= {
             "model_version": newest,
-            "pooled_log_loss": float(pooled["log_loss"]),
-            "pooled_auc": float(pooled["auc"]),
             "metrics_by_season": MetadataValue.md(table.round(4).to_markdown(index=False)),
+            "calibration_table": MetadataValue.md(calibration.round(4).to_markdown(index=False)),
             "calibration": markdown_image(
-                calibration_png(mine[BEAT].to_numpy(), mine["probability"].to_numpy(), f"score_beater {newest}"),
+                calibration_png(
+                    mine[BEAT].to_numpy(),
+                    mine["probability"].to_numpy(),
+                    f"score_beater {newest}, served",
+                    "beat probability",
+                ),
                 "calibration",
             ),
             "log_loss_by_share_of_season": markdown_image(
-                metric_by_share_png(by_share, "log_loss", f"score_beater {newest}: log loss"), "log loss by share"
+                metric_by_share_png(shares, "log_loss", f"score_beater {newest}: live log loss"), "log loss by share"
             ),
             "auc_by_share_of_season": markdown_image(
-                metric_by_share_png(by_share.drop(columns="base_log_loss"), "auc", f"score_beater {newest}: AUC"),
+                metric_by_share_png(shares.drop(columns="base_log_loss"), "auc", f"score_beater {newest}: live AUC"),
                 "AUC by share",
             ),
         }
-    context.log.info(f"{len(labels)} labels; {len(rows)} predictions at evaluation points have a label")
+        newest_pooled = by_version[by_version["model_version"] == newest]
+        if len(newest_pooled):  # complete seasons only
+            metadata |= {f"live_{name}": float(newest_pooled[name].iloc[0]) for name in ("log_loss", "auc", "brier")}
+    metadata["live_by_model_version"] = MetadataValue.md(
+        by_version.round(4).to_markdown(index=False) if len(by_version) else "no complete season served yet"
+    )
+    context.log.info(
+        f"{len(known)} labels known, {len(report.labels) - len(known)} pending; "
+        f"{len(report.rows)} served predictions at evaluation points have a label"
+    )
     return MaterializeResult(metadata=metadata)

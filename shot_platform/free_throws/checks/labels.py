@@ -1,21 +1,27 @@
-"""Checks on score_beater_ground_truth: every player the model predicts has a label."""
+"""Checks on score_beater_ground_truth: every player the model predicts gets his label, and no other."""
 
 from dagster import AssetCheckResult, asset_check
 
+from shot_platform.free_throws.live_metrics import season_progress
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.free_throws.store import tables
 
 
 @asset_check(asset="score_beater_ground_truth", description="every player of season s - 1 has a label for s")
 def labels_complete(free_throw_store: FreeThrowStoreResource) -> AssetCheckResult:
-    """The labelled (season, player) pairs are exactly the preseason feature rows: the population
-    of players with a regular-season attempt the season before."""
+    """The labelled (season, player) pairs of a finished season are exactly its preseason feature
+    rows (the players with a regular-season attempt the season before); in a season still in
+    progress the labelled players (the beats so far) are a subset of them."""
     store = free_throw_store.get()
     features = store.load(tables.free_throw_player_features)
-    population = set(map(tuple, features.loc[features["games_played"] == 0, ["season", "player"]].to_numpy()))
+    progress = season_progress(features, store.latest_games())
+    preseason = features.loc[features["games_played"] == 0, ["season", "player"]]
+    population = set(map(tuple, preseason.to_numpy()))
     labels = store.load(tables.free_throw_labels)
     labelled = set(map(tuple, labels[["season", "player"]].to_numpy()))
-    missing, extra = population - labelled, labelled - population
+    complete = {season for season, state in progress.items() if state.complete}
+    missing = {key for key in population - labelled if key[0] in complete}
+    extra = labelled - population
     return AssetCheckResult(
         passed=not missing and not extra,
         metadata={
@@ -23,6 +29,7 @@ def labels_complete(free_throw_store: FreeThrowStoreResource) -> AssetCheckResul
             "labels": len(labelled),
             "without_label": len(missing),
             "label_without_features": len(extra),
+            "seasons_in_progress": ", ".join(str(s) for s in sorted(set(progress) - complete)) or "none",
             "examples": str(sorted(missing)[:5] or "none"),
         },
     )

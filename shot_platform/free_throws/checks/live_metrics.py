@@ -1,0 +1,70 @@
+"""Check on score_beater_ground_truth: the served model does live about as well as it did on its test seasons.
+
+Live log loss is the domain metric (pooled at 0/25/50/75% of the season) of the predictions the
+flow served, over the model version's *complete* seasons: in a season still in progress only the
+beats are known, so its log loss says more about the bias than about the model. The bar is the
+version's own test log loss from its registry metadata, plus ``LIVE_LOG_LOSS_TOLERANCE`` (0.05).
+"""
+
+from __future__ import annotations
+
+from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+
+from shot_platform.core.resources import ModelStoreResource
+from shot_platform.free_throws.live_metrics import (
+    LIVE_LOG_LOSS_TOLERANCE,
+    load_live_report,
+    registry_test_log_losses,
+)
+from shot_platform.free_throws.resources import FreeThrowStoreResource
+
+
+@asset_check(
+    asset="score_beater_ground_truth",
+    description=f"live log loss of each served version within {LIVE_LOG_LOSS_TOLERANCE} of its own test log loss",
+)
+def live_log_loss_near_test(
+    free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
+) -> AssetCheckResult:
+    report = load_live_report(free_throw_store.get())
+    by_version = report.by_version.copy()
+    if by_version.empty:
+        return AssetCheckResult(
+            passed=True,
+            metadata={"compared_versions": 0, "note": "no complete season of served predictions yet: nothing to judge"},
+        )
+    tests = registry_test_log_losses(
+        list(by_version["model_version"]), model_store.location, model_store.s3_endpoint_url
+    )
+    by_version["test_log_loss"] = by_version["model_version"].map(tests)
+    by_version["excess"] = by_version["log_loss"] - by_version["test_log_loss"]
+    compared = by_version.dropna(subset=["test_log_loss"])
+    worse = compared[compared["excess"] > LIVE_LOG_LOSS_TOLERANCE]
+    unknown = by_version[by_version["test_log_loss"].isna()]["model_version"].tolist()
+    summary = "; ".join(
+        f"version {row.model_version}: live {row.log_loss:.4f} vs test {row.test_log_loss:.4f} "
+        f"(+{row.excess:.4f} over {row.seasons})"
+        for row in worse.itertuples()
+    )
+    return AssetCheckResult(
+        passed=worse.empty,
+        severity=AssetCheckSeverity.ERROR,
+        description=(
+            f"live log loss worse than test by more than {LIVE_LOG_LOSS_TOLERANCE}: {summary}; look at the "
+            "calibration plot of score_beater_ground_truth and retrain (the labels sensor or `materialize "
+            "--select score_beater`)"
+            if summary
+            else None
+        ),
+        metadata={
+            "compared_versions": len(compared),
+            "failing_versions": ", ".join(worse["model_version"]) or "none",
+            "without_test_log_loss": ", ".join(unknown) or "none",
+            "tolerance": LIVE_LOG_LOSS_TOLERANCE,
+            "by_version": MetadataValue.md(
+                by_version[["model_version", "seasons", "rows", "log_loss", "test_log_loss", "excess"]]
+                .round(4)
+                .to_markdown(index=False)
+            ),
+        },
+    )

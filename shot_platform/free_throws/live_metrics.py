@@ -1,0 +1,295 @@
+"""Ground truth as it becomes known, and how the served score_beater predictions fared against it.
+
+Labels (the score_beater issue): a player of season s - 1 beats season s when he makes strictly
+more regular-season free throws in s than in s - 1. In the game-by-game flow a label is known
+
+- as soon as his made count passes last season's (``beat`` = 1, known after that game), or
+- when the regular season ends (every other player: ``beat`` = 0, known after the last game).
+
+A season in progress therefore has only beats among its known labels: metrics on them are
+biased toward beats and are reported as *partial*, never mixed into the complete seasons' figures.
+
+Served predictions are the rows the flow stored (season, player, games_played, probability,
+model_version, made_at). The prediction in force after k league games is a player's row with the
+largest ``games_played`` <= k; when several model versions stored a row for that point (a full
+refeed after a promotion, or a backfill), the one made first is what was served from then on.
+The metric is the domain's (``evaluation.score_report``): log loss and AUC pooled over the points
+at 0/25/50/75% of the season, plus the Brier score and a calibration table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss
+
+from shot_platform.core.model_store import ModelNotFoundError
+from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
+from shot_platform.free_throws.inputs import GAMES_PLAYED, games_at_fractions
+from shot_platform.free_throws.labels import BEAT, LAST_MADE
+from shot_platform.free_throws.resources import score_beater_registry
+from shot_platform.free_throws.schema import PLAYER, SEASON, season_short
+from shot_platform.free_throws.store import FreeThrowStore, tables
+
+KNOWN_AT = "known_at"  # games_played after which the label was known
+FRACTION = "fraction"
+MADE_AT = "made_at"
+LABEL_COLUMNS = [SEASON, PLAYER, LAST_MADE, "made", BEAT, KNOWN_AT]
+# The live log loss may exceed the model's own test log loss by at most this much (issue 9).
+LIVE_LOG_LOSS_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class SeasonProgress:
+    """How far a season's regular season has been processed."""
+
+    season: int
+    final_games: int
+    scheduled_games: int
+
+    @property
+    def complete(self) -> bool:
+        return self.final_games >= self.scheduled_games
+
+    def describe(self) -> str:
+        if self.complete:
+            return "complete"
+        return f"partial: {self.final_games} of {self.scheduled_games} games final"
+
+
+def season_progress(
+    features: pd.DataFrame, final_games: Mapping[int, int], later_seasons_complete: bool = True
+) -> dict[int, SeasonProgress]:
+    """Per predicted season: games final (``final_games``, e.g. ``store.latest_games()``) and scheduled.
+
+    The schedule length is the model input ``scheduled_games`` of the season's feature rows (known
+    before the season starts). Seasons are processed in order, so with ``later_seasons_complete``
+    a season followed by one with games is complete even if its last games had no free throw.
+    """
+    scheduled = features.groupby(SEASON)["scheduled_games"].max()
+    started = [int(season) for season, games in final_games.items() if games > 0]
+    progress = {}
+    for season, games in scheduled.items():
+        season, games = int(season), int(games)
+        final = int(final_games.get(season, 0))
+        if later_seasons_complete and any(later > season for later in started):
+            final = games
+        progress[season] = SeasonProgress(season, min(final, games), games)
+    return progress
+
+
+def known_labels(
+    features: pd.DataFrame, player_games: pd.DataFrame, progress: Mapping[int, SeasonProgress]
+) -> pd.DataFrame:
+    """Every player of season s - 1 for each predicted season s: made so far, ``beat`` and
+    ``known_at`` (the games_played after which the label was known; NaN while it is not)."""
+    population = features.loc[features[GAMES_PLAYED] == 0, [SEASON, PLAYER, LAST_MADE]]
+    population = population.drop_duplicates([SEASON, PLAYER]).astype({SEASON: "int64", LAST_MADE: "int64"})
+    games = player_games[[SEASON, PLAYER, "game_number", "made"]].merge(population, on=[SEASON, PLAYER])
+    games = games.sort_values([SEASON, PLAYER, "game_number"], kind="stable")
+    games["so_far"] = games.groupby([SEASON, PLAYER])["made"].cumsum()
+    passed = games[games["so_far"] > games[LAST_MADE]].groupby([SEASON, PLAYER])["game_number"].min()
+    made = games.groupby([SEASON, PLAYER])["made"].sum()
+    labels = population.set_index([SEASON, PLAYER])
+    labels["made"] = made.reindex(labels.index, fill_value=0).astype("int64")
+    labels[BEAT] = (labels["made"] > labels[LAST_MADE]).astype("int64")
+    labels[KNOWN_AT] = passed.reindex(labels.index).astype("float64")
+    labels = labels.reset_index()
+    end = labels[SEASON].map({s: p.scheduled_games if p.complete else np.nan for s, p in progress.items()})
+    labels[KNOWN_AT] = labels[KNOWN_AT].fillna(end.astype("float64"))
+    return labels.sort_values([SEASON, PLAYER], ignore_index=True)[LABEL_COLUMNS]
+
+
+def served_at_points(predictions: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> pd.DataFrame:
+    """The prediction in force at each evaluation point already reached (see the module docstring).
+
+    Columns: season, player, games_played (the point k), fraction, probability, model_version,
+    predicted_games (the games_played the row was made for), made_at.
+    """
+    made_at = MADE_AT if MADE_AT in predictions else "predicted_at"
+    frames = []
+    for season, state in progress.items():
+        rows = predictions[predictions[SEASON] == season]
+        if rows.empty:
+            continue
+        points = games_at_fractions(state.scheduled_games, EVAL_FRACTIONS)
+        for fraction, k in zip(EVAL_FRACTIONS, points, strict=True):
+            if k > state.final_games:
+                continue  # not reached yet: nothing was served for it
+            before = rows[rows[GAMES_PLAYED] <= k].sort_values(
+                [PLAYER, GAMES_PLAYED, made_at], ascending=[True, False, True], kind="stable"
+            )
+            served = before.drop_duplicates(PLAYER, keep="first")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        SEASON: season,
+                        PLAYER: served[PLAYER].to_numpy(),
+                        GAMES_PLAYED: k,
+                        FRACTION: fraction,
+                        "probability": served["probability"].to_numpy(dtype="float64"),
+                        "model_version": served["model_version"].astype(str).to_numpy(),
+                        "predicted_games": served[GAMES_PLAYED].to_numpy(),
+                        MADE_AT: served[made_at].to_numpy(),
+                    }
+                )
+            )
+    columns = [SEASON, PLAYER, GAMES_PLAYED, FRACTION, "probability", "model_version", "predicted_games", MADE_AT]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def labelled_points(served: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Served predictions at the evaluation points whose label is known now."""
+    known = labels.dropna(subset=[KNOWN_AT])[[SEASON, PLAYER, BEAT]]
+    return served.merge(known, on=[SEASON, PLAYER], how="inner")
+
+
+def _metrics(rows: pd.DataFrame, base_rate: float) -> dict[str, float]:
+    label = rows[BEAT].to_numpy(dtype="int64")
+    probability = rows["probability"].to_numpy(dtype="float64")
+    report = score_report(label, probability, rows[FRACTION].to_numpy(), base_rate)
+    report["brier"] = float(brier_score_loss(label, probability)) if len(label) else float("nan")
+    report["beat_rate"] = float(label.mean()) if len(label) else float("nan")
+    report["mean_probability"] = float(probability.mean()) if len(label) else float("nan")
+    return report
+
+
+def base_rates(labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> dict[int, float]:
+    """Season s's base rate: the beat share of the complete seasons before s (0.5 without any)."""
+    complete = labels.loc[labels[SEASON].isin([season for season, state in progress.items() if state.complete])]
+    rates = {}
+    for season in progress:
+        before = complete.loc[complete[SEASON] < season, BEAT]
+        rates[season] = float(before.mean()) if len(before) else 0.5
+    return rates
+
+
+def live_metrics(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> pd.DataFrame:
+    """One row per model version and season: status, rows, log loss, AUC, Brier, base log loss,
+    and log loss / AUC / base log loss at each fraction (``log_loss@0.25``, ...)."""
+    rates = base_rates(labels, progress)
+    reports = []
+    for (version, season), group in rows.groupby(["model_version", SEASON]):
+        state = progress[int(season)]
+        known = labels[(labels[SEASON] == season)].dropna(subset=[KNOWN_AT])
+        status = state.describe()
+        if not state.complete:
+            status += f"; {len(known)} of {int((labels[SEASON] == season).sum())} labels known (beats only)"
+        reports.append(
+            {
+                "model_version": str(version),
+                SEASON: int(season),
+                "complete": state.complete,
+                "status": status,
+                "base_rate": rates[int(season)],
+                **_metrics(group, rates[int(season)]),
+            }
+        )
+    return pd.DataFrame(reports)
+
+
+def pooled_by_version(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> pd.DataFrame:
+    """Per model version, the metric pooled over its *complete* seasons (partial ones are biased)."""
+    complete_seasons = [season for season, state in progress.items() if state.complete]
+    complete = rows.loc[rows[SEASON].isin(complete_seasons)]
+    rates = base_rates(labels, progress)
+    reports = []
+    for version, group in complete.groupby("model_version"):
+        base = float(np.average([rates[int(s)] for s in group[SEASON]])) if len(group) else 0.5
+        seasons = ", ".join(season_short(int(s)) for s in sorted(group[SEASON].unique()))
+        reports.append({"model_version": str(version), "seasons": seasons, **_metrics(group, base)})
+    columns = ["model_version", "seasons", "rows", "log_loss", "auc", "brier", "base_log_loss"]
+    return pd.DataFrame(reports) if reports else pd.DataFrame(columns=columns)
+
+
+def calibration_table(rows: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    """Predicted vs observed beat rate in ``bins`` quantile bins of the predicted probability."""
+    if rows.empty:
+        return pd.DataFrame(columns=["bin", "rows", "mean_probability", "beat_rate"])
+    codes = pd.qcut(rows["probability"].rank(method="first"), q=min(bins, len(rows)), labels=False)
+    table = rows.groupby(codes).agg(
+        rows=(BEAT, "size"), mean_probability=("probability", "mean"), beat_rate=(BEAT, "mean")
+    )
+    return table.rename_axis("bin").reset_index()
+
+
+def registry_test_log_loss(metadata: Mapping) -> float | None:
+    """The model's own test log loss from its registry metadata (``metrics.log_loss``, the pooled
+    domain metric on its test seasons, as the shot model records it; or ``test_log_loss``)."""
+    metrics = metadata.get("metrics")
+    value = metrics.get("log_loss") if isinstance(metrics, Mapping) else None
+    value = metadata.get("test_log_loss") if value is None else value
+    return float(value) if value is not None else None
+
+
+def registry_test_log_losses(
+    versions: list[str], location: str, s3_endpoint_url: str | None = None
+) -> dict[str, float | None]:
+    """Each version's own test log loss from the score_beater registry (None when not recorded)."""
+    registry = score_beater_registry(location, s3_endpoint_url)
+    losses: dict[str, float | None] = {}
+    for version in versions:
+        try:
+            losses[version] = registry_test_log_loss(registry.metadata(version))
+        except ModelNotFoundError:
+            losses[version] = None
+    return losses
+
+
+@dataclass
+class LiveReport:
+    """Everything the ground-truth asset and its check report."""
+
+    progress: dict[int, SeasonProgress]
+    labels: pd.DataFrame
+    rows: pd.DataFrame
+    by_season: pd.DataFrame
+    by_version: pd.DataFrame
+
+
+def live_report(
+    features: pd.DataFrame, player_games: pd.DataFrame, predictions: pd.DataFrame, final_games: Mapping[int, int]
+) -> LiveReport:
+    """Labels known so far and the served predictions' metrics, from the stored tables."""
+    progress = season_progress(features, final_games)
+    labels = known_labels(features, player_games, progress)
+    rows = labelled_points(served_at_points(predictions, progress), labels)
+    return LiveReport(
+        progress=progress,
+        labels=labels,
+        rows=rows,
+        by_season=live_metrics(rows, labels, progress),
+        by_version=pooled_by_version(rows, labels, progress),
+    )
+
+
+def load_live_report(store: FreeThrowStore) -> LiveReport:
+    """:func:`live_report` on a store's features, player-game counts and stored predictions."""
+    return live_report(
+        store.load(tables.free_throw_player_features),
+        store.load(tables.free_throw_player_games),
+        store.load_predictions(),
+        store.latest_games(),
+    )
+
+
+__all__ = [
+    "KNOWN_AT",
+    "LIVE_LOG_LOSS_TOLERANCE",
+    "LiveReport",
+    "SeasonProgress",
+    "calibration_table",
+    "known_labels",
+    "labelled_points",
+    "live_metrics",
+    "live_report",
+    "load_live_report",
+    "pooled_by_version",
+    "registry_test_log_loss",
+    "registry_test_log_losses",
+    "season_progress",
+    "served_at_points",
+]
