@@ -21,7 +21,9 @@ from dagster import (
 from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
 from shot_platform.free_throws import assets as free_throw_assets
 from shot_platform.free_throws import checks as free_throw_checks
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource, scores_api_resource
+from shot_platform.free_throws.sensors import free_throw_games_sensor, score_beater_labels_sensor
 from shot_platform.shots.assets import player_features, raw_shots, shot_ground_truth, shot_model, shot_predictions
 from shot_platform.shots.checks import raw_shots as raw_shots_checks
 from shot_platform.shots.jobs import daily_retrain_schedule, retrain_job
@@ -54,14 +56,16 @@ def default_resources(settings: Settings | None = None) -> dict:
         "model_store": ShotModelStoreResource(
             location=env_setting(MODEL_STORE_ENV), s3_endpoint_url=env_setting(S3_ENDPOINT_ENV)
         ),
+        "scores_api": scores_api_resource(),
+        "score_beater_scorer": ScoreBeaterScorerResource(),
     }
 
 
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[retrain_job],
+    jobs=[retrain_job, free_throw_games_job, retrain_score_beater_job],
     schedules=[daily_retrain_schedule],
-    sensors=[retrain_on_new_shots],
+    sensors=[retrain_on_new_shots, free_throw_games_sensor, score_beater_labels_sensor],
     resources=default_resources(),
 )

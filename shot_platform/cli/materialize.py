@@ -25,6 +25,9 @@ run_coordinator:
       - key: shot_platform/kind
         value: retrain
         limit: 1
+      - key: shot_platform/kind
+        value: free_throw_sync
+        limit: 1
 """
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 

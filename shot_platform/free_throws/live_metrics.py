@@ -25,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss
+from sqlalchemy import func, select
 
 from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
+from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.inputs import GAMES_PLAYED, games_at_fractions
 from shot_platform.free_throws.labels import BEAT, LAST_MADE
 from shot_platform.free_throws.resources import score_beater_registry
@@ -61,18 +63,16 @@ class SeasonProgress:
 
 
 def season_progress(
-    features: pd.DataFrame, final_games: Mapping[int, int], later_seasons_complete: bool = True
+    scheduled_games: Mapping[int, int], final_games: Mapping[int, int], later_seasons_complete: bool = True
 ) -> dict[int, SeasonProgress]:
-    """Per predicted season: games final (``final_games``, e.g. ``store.latest_games()``) and scheduled.
+    """Per season: regular-season games scheduled (known before the season starts) and final so far.
 
-    The schedule length is the model input ``scheduled_games`` of the season's feature rows (known
-    before the season starts). Seasons are processed in order, so with ``later_seasons_complete``
-    a season followed by one with games is complete even if its last games had no free throw.
+    Seasons are processed in order, so with ``later_seasons_complete`` a season followed by one
+    with final games is complete even if its last games had no free throw.
     """
-    scheduled = features.groupby(SEASON)["scheduled_games"].max()
     started = [int(season) for season, games in final_games.items() if games > 0]
     progress = {}
-    for season, games in scheduled.items():
+    for season, games in scheduled_games.items():
         season, games = int(season), int(games)
         final = int(final_games.get(season, 0))
         if later_seasons_complete and any(later > season for later in started):
@@ -109,7 +109,6 @@ def served_at_points(predictions: pd.DataFrame, progress: Mapping[int, SeasonPro
     Columns: season, player, games_played (the point k), fraction, probability, model_version,
     predicted_games (the games_played the row was made for), made_at.
     """
-    made_at = MADE_AT if MADE_AT in predictions else "predicted_at"
     frames = []
     for season, state in progress.items():
         rows = predictions[predictions[SEASON] == season]
@@ -120,7 +119,7 @@ def served_at_points(predictions: pd.DataFrame, progress: Mapping[int, SeasonPro
             if k > state.final_games:
                 continue  # not reached yet: nothing was served for it
             before = rows[rows[GAMES_PLAYED] <= k].sort_values(
-                [PLAYER, GAMES_PLAYED, made_at], ascending=[True, False, True], kind="stable"
+                [PLAYER, GAMES_PLAYED, MADE_AT], ascending=[True, False, True], kind="stable"
             )
             served = before.drop_duplicates(PLAYER, keep="first")
             frames.append(
@@ -133,7 +132,7 @@ def served_at_points(predictions: pd.DataFrame, progress: Mapping[int, SeasonPro
                         "probability": served["probability"].to_numpy(dtype="float64"),
                         "model_version": served["model_version"].astype(str).to_numpy(),
                         "predicted_games": served[GAMES_PLAYED].to_numpy(),
-                        MADE_AT: served[made_at].to_numpy(),
+                        MADE_AT: served[MADE_AT].to_numpy(),
                     }
                 )
             )
@@ -150,7 +149,12 @@ def labelled_points(served: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
 def _metrics(rows: pd.DataFrame, base_rate: float) -> dict[str, float]:
     label = rows[BEAT].to_numpy(dtype="int64")
     probability = rows["probability"].to_numpy(dtype="float64")
-    report = score_report(label, probability, rows[FRACTION].to_numpy(), base_rate)
+    fraction = rows[FRACTION].to_numpy(dtype="float64")
+    reached = tuple(value for value in EVAL_FRACTIONS if (fraction == value).any())  # a partial season has fewer
+    report = dict.fromkeys(
+        (f"{name}@{value:g}" for value in EVAL_FRACTIONS for name in ("log_loss", "auc", "base_log_loss")), np.nan
+    )
+    report |= score_report(label, probability, fraction, base_rate, fractions=reached)
     report["brier"] = float(brier_score_loss(label, probability)) if len(label) else float("nan")
     report["beat_rate"] = float(label.mean()) if len(label) else float("nan")
     report["mean_probability"] = float(probability.mean()) if len(label) else float("nan")
@@ -251,19 +255,48 @@ class LiveReport:
 
 
 def live_report(
-    features: pd.DataFrame, player_games: pd.DataFrame, predictions: pd.DataFrame, final_games: Mapping[int, int]
+    features: pd.DataFrame,
+    player_games: pd.DataFrame,
+    predictions: pd.DataFrame,
+    progress: Mapping[int, SeasonProgress],
 ) -> LiveReport:
     """Labels known so far and the served predictions' metrics, from the stored tables."""
-    progress = season_progress(features, final_games)
     labels = known_labels(features, player_games, progress)
     rows = labelled_points(served_at_points(predictions, progress), labels)
     return LiveReport(
-        progress=progress,
+        progress=dict(progress),
         labels=labels,
         rows=rows,
         by_season=live_metrics(rows, labels, progress),
         by_version=pooled_by_version(rows, labels, progress),
     )
+
+
+def store_progress(store: FreeThrowStore) -> dict[int, SeasonProgress]:
+    """Every stored season's progress: its schedule (``free_throw_schedule``, which the flow fills
+    from the API's schedule before a season's first game) against :func:`final_games`."""
+    schedule = tables.free_throw_schedule
+    query = select(schedule.c.season, func.count()).group_by(schedule.c.season)
+    with store.engine.connect() as conn:
+        scheduled = {int(season): int(games) for season, games in conn.execute(query).all()}
+    return season_progress(scheduled, final_games(store))
+
+
+def final_games(store: FreeThrowStore) -> dict[int, int]:
+    """Per season, the regular-season games final so far: the latest game with counts, or the flow's
+    ledger when it recorded a later one (a game without a free throw has no counts)."""
+    final = store.latest_games()
+    ledger.ensure_schema(store)
+    processed = ledger.processed_games
+    query = (
+        select(processed.c.season, func.max(processed.c.game_number))
+        .where(processed.c.game_number.is_not(None))
+        .group_by(processed.c.season)
+    )
+    with store.engine.connect() as conn:
+        for season, number in conn.execute(query).all():
+            final[int(season)] = max(final.get(int(season), 0), int(number))
+    return final
 
 
 def load_live_report(store: FreeThrowStore) -> LiveReport:
@@ -272,7 +305,7 @@ def load_live_report(store: FreeThrowStore) -> LiveReport:
         store.load(tables.free_throw_player_features),
         store.load(tables.free_throw_player_games),
         store.load_predictions(),
-        store.latest_games(),
+        store_progress(store),
     )
 
 
@@ -282,6 +315,7 @@ __all__ = [
     "LiveReport",
     "SeasonProgress",
     "calibration_table",
+    "final_games",
     "known_labels",
     "labelled_points",
     "live_metrics",
@@ -292,4 +326,5 @@ __all__ = [
     "registry_test_log_losses",
     "season_progress",
     "served_at_points",
+    "store_progress",
 ]

@@ -1,13 +1,18 @@
-"""The Dagster resource of the free-throw store."""
+"""Dagster resources of the free-throw domain: its store, the score_beater registry, the Scores API and
+the flow's scorer."""
 
 from __future__ import annotations
 
 import functools
+import os
 
 from dagster import ConfigurableResource
 
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.core.settings import Settings
+from shot_platform.free_throws.flow.scorers import Scorer
+from shot_platform.free_throws.scores_api.client import URL_ENV
+from shot_platform.free_throws.scores_api.resource import ScoresApiResource, scores_api_from_env
 from shot_platform.free_throws.store import FreeThrowStore
 
 
@@ -36,3 +41,25 @@ def shared_free_throw_store(database_url: str) -> FreeThrowStore:
 def score_beater_registry(location: str, s3_endpoint_url: str | None) -> SavedModelStore:
     """The score_beater versions (TF Serving layout) in the model store, one per location per process."""
     return open_saved_model_store(location, s3_endpoint_url, "score_beater")
+
+
+class ScoreBeaterScorerResource(ConfigurableResource):
+    """Who computes the flow's score_beater probabilities. By default nobody is injected and the sync
+    engine opens its own: the champion SavedModel in the run's process, or the service's TF Serving
+    REST endpoint when ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set. Tests and demos override
+    :meth:`get` to score with another model."""
+
+    def get(self) -> Scorer | None:
+        return None
+
+
+def scores_api_resource() -> ScoresApiResource:
+    """The Scores API of the environment (``SHOT_PLATFORM_SCORES_API_URL``, optional key).
+
+    Without the variable the resource still loads (every other asset must run without a provider):
+    asking it for a client then fails with the client's own message naming the variable, and the
+    sensor and the ``free_throw_games`` asset report "no Scores API configured" instead of failing.
+    """
+    if os.environ.get(URL_ENV):
+        return scores_api_from_env()
+    return ScoresApiResource(base_url="")

@@ -58,7 +58,7 @@ def _share_table(by_season: pd.DataFrame, version: str) -> pd.DataFrame:
     ).dropna(subset=["log_loss"])
 
 
-@asset(deps=["score_beater_predictions", "free_throw_player_features"], compute_kind="pandas")
+@asset(deps=["score_beater_predictions", "free_throw_player_features", "free_throw_games"], compute_kind="pandas")
 def score_beater_ground_truth(
     context: AssetExecutionContext, free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
 ) -> MaterializeResult:

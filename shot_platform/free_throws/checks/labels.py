@@ -2,7 +2,7 @@
 
 from dagster import AssetCheckResult, asset_check
 
-from shot_platform.free_throws.live_metrics import season_progress
+from shot_platform.free_throws.live_metrics import store_progress
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.free_throws.store import tables
 
@@ -14,7 +14,7 @@ def labels_complete(free_throw_store: FreeThrowStoreResource) -> AssetCheckResul
     progress the labelled players (the beats so far) are a subset of them."""
     store = free_throw_store.get()
     features = store.load(tables.free_throw_player_features)
-    progress = season_progress(features, store.latest_games())
+    progress = store_progress(store)
     preseason = features.loc[features["games_played"] == 0, ["season", "player"]]
     population = set(map(tuple, preseason.to_numpy()))
     labels = store.load(tables.free_throw_labels)
