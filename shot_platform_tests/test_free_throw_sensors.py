@@ -34,6 +34,8 @@ from shot_platform.free_throws.sensors import LABELS_TAG, free_throw_games_senso
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 
+pytestmark = pytest.mark.slow  # a replay server process per test, and whole seasons synced through runs
+
 FIRST = 2008  # three seasons: 2008-09 is history only, 2009-10 and 2010-11 are predicted
 
 
@@ -107,7 +109,7 @@ class Flow:
 @pytest.fixture(scope="module")
 def free_throw_seasons(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame = generate_free_throws(
-        seasons=3, first_season=FIRST, regular_games=40, playoff_games=2, short_seasons=(), seed=11
+        seasons=3, first_season=FIRST, regular_games=30, playoff_games=1, short_seasons=(), seed=11
     )
     return write_free_throws(frame, tmp_path_factory.mktemp("flow_data") / "free_throws.csv.gz")
 

@@ -119,8 +119,10 @@ def score_beater_ground_truth(
         newest_pooled = by_version[by_version["model_version"] == newest]
         if len(newest_pooled):  # complete seasons only
             metadata |= {f"live_{name}": float(newest_pooled[name].iloc[0]) for name in ("log_loss", "auc", "brier")}
+    shown = [c for c in ("model_version", "seasons", "rows", "log_loss", "auc", "brier", "base_log_loss",
+                         "test_log_loss") if c in by_version]  # fmt: skip
     metadata["live_by_model_version"] = MetadataValue.md(
-        by_version.round(4).to_markdown(index=False) if len(by_version) else "no complete season served yet"
+        by_version[shown].round(4).to_markdown(index=False) if len(by_version) else "no complete season served yet"
     )
     context.log.info(
         f"{len(known)} labels known, {len(report.labels) - len(known)} pending; "
