@@ -10,23 +10,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
-from dagster import AssetKey, AssetSelection, instance_for_test, materialize
+from dagster import AssetKey, AssetSelection, DefaultSensorStatus, instance_for_test, materialize
 
 from shot_platform.cli import cli
-from shot_platform.cli.materialize import parse_selection
+from shot_platform.cli.materialize import LOCAL_INSTANCE_CONFIG, parse_selection
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.definitions import all_assets, all_checks, defs
 from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.shots.resources import ShotStoreResource
 
-GROUP = ["raw_free_throws", "free_throw_player_features", "score_beater", "score_beater_predictions",
-         "score_beater_ground_truth"]  # fmt: skip
+ROOT = Path(__file__).resolve().parents[1]
+GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_features", "score_beater",
+         "score_beater_predictions", "score_beater_ground_truth"]  # fmt: skip
 
 
 class PaceScorer:
@@ -62,11 +65,32 @@ def test_lineage_and_groups():
         "free_throw_player_features": {"raw_free_throws"},
         "score_beater": {"free_throw_player_features"},
         "score_beater_predictions": {"score_beater", "free_throw_player_features"},
-        "score_beater_ground_truth": {"score_beater_predictions", "free_throw_player_features"},
+        "score_beater_ground_truth": {"score_beater_predictions", "free_throw_player_features", "free_throw_games"},
+        "free_throw_games": set(),
     }
     checks = {key.name: key.asset_key.to_user_string() for key in graph.asset_check_keys}
     assert checks["raw_free_throws_rules"] == "raw_free_throws"
     assert checks["labels_complete"] == "score_beater_ground_truth"
+    assert checks["live_log_loss_near_test"] == "score_beater_ground_truth"
+
+
+def test_definitions_assemble_the_game_by_game_flow():
+    """What `dagster dev` loads: both flow sensors, running by default, on their jobs."""
+    sensors = {sensor.name: sensor for sensor in defs.sensors}
+    games, labels = sensors["free_throw_games_sensor"], sensors["score_beater_labels_sensor"]
+    assert games.default_status == labels.default_status == DefaultSensorStatus.RUNNING
+    assert games.job_name == "sync_free_throw_games" and labels.job_name == "retrain_score_beater"
+    sync, retrain = defs.resolve_job_def("sync_free_throw_games"), defs.resolve_job_def("retrain_score_beater")
+    assert sync.tags["shot_platform/kind"] == "free_throw_sync" and retrain.tags["shot_platform/kind"] == "retrain"
+    assert {key.to_user_string() for key in sync.asset_layer.executable_asset_keys} == {
+        "free_throw_games",
+        "score_beater_ground_truth",
+    }
+    for source in (ROOT / "dagster.yaml", None):  # the production instance and the embedded one
+        text = source.read_text() if source else LOCAL_INSTANCE_CONFIG
+        limits = yaml.safe_load(text)["run_coordinator"]["config"]["tag_concurrency_limits"]
+        assert {"key": "shot_platform/kind", "value": "free_throw_sync", "limit": 1} in limits
+        assert {"key": "shot_platform/kind", "value": "retrain", "limit": 1} in limits
 
 
 def test_definitions_do_not_import_tensorflow():
@@ -112,6 +136,7 @@ def test_materialise_the_free_throw_group_on_a_store_with_only_free_throws(platf
         assert f"  {asset}: " in result.output
     assert "check raw_free_throws_rules: passed" in result.output
     assert "check labels_complete: passed" in result.output
+    assert "  free_throw_games: games_processed=0" in result.output  # no Scores API configured: a no-op
     assert "raw_shots" not in result.output and not (platform_home / "models" / "shot_model").exists()
 
     # Without --select, the empty shot group is skipped with a note instead of failing the run.
@@ -164,6 +189,8 @@ def test_ground_truth_reports_labels_and_live_metrics(
         "free_throw_store": FreeThrowStoreResource(database_url=free_throw_store.url),
         "shot_store": ShotStoreResource(database_url=free_throw_store.url),
         "model_store": ModelStoreResource(location=str(tmp_path / "models")),
+        "scores_api": ScoresApiResource(base_url=""),  # no provider: free_throw_games is a no-op
+        "score_beater_scorer": ScoreBeaterScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(
