@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss
 from sqlalchemy import func, select
 
+from shot_platform.core.database import chunks, dialect_insert, records
 from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
 from shot_platform.free_throws.flow import ledger
@@ -282,6 +283,26 @@ def store_progress(store: FreeThrowStore) -> dict[int, SeasonProgress]:
     return season_progress(scheduled, final_games(store))
 
 
+def write_known_labels(store: FreeThrowStore, labels: pd.DataFrame) -> int:
+    """Upsert the known labels into ``free_throw_labels``; returns how many rows were written.
+
+    An upsert, not a rebuild: the sync engine writes the same labels game by game in its own
+    transactions, and a delete-and-insert here could drop one it committed in between.
+    """
+    known = labels.dropna(subset=[KNOWN_AT])[[column.name for column in tables.free_throw_labels.columns]]
+    if known.empty:
+        return 0
+    statement = dialect_insert(store.engine, tables.free_throw_labels)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SEASON, PLAYER],
+        set_={name: statement.excluded[name] for name in (LAST_MADE, "made", BEAT)},
+    )
+    with store.engine.begin() as conn:
+        for chunk in chunks(records(known)):
+            conn.execute(statement, chunk)
+    return len(known)
+
+
 def final_games(store: FreeThrowStore) -> dict[int, int]:
     """Per season, the regular-season games final so far: the latest game with counts, or the flow's
     ledger when it recorded a later one (a game without a free throw has no counts)."""
@@ -327,4 +348,5 @@ __all__ = [
     "season_progress",
     "served_at_points",
     "store_progress",
+    "write_known_labels",
 ]

@@ -13,12 +13,10 @@ from shot_platform.free_throws.live_metrics import (
     calibration_table,
     load_live_report,
     registry_test_log_losses,
+    write_known_labels,
 )
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.free_throws.schema import SEASON, season_short
-from shot_platform.free_throws.store import tables
-
-LABEL_TABLE_COLUMNS = [column.name for column in tables.free_throw_labels.columns]
 
 
 def season_table(report: LiveReport) -> pd.DataFrame:
@@ -71,7 +69,7 @@ def score_beater_ground_truth(
     store = free_throw_store.get()
     report = load_live_report(store)
     known = report.labels.dropna(subset=[KNOWN_AT])
-    store.replace({tables.free_throw_labels: known[LABEL_TABLE_COLUMNS]})
+    write_known_labels(store, report.labels)
     seasons = season_table(report)
     partial = seasons[seasons["status"] != "complete"]
     metadata: dict = {
