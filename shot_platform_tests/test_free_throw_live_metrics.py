@@ -151,3 +151,13 @@ def test_live_log_loss_check_passes_within_and_fails_beyond_the_test_log_loss(
     assert failed.metadata["failing_versions"].value == "2"
     assert "version 2: live 1.8971 vs test 0.3000" in failed.description
     assert metadata["model_version"] == "2" and metadata["live_log_loss"] == pytest.approx(-np.log(0.15), abs=1e-6)
+
+
+def test_an_empty_store_has_no_labels_and_no_metrics(tmp_path: Path):
+    store = FreeThrowStore(f"sqlite:///{tmp_path / 'empty.db'}")
+    store.create_schema()
+    report = load_live_report(store)
+    assert report.labels.empty and report.rows.empty and report.by_season.empty and report.by_version.empty
+    metadata, checks = ground_truth(store, tmp_path / "models")
+    assert metadata["labels_known"] == 0 and metadata["partial_seasons"] == "none"
+    assert all(check.passed for check in checks.values())

@@ -89,7 +89,10 @@ def known_labels(
     ``known_at`` (the games_played after which the label was known; NaN while it is not)."""
     population = features.loc[features[GAMES_PLAYED] == 0, [SEASON, PLAYER, LAST_MADE]]
     population = population.drop_duplicates([SEASON, PLAYER]).astype({SEASON: "int64", LAST_MADE: "int64"})
-    games = player_games[[SEASON, PLAYER, "game_number", "made"]].merge(population, on=[SEASON, PLAYER])
+    games = player_games[[SEASON, PLAYER, "game_number", "made"]].astype(
+        {SEASON: "int64", "game_number": "int64", "made": "int64"}  # typed even when empty (a store without games)
+    )
+    games = games.merge(population, on=[SEASON, PLAYER])
     games = games.sort_values([SEASON, PLAYER, "game_number"], kind="stable")
     games["so_far"] = games.groupby([SEASON, PLAYER])["made"].cumsum()
     passed = games[games["so_far"] > games[LAST_MADE]].groupby([SEASON, PLAYER])["game_number"].min()

@@ -35,7 +35,7 @@ def season_table(report: LiveReport) -> pd.DataFrame:
                 "beat_rate": float(known[BEAT].mean()) if state.complete and len(known) else None,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["season", "status", "players", "labels_known", "beats", "beat_rate"])
 
 
 def _share_table(by_season: pd.DataFrame, version: str) -> pd.DataFrame:
