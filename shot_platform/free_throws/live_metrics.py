@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss
 from sqlalchemy import func, select
 
-from shot_platform.core.database import chunks, dialect_insert, records
+from shot_platform.core.bulk import upsert_rows
 from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
 from shot_platform.free_throws.flow import ledger
@@ -293,16 +293,8 @@ def write_known_labels(store: FreeThrowStore, labels: pd.DataFrame) -> int:
     transactions, and a delete-and-insert here could drop one it committed in between.
     """
     known = labels.dropna(subset=[KNOWN_AT])[[column.name for column in tables.free_throw_labels.columns]]
-    if known.empty:
-        return 0
-    statement = dialect_insert(store.engine, tables.free_throw_labels)
-    statement = statement.on_conflict_do_update(
-        index_elements=[SEASON, PLAYER],
-        set_={name: statement.excluded[name] for name in (LAST_MADE, "made", BEAT)},
-    )
     with store.engine.begin() as conn:
-        for chunk in chunks(records(known)):
-            conn.execute(statement, chunk)
+        upsert_rows(conn, tables.free_throw_labels, known, key=[SEASON, PLAYER], update=[LAST_MADE, "made", BEAT])
     return len(known)
 
 
