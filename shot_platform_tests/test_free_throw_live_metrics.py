@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from dagster import instance_for_test, materialize
 
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import open_saved_model_store
 from shot_platform.definitions import all_assets, all_checks
 from shot_platform.free_throws.features.tables import rebuild_features
@@ -27,6 +27,7 @@ from shot_platform.free_throws.live_metrics import (
 from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.store import FreeThrowStore, tables
+from shot_platform.shots.resources import ShotStoreResource
 
 FEATURES = pd.DataFrame(
     {  # three players of 2009-10, predicted for 2010-11 (a 10-game season)

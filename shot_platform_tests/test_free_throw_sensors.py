@@ -20,7 +20,7 @@ from dagster import (
     instance_for_test,
 )
 
-from shot_platform.core.resources import ModelStoreResource, ShotStoreResource
+from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.definitions import all_assets, all_checks
 from shot_platform.free_throws.flow import ledger
@@ -33,6 +33,7 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.sensors import LABELS_TAG, free_throw_games_sensor, score_beater_labels_sensor
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
+from shot_platform.shots.resources import ShotStoreResource
 
 pytestmark = pytest.mark.slow  # a replay server process per test, and whole seasons synced through runs
 

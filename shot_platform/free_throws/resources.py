@@ -8,6 +8,7 @@ import os
 
 from dagster import ConfigurableResource
 
+from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.core.settings import Settings
 from shot_platform.free_throws.flow.scorers import Scorer
@@ -35,6 +36,11 @@ def shared_free_throw_store(database_url: str) -> FreeThrowStore:
     store = FreeThrowStore(database_url)
     store.create_schema()
     return store
+
+
+def registry_of(model_store: ModelStoreResource) -> SavedModelStore:
+    """The score_beater registry at a model-store resource's location (the embedded default when unset)."""
+    return score_beater_registry(model_store.resolved_location(), model_store.s3_endpoint_url or None)
 
 
 @functools.lru_cache(maxsize=16)

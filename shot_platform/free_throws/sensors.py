@@ -27,7 +27,7 @@ from dagster import (
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.flow.sync import retrain_threshold, unprocessed_final_games
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
-from shot_platform.free_throws.resources import FreeThrowStoreResource, score_beater_registry
+from shot_platform.free_throws.resources import FreeThrowStoreResource, registry_of
 from shot_platform.free_throws.retraining import NewLabels, new_labels
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
@@ -79,7 +79,7 @@ def free_throw_games_sensor(
             f"a run through game {context.cursor} was requested and has not processed it yet; "
             "waiting for it (if it failed, re-execute it from the UI)"
         )
-    registry = score_beater_registry(model_store.location, model_store.s3_endpoint_url)
+    registry = registry_of(model_store)
     if registry.champion_version() is None:
         return SkipReason(
             f"{len(games)} final games wait, but there is no score_beater model yet: promote one with "
@@ -114,7 +114,7 @@ def score_beater_labels_sensor(
     context: SensorEvaluationContext, free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
 ):
     threshold = retrain_threshold()
-    registry = score_beater_registry(model_store.location, model_store.s3_endpoint_url)
+    registry = registry_of(model_store)
     due = new_labels(free_throw_store.get(), registry)
     if due.count < threshold:
         return SkipReason(f"{due.describe()}; retraining starts at {threshold}")

@@ -9,7 +9,7 @@ from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.resources import (
     FreeThrowStoreResource,
     ScoreBeaterScorerResource,
-    score_beater_registry,
+    registry_of,
 )
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
@@ -49,7 +49,7 @@ def free_throw_games(
     except ScoresApiConfigError as error:
         context.log.warning(f"no Scores API configured: {error}")
         return MaterializeResult(metadata={"games_processed": 0, "status": f"no Scores API configured: {error}"})
-    registry = score_beater_registry(model_store.location, model_store.s3_endpoint_url)
+    registry = registry_of(model_store)
     try:
         report = sync_free_throws(
             free_throw_store.get(),

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.flow.retrain import retrain_score_beater
-from shot_platform.free_throws.resources import FreeThrowStoreResource, score_beater_registry
+from shot_platform.free_throws.resources import FreeThrowStoreResource, registry_of
 from shot_platform.free_throws.retraining import new_labels
 
 
@@ -35,7 +35,7 @@ def score_beater(
     """Will a player make more regular-season free throws this season than last? The champion's
     version, and the champion/challenger decision of a retraining on labels it has not seen."""
     store = free_throw_store.get()
-    registry = score_beater_registry(model_store.location, model_store.s3_endpoint_url)
+    registry = registry_of(model_store)
     due = new_labels(store, registry)
     judge_season = config.judge_season if config.judge_season is not None else due.judge_season
     metadata: dict = {"new_labelled_player_seasons": due.count, "labels": due.describe()}

@@ -82,7 +82,7 @@ def score_beater_ground_truth(
     by_version = report.by_version.copy()
     if len(report.by_season):
         versions = sorted(report.by_season["model_version"].unique())
-        tests = registry_test_log_losses(versions, model_store.location, model_store.s3_endpoint_url)
+        tests = registry_test_log_losses(versions, model_store.resolved_location(), model_store.s3_endpoint_url or None)
         by_version["test_log_loss"] = by_version["model_version"].map(tests)
         table = report.by_season[["model_version", SEASON, "status", "rows", "log_loss", "auc", "brier"]].copy()
         table["base_log_loss"] = report.by_season["base_log_loss"]

@@ -34,7 +34,7 @@ def live_log_loss_near_test(
             metadata={"compared_versions": 0, "note": "no complete season of served predictions yet: nothing to judge"},
         )
     tests = registry_test_log_losses(
-        list(by_version["model_version"]), model_store.location, model_store.s3_endpoint_url
+        list(by_version["model_version"]), model_store.resolved_location(), model_store.s3_endpoint_url or None
     )
     by_version["test_log_loss"] = by_version["model_version"].map(tests)
     by_version["excess"] = by_version["log_loss"] - by_version["test_log_loss"]
