@@ -39,14 +39,14 @@ from shot_platform.core.scratch import temporary_database
 from shot_platform.free_throws.counts import build_counts
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
 from shot_platform.free_throws.features.history import feature_seasons
-from shot_platform.free_throws.flow.retrain import TRAIN_EVERY, keras_trainer
 from shot_platform.free_throws.flow.sync import sync_free_throws
-from shot_platform.free_throws.inputs import games_at_fractions, season_snapshots
-from shot_platform.free_throws.labels import BEAT, attach_labels, beat_labels
+from shot_platform.free_throws.inputs import games_at_fractions
+from shot_platform.free_throws.labels import BEAT, beat_labels
 from shot_platform.free_throws.schema import season_label, season_short
 from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.store import FreeThrowStore, tables
+from shot_platform.free_throws.training import keras_trainer, training_set
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "free_throws_2006-07_2013-14.csv.gz"
 PG_ADMIN = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -56,13 +56,13 @@ NO_RETRAIN = 10**9
 def train_model(events: pd.DataFrame, through: int, models: SavedModelStore) -> str:
     counts = build_counts(events)
     seasons = [season for season in feature_seasons(counts) if season <= through]
-    rows = attach_labels(season_snapshots(counts, seasons, every=TRAIN_EVERY), beat_labels(counts.totals))
+    data = training_set(counts, beat_labels(counts.totals), seasons)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as directory:
-        info = keras_trainer(rows, Path(directory) / "model")
+        info = keras_trainer(data, Path(directory) / "model")
         version = models.save(Path(directory) / "model", {"train_seasons": seasons, **info})
     models.promote(version, f"benchmark: trained on {season_short(seasons[0])}..{season_short(seasons[-1])}")
-    print(f"model {version}: trained on {len(rows)} rows of {seasons} in {time.perf_counter() - started:.0f} s")
+    print(f"model {version}: trained on {data.describe()} in {time.perf_counter() - started:.0f} s")
     return version
 
 

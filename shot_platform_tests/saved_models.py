@@ -26,6 +26,10 @@ VALID_INSTANCE = {
     "last_attempted": 150.0,
     "last_games": 70.0,
     "last_scheduled_games": 1230.0,
+    "before_last_made": 100.0,
+    "before_last_attempted": 130.0,
+    "before_last_games": 60.0,
+    "before_last_scheduled_games": 1230.0,
     "made": 40.0,
     "attempted": 52.0,
     "games": 25.0,
@@ -35,18 +39,30 @@ VALID_INSTANCE = {
 
 
 def random_instances(count: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Valid inputs (made <= attempted, ...) as float64 columns."""
+    """Valid inputs (made <= attempted, games <= attempted <= 50 x games, ...) as float64 columns."""
     rng = np.random.default_rng(seed)
-    last_attempted = rng.integers(1, 600, count).astype(float)
-    attempted = rng.integers(0, 600, count).astype(float)
+
+    def season(minimum_attempted: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        attempted = rng.integers(minimum_attempted, 600, count).astype(float)
+        made = np.floor(attempted * rng.uniform(0.4, 0.95, count))
+        games = np.clip(rng.integers(1, 82, count), np.ceil(attempted / 50), attempted).astype(float)
+        return made, attempted, games
+
+    last_made, last_attempted, last_games = season(1)
+    before_made, before_attempted, before_games = season(0)
+    made, attempted, games = season(0)
     return {
-        "last_made": np.floor(last_attempted * rng.uniform(0.4, 0.95, count)),
+        "last_made": last_made,
         "last_attempted": last_attempted,
-        "last_games": np.minimum(rng.integers(1, 82, count), last_attempted).astype(float),
+        "last_games": last_games,
         "last_scheduled_games": np.full(count, 1230.0),
-        "made": np.floor(attempted * rng.uniform(0.4, 0.95, count)),
+        "before_last_made": before_made,
+        "before_last_attempted": before_attempted,
+        "before_last_games": before_games,
+        "before_last_scheduled_games": np.full(count, 1230.0),
+        "made": made,
         "attempted": attempted,
-        "games": np.minimum(rng.integers(0, 82, count), attempted).astype(float),
+        "games": games,
         "scheduled_games": np.full(count, 1230.0),
         "season_share": rng.uniform(0, 1, count).round(4),
     }

@@ -145,7 +145,7 @@ def without(name: str) -> dict:
         ({"instances": [dict(VALID_INSTANCE, made=60)]}, "made must not exceed attempted"),
         ({"instances": [dict(VALID_INSTANCE, games=2.5)]}, "games: must be a whole number"),
         ({"inputs": {name: [value] for name, value in dict(VALID_INSTANCE, last_made=-3).items()}}, "last_made: must"),
-        ({"instances": [without("made")]}, "keys must be equal to: attempted,games,last_attempted"),
+        ({"instances": [without("made")]}, "keys must be equal to: attempted,before_last_attempted,before_last_games"),
         ({"inputs": {name: [value] for name, value in without("games").items()}}, "Missing named input: games"),
         ({"instances": [dict(VALID_INSTANCE, made="40")]}, 'Value: "40" Type: String is not of expected type: float'),
         ({"instances": [dict(VALID_INSTANCE, made=True)]}, "Type: True is not of expected type: float"),

@@ -7,22 +7,40 @@ reported next to the base rate's log loss, the rate being the beat share of the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss, roc_auc_score
+
+from shot_platform.free_throws.counts import FreeThrowCounts
+from shot_platform.free_throws.inputs import FRACTION, season_snapshots
+from shot_platform.free_throws.labels import BEAT, attach_labels
 
 EVAL_FRACTIONS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
 EPSILON = 1e-7
 
 
 def _log_loss(label: np.ndarray, probability: np.ndarray) -> float:
+    if len(label) == 0:
+        return float("nan")
     return float(log_loss(label, np.clip(probability, EPSILON, 1 - EPSILON), labels=[0, 1]))
 
 
 def _auc(label: np.ndarray, probability: np.ndarray) -> float:
     return float(roc_auc_score(label, probability)) if len(np.unique(label)) == 2 else float("nan")
+
+
+def evaluation_rows(
+    counts: FreeThrowCounts, labels: pd.DataFrame, seasons: Iterable[int], fractions: Sequence[float] = EVAL_FRACTIONS
+) -> pd.DataFrame:
+    """Every previous-season player of ``seasons`` at each fraction, with ``fraction`` and ``beat``."""
+    return attach_labels(season_snapshots(counts, seasons, fractions=fractions), labels)
+
+
+def evaluate(rows: pd.DataFrame, probability: np.ndarray, base_rate: float) -> dict[str, float]:
+    """``score_report`` of predictions for ``evaluation_rows``."""
+    return score_report(rows[BEAT].to_numpy(), probability, rows[FRACTION].to_numpy(), base_rate)
 
 
 def score_report(
@@ -35,7 +53,7 @@ def score_report(
     """Pooled AUC and log loss over the rows at ``fractions``, and log loss and AUC per fraction.
 
     Keys: ``auc``, ``log_loss``, ``rows``, ``base_log_loss`` (always predicting ``base_rate``),
-    then ``log_loss@0.25``, ``auc@0.25``, ``base_log_loss@0.25``, ... per fraction.
+    then ``log_loss@0.25``, ``auc@0.25``, ``base_log_loss@0.25``, ... per fraction (NaN without rows).
     """
     label = np.asarray(label, dtype=np.int64)
     probability = np.asarray(probability, dtype=np.float64)
@@ -62,4 +80,4 @@ def report_table(reports: dict[str, dict[str, float]], fractions: Sequence[float
     return pd.DataFrame({name: {column: report[column] for column in columns} for name, report in reports.items()}).T
 
 
-__all__ = ["EVAL_FRACTIONS", "report_table", "score_report"]
+__all__ = ["EVAL_FRACTIONS", "evaluate", "evaluation_rows", "report_table", "score_report"]

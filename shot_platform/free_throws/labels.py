@@ -10,14 +10,21 @@ attempt the next season.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
-from shot_platform.free_throws.counts import MADE
+from shot_platform.free_throws.counts import MADE, FreeThrowCounts
+from shot_platform.free_throws.inputs import season_snapshots
 from shot_platform.free_throws.schema import PLAYER, SEASON
 
 BEAT = "beat"
 LAST_MADE = "last_made"
+RESCALED = "rescaled"  # True on schedule-rescaled copies (not real player-seasons)
+
+TRAIN_EVERY = 10  # a training snapshot every 10 league games (~123 a season, about 2/3 of a team game apart)
+RESCALED_COPIES = 2  # schedule-rescaled copies of the training rows (see rescale_last_season)
 
 
 def beat_labels(totals: pd.DataFrame) -> pd.DataFrame:
@@ -59,9 +66,7 @@ def rescale_last_season(
     """
     final = labels.set_index([SEASON, PLAYER])[MADE]
     final_made = final.reindex(pd.MultiIndex.from_frame(snapshots[[SEASON, PLAYER]])).to_numpy()
-    player_season = pd.MultiIndex.from_frame(snapshots[[SEASON, PLAYER]]).codes
-    key = player_season[0].astype(np.int64) * (int(player_season[1].max()) + 1) + player_season[1]
-    _, group = np.unique(key, return_inverse=True)
+    group = snapshots.groupby([SEASON, PLAYER], sort=True, observed=True).ngroup().to_numpy()
     rng = np.random.default_rng(seed)
     factor = np.exp(rng.uniform(np.log(low), np.log(high), group.max() + 1))[group]
     scaled = snapshots.copy()
@@ -69,7 +74,39 @@ def rescale_last_season(
         scaled[column] = np.round(snapshots[column].to_numpy() * factor)
     scaled["last_scheduled_games"] = snapshots["last_scheduled_games"].to_numpy() * factor
     scaled[BEAT] = (final_made > scaled["last_made"].to_numpy()).astype(np.int64)
+    scaled[RESCALED] = True
     return scaled
 
 
-__all__ = ["BEAT", "LAST_MADE", "attach_labels", "beat_labels", "rescale_last_season"]
+def training_rows(
+    counts: FreeThrowCounts,
+    labels: pd.DataFrame,
+    seasons: Iterable[int],
+    every: int = TRAIN_EVERY,
+    rescaled_copies: int = RESCALED_COPIES,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Labelled snapshots after every ``every``-th league game of ``seasons``, plus rescaled copies.
+
+    ``rescaled`` tells the copies from the real rows (the base rate uses real rows only).
+
+    Measured on the selection season: every 5, 10 or 20 games give the same log loss within
+    seed noise, 10 keeps a fit well under a minute; two rescaled copies lowered its log loss by
+    0.0005 and 0.0055 (two seeds).
+    """
+    rows = attach_labels(season_snapshots(counts, seasons, every=every), labels).assign(**{RESCALED: False})
+    copies = [rescale_last_season(rows, labels, seed=seed + copy) for copy in range(rescaled_copies)]
+    return pd.concat([rows, *copies], ignore_index=True)
+
+
+__all__ = [
+    "BEAT",
+    "LAST_MADE",
+    "RESCALED",
+    "RESCALED_COPIES",
+    "TRAIN_EVERY",
+    "attach_labels",
+    "beat_labels",
+    "rescale_last_season",
+    "training_rows",
+]

@@ -6,7 +6,7 @@ which he attempted a free throw, with his season-to-date made, attempted and gam
 game. Between two rows only the league's progress moves, so the inputs after any k league games
 are the player's latest row with games_played <= k and ``season_share = k / scheduled_games``
 (``inputs_at``). A row never reads a game after its own ``games_played``: changing a later game
-changes no earlier row (tested). The values equal the research code's ``inputs.snapshot_inputs``
+changes no earlier row (tested). The values equal ``inputs.snapshot_inputs``
 at every k (tested), which is what the model is trained on.
 
 Measured on the real file: 13,000 to 14,100 rows a season (10,700 in the short 2011-12), 92,573 in
@@ -29,6 +29,10 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "last_attempted",
     "last_games",
     "last_scheduled_games",
+    "before_last_made",
+    "before_last_attempted",
+    "before_last_games",
+    "before_last_scheduled_games",
     "made",
     "attempted",
     "games",
@@ -46,6 +50,12 @@ def feature_seasons(counts: FreeThrowCounts) -> list[int]:
 def season_history(counts: FreeThrowCounts, season: int) -> pd.DataFrame:
     """The feature rows of one season (see the module docstring), ordered by player and game."""
     last = counts.totals[counts.totals[SEASON] == season - 1].set_index(PLAYER)
+    if season - 2 in counts.scheduled_games.index:
+        before = counts.totals[counts.totals[SEASON] == season - 2].set_index(PLAYER).reindex(last.index).fillna(0)
+        before_scheduled = int(counts.scheduled_games.loc[season - 2])
+    else:  # the data starts with last season: 0 scheduled games says "not on record"
+        before = pd.DataFrame(0, index=last.index, columns=[MADE, ATTEMPTED, GAMES])
+        before_scheduled = 0
     games = counts.player_games
     games = games[(games[SEASON] == season) & games[PLAYER].isin(last.index)]
     games = games.sort_values([PLAYER, GAME_NUMBER], kind="stable")
@@ -62,6 +72,7 @@ def season_history(counts: FreeThrowCounts, season: int) -> pd.DataFrame:
     preseason = pd.DataFrame({PLAYER: last.index, GAMES_PLAYED: 0, MADE: 0, ATTEMPTED: 0, GAMES: 0})
     history = pd.concat([preseason, later], ignore_index=True)
     previous = last.loc[history[PLAYER]]
+    before = before.loc[history[PLAYER]]
     history = history.assign(
         **{
             SEASON: season,
@@ -69,6 +80,10 @@ def season_history(counts: FreeThrowCounts, season: int) -> pd.DataFrame:
             "last_attempted": previous[ATTEMPTED].to_numpy(),
             "last_games": previous[GAMES].to_numpy(),
             "last_scheduled_games": int(counts.scheduled_games.loc[season - 1]),
+            "before_last_made": before[MADE].to_numpy(),
+            "before_last_attempted": before[ATTEMPTED].to_numpy(),
+            "before_last_games": before[GAMES].to_numpy(),
+            "before_last_scheduled_games": before_scheduled,
             "scheduled_games": int(counts.scheduled_games.loc[season]),
         }
     )

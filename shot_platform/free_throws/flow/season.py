@@ -33,6 +33,8 @@ class SeasonState:
     last_scheduled_games: int  # 0 when the previous season is not in the store
     population: pd.Index  # players of season - 1, sorted
     last: np.ndarray  # (3, players): last season's made, attempted, games
+    before_last_scheduled_games: int  # 0 when the season before last is not in the store
+    before_last: np.ndarray  # (3, players): the season before last's made, attempted, games (0 if absent)
     so_far: np.ndarray  # (3, players): this season's made, attempted, games so far
     games_played: int = 0  # regular-season games final (processed or quarantined) so far
     beaten: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # label beat=1 written
@@ -71,6 +73,10 @@ class SeasonState:
                 "last_attempted": self.last[1, index],
                 "last_games": self.last[2, index],
                 "last_scheduled_games": np.full(n, float(self.last_scheduled_games)),
+                "before_last_made": self.before_last[0, index],
+                "before_last_attempted": self.before_last[1, index],
+                "before_last_games": self.before_last[2, index],
+                "before_last_scheduled_games": np.full(n, float(self.before_last_scheduled_games)),
                 "made": self.so_far[0, index],
                 "attempted": self.so_far[1, index],
                 "games": self.so_far[2, index],
@@ -104,17 +110,22 @@ def _totals(conn: Connection, season: int) -> pd.DataFrame:
 def load_state(conn: Connection, season: int, game_numbers: dict[int, int], games_played: int) -> SeasonState:
     """The state of ``season`` after its first ``games_played`` regular-season games, from the store."""
     schedule = tables.free_throw_schedule
-    last_scheduled = conn.execute(
-        select(func.count()).select_from(schedule).where(schedule.c.season == season - 1)
-    ).scalar_one()
+
+    def scheduled(year: int) -> int:
+        query = select(func.count()).select_from(schedule).where(schedule.c.season == year)
+        return int(conn.execute(query).scalar_one())
+
     last = _totals(conn, season - 1).sort_values("player", ignore_index=True)
     population = pd.Index(last["player"].astype(str))
+    before = _totals(conn, season - 2).set_index("player").reindex(population).fillna(0)
     state = SeasonState(
         season=season,
         game_numbers=game_numbers,
-        last_scheduled_games=int(last_scheduled),
+        last_scheduled_games=scheduled(season - 1),
         population=population,
         last=last[["made", "attempted", "games"]].to_numpy(dtype=np.float64).T.copy().reshape(3, -1),
+        before_last_scheduled_games=scheduled(season - 2),
+        before_last=before[["made", "attempted", "games"]].to_numpy(dtype=np.float64).T.copy().reshape(3, -1),
         so_far=np.zeros((3, len(population))),
         games_played=games_played,
         beaten=np.zeros(len(population), dtype=bool),

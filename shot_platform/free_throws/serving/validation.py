@@ -53,10 +53,12 @@ def _invalid_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     whole = np.array([rule.whole for rule in rules])
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(matrix) | (matrix < minimum) | (matrix > maximum) | (whole & (matrix != np.floor(matrix)))
-        pairs = [(position[r.lower], position[r.upper]) for r in INPUT_RELATIONS if {r.lower, r.upper} <= set(position)]
-        if pairs:
-            lower, upper = zip(*pairs, strict=True)
-            bad = np.column_stack([bad, matrix[:, list(lower)] > matrix[:, list(upper)]])
+        relations = [r for r in INPUT_RELATIONS if {r.lower, r.upper} <= set(position)]
+        if relations:
+            lower = matrix[:, [position[r.lower] for r in relations]]
+            upper = matrix[:, [position[r.upper] for r in relations]]
+            factor = np.array([r.factor for r in relations])
+            bad = np.column_stack([bad, lower > factor * upper])  # lower <= factor * upper, as input_errors
     return bad.any(axis=1)
 
 
