@@ -36,6 +36,11 @@ def roc_png(y: np.ndarray, probability: np.ndarray, title: str) -> bytes:
 
 def calibration_png(y: np.ndarray, probability: np.ndarray, title: str, what: str = "make probability") -> bytes:
     observed, predicted = calibration_curve(y, probability, n_bins=10, strategy="quantile")
+    return calibration_curve_png(predicted, observed, title, what)
+
+
+def calibration_curve_png(predicted: np.ndarray, observed: np.ndarray, title: str, what: str) -> bytes:
+    """Observed rate against mean predicted probability per bin (bins computed by the caller)."""
     figure, axis = plt.subplots(figsize=(4.5, 4))
     axis.plot(predicted, observed, marker="o", label="model")
     axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")

@@ -1,4 +1,4 @@
-"""The score_beater comparison on the reference split; run ``python -m free_throws.compare``.
+"""The score_beater comparison on the reference split: ``python -m shot_platform.free_throws.comparison``.
 
 Selection: train on 2007-08..2010-11, choose the MLP's epochs on 2011-12. Test: refit on
 2007-08..2011-12 with those settings and report on 2012-13 + 2013-14 at 0/25/50/75% of each
@@ -45,7 +45,8 @@ from shot_platform.free_throws.schema import SEASON, season_short
 if TYPE_CHECKING:
     import keras
 
-DEFAULT_DATA = Path("/work/shared/data/free_throws_2006-07_2013-14.csv.gz")
+# ../shared/data beside the repository, as in the developers' guide; FREE_THROWS_DATA overrides it.
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "free_throws_2006-07_2013-14.csv.gz"
 DATA_ENV = "FREE_THROWS_DATA"
 SELECTION_TRAIN: tuple[int, ...] = (2007, 2008, 2009, 2010)
 SELECTION: tuple[int, ...] = (2011,)
@@ -97,8 +98,8 @@ def _check_export(model: keras.Model, judged: pd.DataFrame, expected: np.ndarray
     path = export_model(model, directory / "score_beater")
     cases = directory / "cases.npz"
     np.savez(cases, **model_inputs(judged), **{EXPECTED: expected})
-    package = __package__ or "free_throws"  # "shot_platform.free_throws" once copied into the project
-    import_root = Path(__file__).resolve().parents[len(package.split("."))]
+    package = "shot_platform.free_throws"
+    import_root = Path(__file__).resolve().parents[2]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(import_root), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(
         [sys.executable, "-m", f"{package}.check_export", str(path), str(cases)],
@@ -118,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--export-dir", type=Path, default=None, help="keep the SavedModel here (default: temporary)")
     parser.add_argument("--no-repeat", action="store_true", help="skip the same-seed retraining check")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="skip the selection run and train the final MLP for this many epochs (the selection chose 8)",
+    )
     args = parser.parse_args(argv)
     configure_tensorflow(args.threads)
     config = replace(MLPConfig(), seed=args.seed)
@@ -126,24 +133,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     counts = build_counts(load_events(args.data))
     labels = beat_labels(counts.totals)
-    selection_train = training_rows(counts, labels, SELECTION_TRAIN, seed=args.seed)
-    selection = evaluation_rows(counts, labels, SELECTION)
     final_train = training_rows(counts, labels, FINAL_TRAIN, seed=args.seed)
     test = evaluation_rows(counts, labels, TEST)
     print(
-        f"data and rows in {time.perf_counter() - started:.1f} s: training rows {len(selection_train):,} "
-        f"(selection) and {len(final_train):,} (final), a third real and two thirds schedule-rescaled copies; "
-        f"judged rows {len(selection):,} (selection) and {len(test):,} (test)"
+        f"data and rows in {time.perf_counter() - started:.1f} s: {len(final_train):,} training rows (a third "
+        f"real, two thirds schedule-rescaled copies); {len(test):,} judged rows",
+        flush=True,
     )
     print(f"MLP settings: {config}")
 
-    selection_run = compare_models(selection_train, selection, config, epochs=None)
-    epochs = selection_run.trained.epochs
-    _print_table(
-        f"Selection season {_seasons(SELECTION)} (trained on {_seasons(SELECTION_TRAIN)}); "
-        f"MLP early-stopped at epoch {epochs}",
-        selection_run.reports,
-    )
+    selection_seconds = 0.0
+    if args.epochs is None:
+        selection_train = training_rows(counts, labels, SELECTION_TRAIN, seed=args.seed)
+        selection = evaluation_rows(counts, labels, SELECTION)
+        selection_run = compare_models(selection_train, selection, config, epochs=None)
+        epochs, selection_seconds = selection_run.trained.epochs, selection_run.trained.seconds
+        _print_table(
+            f"Selection season {_seasons(SELECTION)} (trained on {_seasons(SELECTION_TRAIN)}, "
+            f"{len(selection_train):,} rows); MLP early-stopped at epoch {epochs}",
+            selection_run.reports,
+        )
+    else:
+        epochs = args.epochs
+        print(f"selection skipped (--epochs {epochs})")
     final = compare_models(final_train, test, config, epochs=epochs)
     _print_table(
         f"Test seasons {_seasons(TEST)} (trained on {_seasons(FINAL_TRAIN)}, MLP for {epochs} epochs)", final.reports
@@ -163,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"training time ({args.threads} threads): MLP final fit {final.trained.seconds:.1f} s wall, "
         f"{final.trained.cpu_seconds:.1f} s CPU ({epochs} epochs, {len(final_train):,} rows); selection fit "
-        f"{selection_run.trained.seconds:.1f} s wall; logistic regression "
+        f"{selection_seconds:.1f} s wall; logistic regression "
         f"{seconds['logistic regression']:.1f} s; HistGradientBoosting {seconds['HistGradientBoosting']:.1f} s"
     )
     target = mlp["log_loss"] <= TARGET_LOG_LOSS and mlp["log_loss@0"] < base["log_loss@0"]

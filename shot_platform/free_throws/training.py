@@ -54,6 +54,7 @@ class TrainingSet:
     selection_train: pd.DataFrame  # training rows of the seasons before the latest one
     selection: pd.DataFrame  # the latest training season at the evaluation fractions
     seed: int = 0
+    probe: pd.DataFrame | None = None  # rows whose in-memory probabilities the trainer reports
 
     @property
     def base_rate(self) -> float:
@@ -103,7 +104,8 @@ def train_and_export(data: TrainingSet, path: Path, verbose: int = 0) -> dict:
     epochs, selection_seconds = chosen.epochs, chosen.seconds
     final = model.fit_model(data.train, config, epochs=epochs, verbose=verbose)
     model.export_model(final.model, path)
-    return {
+    probe = {} if data.probe is None else {"probe_probabilities": model.predict(final.model, data.probe).tolist()}
+    return probe | {
         "epochs": epochs,
         "epochs_chosen_on": data.chosen_on,
         "train_rows": len(data.train),

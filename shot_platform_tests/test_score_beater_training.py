@@ -1,0 +1,125 @@
+"""Training the shipped score_beater MLP (the research recipe) on small synthetic seasons.
+
+TensorFlow runs in child processes only (``training.keras_trainer``, ``check_export``, the CLI), as
+in production: the pytest process stays free of it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from shot_platform.cli import cli
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.free_throws.check_export import EXPECTED
+from shot_platform.free_throws.counts import FreeThrowCounts, build_counts
+from shot_platform.free_throws.evaluation import evaluate, evaluation_rows
+from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform.free_throws.labels import beat_labels
+from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
+from shot_platform.free_throws.training import HOLDOUT_SHARE, keras_trainer, training_set
+
+SEASONS = {"seasons": 4, "first_season": 2010, "regular_games": 40, "playoff_games": 2, "seed": 8}
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return generate_free_throws(**SEASONS)
+
+
+@pytest.fixture(scope="module")
+def counts(events: pd.DataFrame) -> FreeThrowCounts:
+    return build_counts(events)
+
+
+def test_one_training_season_chooses_epochs_on_held_out_players(counts: FreeThrowCounts) -> None:
+    labels = beat_labels(counts.totals)
+    data = training_set(counts, labels, [2011])
+    held_out = set(data.selection["player"])
+    assert held_out and held_out.isdisjoint(data.selection_train["player"])
+    assert len(held_out) == pytest.approx(HOLDOUT_SHARE * counts.totals[counts.totals["season"] == 2010].shape[0], 1)
+    assert set(data.train["season"]) == {2011} and "20% of the players of 2011" in data.describe()
+
+    two = training_set(counts, labels, [2011, 2012])
+    assert set(two.selection_train["season"]) == {2011} and set(two.selection["season"]) == {2012}
+    assert set(two.train["season"]) == {2011, 2012}
+
+
+@pytest.mark.slow
+def test_trained_model_reloads_alone_with_its_training_probabilities_and_is_reproducible(
+    counts: FreeThrowCounts, tmp_path: Path
+) -> None:
+    labels = beat_labels(counts.totals)
+    data = training_set(counts, labels, [2011, 2012], seed=0)
+    data.probe = evaluation_rows(counts, labels, [2013])  # judged: a season neither fit saw
+
+    first = keras_trainer(data, tmp_path / "a" / "model")
+    again = keras_trainer(data, tmp_path / "b" / "model")
+    assert first["epochs_chosen_on"] == "season 2012" and 1 <= first["epochs"] <= 20
+    trained = np.asarray(first["probe_probabilities"])
+    # Seeded, deterministic ops: the same rows give the same model, bit for bit.
+    assert np.array_equal(trained, np.asarray(again["probe_probabilities"]))
+    # Worth serving: better than the base rate on the later season, before it starts and pooled.
+    report = evaluate(data.probe, trained, data.base_rate)
+    assert report["log_loss"] < report["base_log_loss"] and report["log_loss@0"] < report["base_log_loss@0"]
+
+    # A fresh interpreter with TensorFlow and NumPy only (tf.saved_model.load, no Keras objects)
+    # answers what the in-memory model answered during training.
+    cases = tmp_path / "cases.npz"
+    np.savez(cases, **{name: data.probe[name].to_numpy(np.float32) for name in INPUT_NAMES}, **{EXPECTED: trained})
+    result = subprocess.run(
+        [sys.executable, "-m", "shot_platform.free_throws.check_export", str(tmp_path / "a" / "model"), str(cases)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert result.stdout.startswith(f"OK: {len(trained)} rows")
+
+
+@pytest.mark.slow
+def test_materialising_a_store_without_a_model_trains_and_compares_the_first_one(
+    events: pd.DataFrame, tmp_path: Path, platform_home: Path
+) -> None:
+    """A fresh store with four seasons: the score_beater asset trains on 2011-12 and 2012-13 (2010-11
+    has no previous season to predict from), judges on 2013-14 beside the baselines, promotes it."""
+    path = write_free_throws(events, tmp_path / "ft.csv.gz")
+    assert CliRunner().invoke(cli, ["ingest", "free-throws", str(path)]).exit_code == 0
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1])])}
+    code = "from shot_platform.cli import cli; cli()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "materialize", "--select", "group:free_throws"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "score_beater: champion=1" in result.stdout and "promoted=True" in result.stdout
+    assert "model_version=1" in result.stdout.split("score_beater_predictions:")[1].splitlines()[0]
+
+    registry = SavedModelStore(LocalBlobStore(platform_home / "models"))
+    assert registry.champion_version() == "1"
+    metadata = registry.metadata("1")
+    assert metadata["train_seasons"] == [2011, 2012] and metadata["test_seasons"] == [2013]
+    comparison = metadata["comparison"]
+    names = list(comparison)
+    assert names[0].startswith("base rate") and names[1:] == [
+        "logistic regression",
+        "HistGradientBoosting",
+        "MLP (score_beater)",
+    ]
+    assert {"auc", "log_loss", "log_loss@0", "log_loss@0.75"} <= set(comparison["MLP (score_beater)"])
+    assert metadata["metrics"]["log_loss"] == pytest.approx(comparison["MLP (score_beater)"]["log_loss"], abs=1e-4)
+    assert metadata["metrics"]["log_loss"] < metadata["metrics"]["base_rate_log_loss"]
+    assert len(metadata["calibration"]) == 10 and metadata["epochs_chosen_on"] == "season 2012"
