@@ -10,7 +10,7 @@ of replayed seasons.
    server (a child process on loopback), syncs the previous season (history, nobody to predict), then
    times the sync of ``--season``: games/s, predictions/s, cache hit rate, seconds in the model, the
    store, HTTP and the rest. Retraining is off (it is not part of the target).
-3. Replays ``--live`` seasons (with the season before the first as history) and reports the served
+3. Replays ``--live`` seasons (with the two seasons before the first as history) and reports the served
    predictions' pooled log loss and AUC at 0/25/50/75% of each season against the labels the flow
    collected.
 
@@ -112,7 +112,8 @@ def timed_season(events: pd.DataFrame, season: int, backend: str, models: SavedM
 
 
 def live_metrics(events: pd.DataFrame, seasons: list[int], models: SavedModelStore, work: Path) -> None:
-    path = season_file(events, [seasons[0] - 1, *seasons], work)
+    # Two seasons of history: the model's inputs reach back to the season before last.
+    path = season_file(events, [seasons[0] - 2, seasons[0] - 1, *seasons], work)
     with database("sqlite", work / "live") as url, replay_server(path, release="all") as api:
         store = FreeThrowStore(url)
         started = time.perf_counter()
