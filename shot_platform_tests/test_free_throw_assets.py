@@ -3,7 +3,6 @@ only free-throw data, the prediction cache and the ground truth."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.shots.resources import ShotStoreResource
+from shot_platform_tests.cli_process import materialise
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_features", "score_beater",
@@ -128,23 +128,11 @@ def test_selection_syntax():
     }
 
 
-def _materialise(*args: str) -> str:
-    """``shot-platform materialize`` in a child process: the first score_beater model is trained and
-    scored there, and TensorFlow stays out of the pytest process (see ``saved_models.py``)."""
-    code = "from shot_platform.cli import cli; cli()"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    result = subprocess.run(
-        [sys.executable, "-c", code, "materialize", *args], capture_output=True, text=True, env=env, timeout=900
-    )
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    return result.stdout + result.stderr  # notes such as a skipped group go to stderr
-
-
 @pytest.mark.slow
 def test_materialise_the_free_throw_group_on_a_store_with_only_free_throws(platform_home: Path, free_throw_file: Path):
     runner = CliRunner()
     assert runner.invoke(cli, ["ingest", "free-throws", str(free_throw_file)]).exit_code == 0
-    output = _materialise("--select", "group:free_throws")
+    output = materialise("--select", "group:free_throws")
     for asset in GROUP:
         assert f"  {asset}: " in output
     assert "check raw_free_throws_rules: passed" in output
@@ -155,7 +143,7 @@ def test_materialise_the_free_throw_group_on_a_store_with_only_free_throws(platf
     assert "score_beater: champion=1" in output
 
     # Without --select, the empty shot group is skipped with a note instead of failing the run.
-    everything = _materialise()
+    everything = materialise()
     assert "skipping group shots: no data stored yet" in everything
     assert "  score_beater_ground_truth: " in everything
 

@@ -20,24 +20,10 @@ from shot_platform.cli import cli
 from shot_platform.core.blobs import LocalBlobStore
 from shot_platform.core.saved_model_store import SavedModelStore
 from shot_platform.free_throws.store import FreeThrowStore
+from shot_platform_tests.cli_process import materialise
 from shot_platform_tests.saved_models import export_model
 
 pytestmark = pytest.mark.slow
-
-
-def materialise(home: Path) -> str:
-    env = {**os.environ, "SHOT_PLATFORM_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
-    code = "from shot_platform.cli import cli; cli()"
-    result = subprocess.run(
-        [sys.executable, "-c", code, "materialize", "--select", "group:free_throws"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_predictions_and_ground_truth_with_the_registrys_champion(
@@ -51,7 +37,7 @@ def test_predictions_and_ground_truth_with_the_registrys_champion(
     registry.promote(registry.save(export, {"train_seasons": [2010, 2011, 2012]}), "test")
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(free_throw_file)]).exit_code == 0
 
-    first = materialise(platform_home)
+    first = materialise("--select", "group:free_throws")
     assert "score_beater: champion=1" in first
     rows = int(re.search(r"score_beater_predictions: rows=(\d+), recomputed=(\d+)", first).group(1))
     assert f"score_beater_predictions: rows={rows}, recomputed={rows}, reused_from_cache=0, model_version=1" in first
@@ -92,5 +78,5 @@ print(json.dumps(dict(zip(frame["player"], p.tolist()))))
     assert mine.to_dict() == pytest.approx(expected, abs=1e-12)
 
     # Nothing changed: every prediction comes from the cache, the model is not called.
-    again = materialise(platform_home)
+    again = materialise("--select", "group:free_throws")
     assert f"score_beater_predictions: rows={rows}, recomputed=0, reused_from_cache={rows}, model_version=1" in again

@@ -6,7 +6,6 @@ in production: the pytest process stays free of it.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.labels import beat_labels
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 from shot_platform.free_throws.training import HOLDOUT_SHARE, keras_trainer, training_set
+from shot_platform_tests.cli_process import materialise
 
 SEASONS = {"seasons": 4, "first_season": 2010, "regular_games": 40, "playoff_games": 2, "seed": 8}
 
@@ -94,19 +94,9 @@ def test_materialising_a_store_without_a_model_trains_and_compares_the_first_one
     has no previous season to predict from), judges on 2013-14 beside the baselines, promotes it."""
     path = write_free_throws(events, tmp_path / "ft.csv.gz")
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(path)]).exit_code == 0
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1])])}
-    code = "from shot_platform.cli import cli; cli()"
-    result = subprocess.run(
-        [sys.executable, "-c", code, "materialize", "--select", "group:free_throws"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert "score_beater: champion=1" in result.stdout and "promoted=True" in result.stdout
-    assert "model_version=1" in result.stdout.split("score_beater_predictions:")[1].splitlines()[0]
+    output = materialise("--select", "group:free_throws")
+    assert "score_beater: champion=1" in output and "promoted=True" in output
+    assert "model_version=1" in output.split("score_beater_predictions:")[1].splitlines()[0]
 
     registry = SavedModelStore(LocalBlobStore(platform_home / "models"))
     assert registry.champion_version() == "1"
