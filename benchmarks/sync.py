@@ -50,7 +50,6 @@ from shot_platform.free_throws.training import keras_trainer, training_set
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "free_throws_2006-07_2013-14.csv.gz"
 PG_ADMIN = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-NO_RETRAIN = 10**9
 
 
 def train_model(events: pd.DataFrame, through: int, models: SavedModelStore) -> str:
@@ -90,11 +89,9 @@ def timed_season(events: pd.DataFrame, season: int, backend: str, models: SavedM
     with database(backend, work) as url, replay_server(path, release="all") as api:
         store = FreeThrowStore(url)
         client = ScoresApiClient(api)
-        history = sync_free_throws(
-            store, models, client, max_games=games_of(events, season - 1), retrain_min_new_labels=NO_RETRAIN
-        )
+        history = sync_free_throws(store, models, client, max_games=games_of(events, season - 1), retrain=False)
         started = time.perf_counter()
-        report = sync_free_throws(store, models, client, retrain_min_new_labels=NO_RETRAIN)
+        report = sync_free_throws(store, models, client, retrain=False)
         wall = time.perf_counter() - started
         predictions = report.predictions_computed + report.predictions_reused
         print(
@@ -106,7 +103,7 @@ def timed_season(events: pd.DataFrame, season: int, backend: str, models: SavedM
             f"{sum(history.seconds.values()):.1f} s]"
         )
         # The same season again: every game is in the ledger, so nothing is fetched or predicted.
-        again = sync_free_throws(store, models, client, retrain_min_new_labels=NO_RETRAIN)
+        again = sync_free_throws(store, models, client, retrain=False)
         print(f"{backend:10s} a second sync: {again.games_processed} games, {again.predictions_computed} predicted")
         store.dispose()
 
@@ -117,7 +114,7 @@ def live_metrics(events: pd.DataFrame, seasons: list[int], models: SavedModelSto
     with database("sqlite", work / "live") as url, replay_server(path, release="all") as api:
         store = FreeThrowStore(url)
         started = time.perf_counter()
-        report = sync_free_throws(store, models, ScoresApiClient(api), retrain_min_new_labels=NO_RETRAIN)
+        report = sync_free_throws(store, models, ScoresApiClient(api), retrain=False)
         print(f"live replay of {[season_short(s) for s in seasons]}: {report.summary()} in "
               f"{time.perf_counter() - started:.0f} s")  # fmt: skip
         predictions = store.load_predictions()

@@ -69,7 +69,7 @@ def test_bad_box_score_and_unknown_game_are_quarantined_and_the_flow_goes_on(tmp
     store.create_schema()
     with scripted_provider(respond) as (url, _):
         client = ScoresApiClient(url, api_key="", backoff_factor=0.01)
-        report = sync_free_throws(store, None, client, retrain_min_new_labels=10**9)
+        report = sync_free_throws(store, None, client, retrain=False)
 
     assert report.games_processed == 4 and report.quarantined == 2
     quarantine = store.load(ledger.game_quarantine).set_index("game_id")
@@ -90,7 +90,7 @@ def test_bad_box_score_and_unknown_game_are_quarantined_and_the_flow_goes_on(tmp
 
     # Run again: nothing is processed twice, nothing quarantined twice.
     with scripted_provider(respond) as (url, _):
-        again = sync_free_throws(store, None, ScoresApiClient(url, api_key=""), retrain_min_new_labels=10**9)
+        again = sync_free_throws(store, None, ScoresApiClient(url, api_key=""), retrain=False)
     assert again.games_processed == 0 and again.quarantined == 0
     assert len(store.load(ledger.game_quarantine)) == 2
     assert pd.Series(store.load(ledger.processed_games)["game_id"]).is_unique

@@ -24,8 +24,6 @@ from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 
-NO_RETRAIN = 10**9
-
 
 class CountingScorer:
     """probability = sigmoid(a linear function of the inputs); exact, cheap, counts its calls."""
@@ -86,7 +84,7 @@ def test_replayed_season_equals_one_batch(database_url: str, two_seasons: tuple[
     store = _store(database_url)
     scorer = CountingScorer()
     with replay_server(path, release="all") as url:
-        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=scorer, retrain_min_new_labels=NO_RETRAIN)
+        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=scorer, retrain=False)
         assert unprocessed_final_games(store, ScoresApiClient(url)) == []
     games = frame["game_id"].nunique()
     assert report.games_processed == games
@@ -133,7 +131,7 @@ def test_faults_give_identical_results(tmp_path: Path, two_seasons: tuple[Path, 
         store = _store(f"sqlite:///{tmp_path / f'store-{len(results)}.db'}")
         with replay_server(path, release="all", **options) as url:
             client = ScoresApiClient(url, backoff_factor=0.01, retries=20)
-            sync_free_throws(store, None, client, scorer=CountingScorer(), retrain_min_new_labels=NO_RETRAIN)
+            sync_free_throws(store, None, client, scorer=CountingScorer(), retrain=False)
         results.append(_state(store))
     _assert_same(results[0], results[1])
     _assert_same(results[0], results[2])
@@ -144,17 +142,17 @@ def test_stop_and_restart_loses_and_duplicates_nothing(tmp_path: Path, two_seaso
     clean = _store(f"sqlite:///{tmp_path / 'clean.db'}")
     resumed = _store(f"sqlite:///{tmp_path / 'resumed.db'}")
     with replay_server(path, release="all") as url:
-        sync_free_throws(clean, None, ScoresApiClient(url), scorer=CountingScorer(), retrain_min_new_labels=NO_RETRAIN)
+        sync_free_throws(clean, None, ScoresApiClient(url), scorer=CountingScorer(), retrain=False)
         total = 0
         for step in (7, 45, 1, 30):  # stops inside seasons, at a season boundary, in the playoffs
             report = sync_free_throws(
                 resumed, None, ScoresApiClient(url), scorer=CountingScorer(), max_games=step,
-                retrain_min_new_labels=NO_RETRAIN,
+                retrain=False,
             )  # fmt: skip
             total += report.games_processed
             assert report.games_processed == step
         client = ScoresApiClient(url)
-        sync_free_throws(resumed, None, client, scorer=CountingScorer(), retrain_min_new_labels=NO_RETRAIN)
+        sync_free_throws(resumed, None, client, scorer=CountingScorer(), retrain=False)
     _assert_same(_state(clean), _state(resumed))
 
 
@@ -163,27 +161,25 @@ def test_cache_and_full_refeed(tmp_path: Path, two_seasons: tuple[Path, pd.DataF
     store = _store(f"sqlite:///{tmp_path / 'store.db'}")
     with replay_server(path, release=40) as url:  # the first 40 games of 2012-13 are final
         first = CountingScorer()
-        sync_free_throws(store, None, ScoresApiClient(url), scorer=first, retrain_min_new_labels=NO_RETRAIN)
+        sync_free_throws(store, None, ScoresApiClient(url), scorer=first, retrain=False)
         before = store.load_predictions()
         assert len(before) == 0  # 2012-13 has no previous season in the data: nobody to predict
 
     store = _store(f"sqlite:///{tmp_path / 'store2.db'}")
     with replay_server(path, release="all") as url:
         first = CountingScorer()
-        sync_free_throws(store, None, ScoresApiClient(url), scorer=first, retrain_min_new_labels=NO_RETRAIN)
+        sync_free_throws(store, None, ScoresApiClient(url), scorer=first, retrain=False)
         stored = store.load_predictions()
         assert first.rows == len(stored)
 
         # Nothing new: no model call at all.
         again = CountingScorer()
-        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=again, retrain_min_new_labels=NO_RETRAIN)
+        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=again, retrain=False)
         assert report.games_processed == 0 and again.calls == 0
 
         # Full refeed: the cache is deleted and every stored point is predicted again.
         refeed = CountingScorer()
-        report = sync_free_throws(
-            store, None, ScoresApiClient(url), scorer=refeed, full_refeed=True, retrain_min_new_labels=NO_RETRAIN
-        )
+        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=refeed, full_refeed=True, retrain=False)
         assert refeed.rows == len(stored) and report.predictions_computed == len(stored)
         assert report.predictions_reused == 0
         after = store.load_predictions()
@@ -197,7 +193,7 @@ def test_cache_and_full_refeed(tmp_path: Path, two_seasons: tuple[Path, pd.DataF
             conn.execute(table.delete())
     with replay_server(path, release="all") as url:
         cached = CountingScorer()
-        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=cached, retrain_min_new_labels=NO_RETRAIN)
+        report = sync_free_throws(store, None, ScoresApiClient(url), scorer=cached, retrain=False)
     assert cached.rows == 0 and report.predictions_reused == len(stored) and report.cache_hit_rate == 1.0
     pd.testing.assert_frame_equal(
         store.load_predictions().drop(columns="made_at"), stored.drop(columns="made_at"), check_dtype=False

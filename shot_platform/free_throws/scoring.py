@@ -51,7 +51,11 @@ def champion_scorer(location: str, s3_endpoint_url: str | None) -> Scorer | None
 def input_hashes(inputs: pd.DataFrame) -> pd.Series:
     """16 hex digits per row from the exact input values (float64 bits, in ``INPUT_NAMES`` order)."""
     values = inputs[list(INPUT_NAMES)].astype("float64")
-    return pd.util.hash_pandas_object(values, index=False).map(lambda value: f"{value:016x}")
+    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy(dtype=np.uint64)
+    # The same text as f"{value:016x}" per value, from one big-endian hex dump: formatting each of a
+    # season's 570,000 values cost 0.8 s in the sync engine.
+    text = hashed.astype(">u8").tobytes().hex()
+    return pd.Series([text[start : start + 16] for start in range(0, len(text), 16)], index=inputs.index, dtype=object)
 
 
 def prediction_points(history: pd.DataFrame, latest: dict[int, int] | None = None) -> list[tuple[int, int]]:

@@ -14,11 +14,6 @@ from shot_platform.free_throws.resources import (
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 
-# Under Dagster the labels sensor retrains, in its own run (one retraining run at a time), so the
-# engine never retrains inside a games run; the sensor runs stop at a season's end instead (see
-# sensors.py), so the retraining still happens before the next season's preseason predictions.
-NO_RETRAINING_IN_THIS_RUN = 2**62
-
 
 class FreeThrowGamesConfig(Config):
     full_refeed: bool = Field(
@@ -59,7 +54,10 @@ def free_throw_games(
             max_games=config.max_games,
             progress=context.log.info,
             scorer=score_beater_scorer.get(),
-            retrain_min_new_labels=NO_RETRAINING_IN_THIS_RUN,
+            # Under Dagster the labels sensor retrains, in its own run (one retraining run at a time),
+            # never inside a games run; the games sensor's runs stop at a season's end and the next
+            # season waits for that run (sensors.py), so retraining still precedes its preseason.
+            retrain=False,
         )
     except NoModelError as error:
         raise Failure(str(error)) from None
