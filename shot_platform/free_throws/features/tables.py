@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shot_platform.free_throws.counts import SCHEDULED_GAMES, FreeThrowCounts, build_counts, season_totals
+from shot_platform.free_throws.counts import (
+    GAME_NUMBER,
+    SCHEDULED_GAMES,
+    FreeThrowCounts,
+    player_game_counts,
+    regular_season_events,
+    season_schedules,
+    season_totals,
+)
 from shot_platform.free_throws.features.history import build_history
 from shot_platform.free_throws.schema import GAME_ID, SEASON
 from shot_platform.free_throws.store import FreeThrowStore, tables
@@ -14,8 +22,19 @@ EVENT_COLUMNS = ("season", "game_id", "game", "player", "playoffs", "shot_made")
 
 
 def rebuild_features(store: FreeThrowStore) -> tuple[FreeThrowCounts, pd.DataFrame]:
-    """Schedule, player-game counts and point-in-time features from the stored events, swapped in at once."""
-    counts = build_counts(store.load_events(EVENT_COLUMNS))
+    """Schedule, player-game counts and point-in-time features from the stored events, swapped in at once.
+
+    The schedule is the union of the games in the events and the stored schedule: the sync engine
+    stores each season's whole schedule from the Scores API, so in the middle of a season the
+    events know only the games played so far (a schedule from them alone made ``scheduled_games``
+    15 instead of 40 in the test, changed every feature row of the season and made the season look
+    complete), and a game quarantined whole has no events but keeps its place in the season.
+    Without the flow the stored schedule is this function's own earlier output, a subset of the
+    events' games (events are never deleted), so the union is the events' schedule, as before.
+    Tested: a rebuild in mid-season gives back exactly the rows the sync wrote.
+    """
+    events = store.load_events(EVENT_COLUMNS)
+    counts = counts_with_schedule(events, store.load(tables.free_throw_schedule))
     history = build_history(counts)
     store.replace(
         {
@@ -25,6 +44,25 @@ def rebuild_features(store: FreeThrowStore) -> tuple[FreeThrowCounts, pd.DataFra
         }
     )
     return counts, history
+
+
+def counts_with_schedule(events: pd.DataFrame, stored: pd.DataFrame) -> FreeThrowCounts:
+    """``build_counts`` over ``events`` with the games of the ``stored`` schedule added to the
+    schedule, and the games renumbered in ``game_id`` order within each season."""
+    regular = regular_season_events(events)
+    games = pd.concat([season_schedules(regular)[[SEASON, GAME_ID]], stored[[SEASON, GAME_ID]]], ignore_index=True)
+    games = games.astype({SEASON: "int64", GAME_ID: "int64"}).drop_duplicates()
+    if games[GAME_ID].duplicated().any():
+        raise ValueError("a game_id appears in two seasons (events and stored schedule disagree)")
+    schedule = games.sort_values([SEASON, GAME_ID], ignore_index=True)
+    schedule[GAME_NUMBER] = schedule.groupby(SEASON).cumcount().astype(np.int64) + 1
+    player_games = player_game_counts(regular, schedule)
+    return FreeThrowCounts(
+        player_games=player_games,
+        schedule=schedule,
+        totals=season_totals(player_games),
+        scheduled_games=schedule.groupby(SEASON)[GAME_ID].size().astype(np.int64).rename(SCHEDULED_GAMES),
+    )
 
 
 def load_counts(store: FreeThrowStore) -> FreeThrowCounts:
