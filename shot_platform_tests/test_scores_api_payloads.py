@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -35,7 +36,25 @@ def games(draw: st.DrawFn, status: str | None = None) -> dict[str, Any]:
         "visitor_team": draw(names),
         "home_team_score": draw(counts) if final else None,
         "visitor_team_score": draw(counts) if final else None,
+        "updated_at": draw(updated_ats) if final else None,
     }
+
+
+# A provider's times: ISO 8601 with a zone (any offset), or none at all.
+updated_ats = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5)), dt.timezone(dt.timedelta(hours=2))]),
+    ).map(dt.datetime.isoformat),
+)
+
+
+def parsed(game: dict[str, Any]) -> dict[str, Any]:
+    """A game's JSON as ``Game.model_dump()`` gives it back: ``updated_at`` as an aware time in UTC."""
+    when = game.get("updated_at")
+    return game | {"updated_at": dt.datetime.fromisoformat(when).astimezone(dt.UTC) if when else None}
 
 
 @st.composite
@@ -77,7 +96,8 @@ json_values = st.recursive(
 def test_valid_box_scores_parse_to_the_same_counts_and_rows(payload: dict[str, Any]) -> None:
     game_id = payload["data"]["game"]["id"]
     box = parse_box_score(copy.deepcopy(payload), game_id)
-    assert box.game.model_dump() == payload["data"]["game"]
+    assert box.game.model_dump() == parsed(payload["data"]["game"])
+    assert box.game.updated_at is None or box.game.updated_at.tzinfo == dt.UTC
     assert [line.model_dump() for line in box.players] == payload["data"]["players"]
     assert box.rows() == payload["data"]["plays"]
 
@@ -139,8 +159,8 @@ def test_any_json_is_a_page_or_malformed(payload: Any, model: type) -> None:
 @relaxed
 @given(st.lists(games(), max_size=6), st.one_of(st.none(), st.integers(0, 10**6), st.text(max_size=10)))
 def test_valid_pages_round_trip(items: list[dict[str, Any]], cursor: Any) -> None:
-    parsed, next_cursor = parse_page({"data": items, "meta": {"next_cursor": cursor, "per_page": 25}}, Game, "u")
-    assert [game.model_dump() for game in parsed] == items
+    parsed_items, next_cursor = parse_page({"data": items, "meta": {"next_cursor": cursor, "per_page": 25}}, Game, "u")
+    assert [game.model_dump() for game in parsed_items] == [parsed(item) for item in items]
     assert next_cursor == cursor
 
 
@@ -149,7 +169,7 @@ def test_valid_pages_round_trip(items: list[dict[str, Any]], cursor: Any) -> Non
 def test_a_page_with_one_broken_item_is_rejected_whole(items: list[dict[str, Any]], data) -> None:
     index = data.draw(st.integers(0, len(items) - 1))
     field = data.draw(st.sampled_from(sorted(items[index])))
-    assume(field not in ("home_team_score", "visitor_team_score", "all_star"))  # optional fields
+    assume(field not in ("home_team_score", "visitor_team_score", "all_star", "updated_at"))  # optional fields
     del items[index][field]
     with pytest.raises(MalformedResponse, match=rf"data\.{index}: {field}"):
         parse_page({"data": items, "meta": {"next_cursor": None, "per_page": 25}}, Game, "u")

@@ -69,7 +69,7 @@ def _state(store: FreeThrowStore) -> dict[str, pd.DataFrame]:
     out["predictions"] = predictions.sort_values(["season", "player", "games_played"], ignore_index=True)
     events = store.load_events()
     out["events"] = events.reset_index(drop=True)
-    processed = store.load(ledger.processed_games).drop(columns="processed_at")
+    processed = store.load(ledger.processed_games).drop(columns=["processed_at", "updated_at"])  # times of day
     out["ledger"] = processed.reset_index(drop=True)
     return out
 

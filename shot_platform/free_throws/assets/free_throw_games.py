@@ -75,6 +75,7 @@ def free_throw_games(
             "cache_hit_rate": report.cache_hit_rate,
             "labels_new": report.labels_new,
             "quarantined": report.quarantined,
+            "corrected_results": MetadataValue.md("\n".join(f"- {line}" for line in report.corrections) or "none"),
             "model_version": report.model_version,
             "full_refeed": config.full_refeed,
             "waiting_for_game": report.waiting_for if report.waiting_for is not None else "",

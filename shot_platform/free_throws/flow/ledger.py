@@ -13,7 +13,20 @@ import datetime as dt
 import hashlib
 import json
 
-from sqlalchemy import BigInteger, Boolean, Column, Connection, DateTime, Integer, String, Table, Text, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    tuple_,
+)
 
 from shot_platform.core.database import dialect_insert
 from shot_platform.free_throws.store import FreeThrowStore
@@ -33,6 +46,17 @@ processed_games = Table(
     Column("box_hash", String(64), nullable=False),  # sha256 of the box score as used: a later change is a conflict
     Column("attempts", Integer, nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
+    # The provider's updated_at of the result as used (ISO 8601, UTC; null when the provider has none),
+    # or of its latest correction once reported: a later one is a change to look at (``corrections.py``).
+    Column("updated_at", String(40)),
+)
+
+# What the flow remembers between syncs beside the ledger: the corrections feed's watermark.
+flow_state = Table(
+    "free_throw_flow_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 game_quarantine = Table(
@@ -41,7 +65,7 @@ game_quarantine = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("season", Integer),
     Column("game_id", BigInteger, nullable=False),
-    Column("kind", String(32), nullable=False),  # invalid_box_score | unknown_game | conflict | rows
+    Column("kind", String(32), nullable=False),  # invalid_box_score | unknown_game | corrected_result
     Column("reason", Text, nullable=False),
     Column("payload_hash", String(64), nullable=False, unique=True),  # the same problem is recorded once
     Column("payload", Text, nullable=False),
@@ -54,7 +78,29 @@ def payload_hash(*parts: object) -> str:
 
 
 def ensure_schema(store: FreeThrowStore) -> None:
-    metadata.create_all(store.engine, tables=[processed_games, game_quarantine])
+    metadata.create_all(store.engine, tables=[processed_games, game_quarantine, flow_state])
+    # A ledger from before ``updated_at`` existed gets the column (null: "not known", so the first
+    # corrections check compares its games' results by hash).
+    if "updated_at" not in {column["name"] for column in inspect(store.engine).get_columns(processed_games.name)}:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {processed_games.name} ADD COLUMN updated_at VARCHAR(40)")
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """The ledger's text of a provider time: ISO 8601 in UTC to the microsecond (compared as text)."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds") if value is not None else None
+
+
+def read_state(conn: Connection, name: str) -> str | None:
+    return conn.execute(select(flow_state.c.value).where(flow_state.c.name == name)).scalar_one_or_none()
+
+
+def write_state(conn: Connection, name: str, value: str) -> None:
+    statement = dialect_insert(conn, flow_state)
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value}),
+        {"name": name, "value": value},
+    )
 
 
 def last_processed(conn: Connection) -> tuple[int, int] | None:
@@ -86,6 +132,7 @@ def record_game(
     status: str,
     box_hash: str,
     attempts: int,
+    updated_at: str | None = None,
 ) -> None:
     conn.execute(
         processed_games.insert().values(
@@ -97,6 +144,7 @@ def record_game(
             box_hash=box_hash,
             attempts=attempts,
             processed_at=dt.datetime.now(dt.UTC),
+            updated_at=updated_at,
         )
     )
 
@@ -123,11 +171,15 @@ __all__ = [
     "PROCESSED",
     "QUARANTINED",
     "ensure_schema",
+    "flow_state",
     "game_quarantine",
+    "iso",
     "last_processed",
     "payload_hash",
     "processed_games",
     "quarantine_game",
+    "read_state",
     "record_game",
     "recorded",
+    "write_state",
 ]

@@ -24,8 +24,9 @@ listing skips a game, the engine asks for that game itself and stops (to retry l
 not final. A box score that breaks a rule and an id the schedule does not know are quarantined
 with the reason and reported; the flow goes on. Plays that come again with other values than the
 stored ones conflict with them and are quarantined by the ingest path (counts come from the stored
-events, so none changes). A processed game is not fetched again: a provider's later correction of
-its result is not noticed (the ledger keeps each game's ``box_hash`` for such a check).
+events, so none changes). After the new games, the games the provider changed since the last
+check (``updated_at``) are compared with the ledger's ``box_hash``: a result that changed after it
+was processed is quarantined and reported, never applied (``corrections.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
+from shot_platform.free_throws.flow.corrections import check_corrections
 from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, Scorer, open_scorer
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
@@ -98,6 +100,7 @@ class SyncReport:
     last_game: int | None = None
     waiting_for: int | None = None  # a scheduled game the API has not finalised; later games wait for it
     problems: list[str] = field(default_factory=list)  # what stopped the sync early (retry later)
+    corrections: list[str] = field(default_factory=list)  # processed games whose result changed since
     model_version: str = ""
 
     @property
@@ -112,6 +115,8 @@ class SyncReport:
             f"{self.predictions_reused} reused from the cache, {self.labels_new} new labels, "
             f"{self.quarantined} quarantined, {len(self.retrained)} retraining runs ({seconds})"
         )
+        if self.corrections:
+            text += f"; {len(self.corrections)} results changed after they were processed (quarantined, not applied)"
         if self.waiting_for is not None:
             text += f"; waiting for game {self.waiting_for} (not final yet)"
         return text
@@ -185,13 +190,13 @@ def points_frame(
 
 
 def _cursor(store: FreeThrowStore) -> tuple[int, int] | None:
-    ledger.ensure_schema(store)
     with store.engine.connect() as conn:
         return ledger.last_processed(conn)
 
 
 def unprocessed_final_games(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
     """Final games the API lists after the last game in the ledger (what the sensor polls)."""
+    ledger.ensure_schema(store)
     cursor = _cursor(store)
     return list(client.final_games_after(cursor[1] if cursor else None))
 
@@ -407,12 +412,13 @@ class _Engine:
                 status, box_hash, attempts, counts = ledger.QUARANTINED, ledger.payload_hash(problem.payload), 0, None
             else:
                 status, attempts = ledger.PROCESSED, len(box.plays)
-                box_hash = ledger.payload_hash(box.model_dump(mode="json"))
+                box_hash = ledger.payload_hash(box.result_dump())
             if number is not None:
                 self._regular_game(conn, state, game, number, counts, scorer)
             self.pending_ledger.append({
                 "season": game.season, "game_id": game.id, "postseason": game.postseason, "game_number": number,
                 "status": status, "box_hash": box_hash, "attempts": attempts, "processed_at": dt.datetime.now(dt.UTC),
+                "updated_at": ledger.iso((box.game if box is not None else game).updated_at),
             })  # fmt: skip
         if number is not None:
             state.games_played = number
@@ -662,6 +668,7 @@ class _Engine:
             ledger.record_game(
                 conn, season=game.season, game_id=game.id, postseason=game.postseason, game_number=None,
                 status=ledger.QUARANTINED, box_hash=ledger.payload_hash(game.model_dump(mode="json")), attempts=0,
+                updated_at=ledger.iso(game.updated_at),
             )  # fmt: skip
         self.report.games_processed += 1
 
@@ -745,6 +752,12 @@ def sync_free_throws(
         if full_refeed:
             engine.full_refeed()
         engine.run(max_games)
+        with engine.clock("http"):  # mostly the feed's requests; a changed game costs a box score and a write
+            found = check_corrections(store, client, progress)
+        report.quarantined += found.quarantined
+        report.corrections += found.corrected
+        if found.problem:
+            report.problems.append(found.problem)
     finally:
         engine.fetcher.shutdown(cancel_futures=True)
         engine.clock.finish()

@@ -14,6 +14,7 @@ provider can make the caller stop and retry, never skip a game or get one twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -189,10 +190,12 @@ class ScoresApiClient:
         status: str | None = None,
         postseason: bool | None = None,
         after: int | None = None,
+        updated_since: dt.datetime | None = None,
     ) -> Iterator[Game]:
         """Games in the API's order (season, then id), every page, each game once.
 
         ``after`` is a game id: only the games after it (it must be a game the API knows).
+        ``updated_since``: only final games whose ``updated_at`` is that time or later.
         """
         params: dict[str, Any] = {}
         if season is not None:
@@ -203,6 +206,8 @@ class ScoresApiClient:
             params["postseason"] = "true" if postseason else "false"
         if after is not None:
             params["after"] = after
+        if updated_since is not None:
+            params["updated_since"] = updated_since.astimezone(dt.UTC).isoformat(timespec="microseconds")
         previous: tuple[int, int] | None = None
         try:
             for game in self._pages("/v1/games", Game, params):
@@ -216,6 +221,12 @@ class ScoresApiClient:
                 if season is not None and game.season != season:
                     raise MalformedResponse(
                         f"{self.base_url}/v1/games", f"game {game.id} of season {game.season} in season {season}"
+                    )
+                if updated_since is not None and (game.updated_at is None or game.updated_at < updated_since):
+                    raise MalformedResponse(
+                        f"{self.base_url}/v1/games",
+                        f"game {game.id} was updated at {game.updated_at}, not since {updated_since}: "
+                        "the provider does not filter on updated_since",
                     )
                 if status is not None and game.status != status:
                     raise MalformedResponse(
@@ -235,6 +246,10 @@ class ScoresApiClient:
     def final_games_after(self, after: int | None = None, *, season: int | None = None) -> Iterator[Game]:
         """Final games after game ``after`` (the last one processed; None: from the first)."""
         return self.games(status="final", after=after, season=season)
+
+    def changed_final_games(self, since: dt.datetime | None) -> Iterator[Game]:
+        """Final games whose result was published or corrected at ``since`` or later (None: all)."""
+        return self.games(status="final", updated_since=since)
 
     def game(self, game_id: int) -> Game:
         try:
@@ -279,6 +294,12 @@ class ReplayClient(ScoresApiClient):
             return [Game.model_validate(game) for game in data["released"]]
         except ValidationError as error:
             raise MalformedResponse(url, describe(error)) from None
+
+    def correct(self, game_id: int, player: str | None = None) -> Game:
+        """Correct a final game's result (``POST /replay/correct``); returns the game, re-stamped."""
+        params: dict[str, Any] = {"game_id": game_id} | ({"player": player} if player else {})
+        url, payload = self._request("POST", "/replay/correct", params)
+        return parse_game(payload, url)
 
     def status(self) -> dict[str, Any]:
         """Released count, last final game, request and injected-fault counters."""

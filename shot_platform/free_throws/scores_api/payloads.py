@@ -9,6 +9,7 @@ player, and the per-player counts equal to what its play-by-play rows say.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections import Counter
@@ -55,8 +56,32 @@ class Season(BaseModel):
         return self
 
 
+def _aware_time(value: Any) -> Any:
+    """ISO 8601 text with a zone -> an aware datetime in UTC (a time without a zone is refused:
+    comparing it with the ledger's would depend on this machine's zone)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("a time without a zone")
+        return value.astimezone(dt.UTC)
+    return value
+
+
+UpdatedAt = Annotated[dt.datetime, BeforeValidator(_aware_time)]
+
+
 class Game(BaseModel):
-    """A scheduled or final game. Scores are null until the game is final."""
+    """A scheduled or final game. Scores are null until the game is final.
+
+    ``updated_at``: when the provider published the result or last changed it (a correction), as
+    real providers stamp their records; optional, since not every provider has it (then a
+    correction after a game was processed cannot be noticed). Not part of the result itself: the
+    ledger's ``box_hash`` leaves it out (``result_dump``).
+    """
 
     model_config = _STRICT
 
@@ -69,6 +94,7 @@ class Game(BaseModel):
     visitor_team: Name
     home_team_score: Count | None = None
     visitor_team_score: Count | None = None
+    updated_at: UpdatedAt | None = None
 
 
 class PlayerFreeThrows(BaseModel):
@@ -165,6 +191,11 @@ class BoxScore(BaseModel):
     def rows(self) -> list[dict[str, str]]:
         """The plays as rows of the Kaggle file, for the free-throw ingest path."""
         return [play.row() for play in self.plays]
+
+    def result_dump(self) -> dict[str, Any]:
+        """The result as JSON values, without ``game.updated_at`` (when it changed is not what changed;
+        and without the field, the dump of a box from before it existed is the same)."""
+        return self.model_dump(mode="json", exclude={"game": {"updated_at"}})
 
 
 T = TypeVar("T", bound=BaseModel)

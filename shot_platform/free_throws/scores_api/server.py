@@ -8,12 +8,20 @@ Endpoints (JSON; list endpoints answer ``{"data": [...], "meta": {"next_cursor":
 - ``GET /v1/games``: the schedule, season by season, by game id within a season. Filters:
   ``season`` (start year), ``status`` (``scheduled``/``final``), ``postseason`` (``true``: playoffs;
   ``false``: the rest), ``after`` (a game id: only games after it in that order, i.e. "what is new
-  since my last game").
+  since my last game"), ``updated_since`` (an ISO 8601 time: only final games whose ``updated_at``
+  is that time or later, i.e. "what changed since I last looked", corrections included).
+  A final game's ``updated_at`` is when its result was published or last corrected (UTC,
+  microseconds, strictly increasing across the server's changes); null while scheduled.
 - ``GET /v1/games/{id}``: one game.
 - ``GET /v1/games/{id}/free_throws``: a final game's box score, ``{"data": {"game": ..., "players":
   [{"player", "free_throws_attempted", "free_throws_made"}], "plays": [Kaggle rows as text]}}``;
   404 with ``"code": "not_final"`` before its result is released, ``"unknown_game"`` for an unknown id.
 - ``POST /replay/advance?games=N``: release the next N results; answers the games that became final.
+- ``POST /replay/correct?game_id=N[&player=NAME]``: the provider corrects a final game's result (the
+  first free throw of ``player``, default the game's first shooter, flips between made and missed,
+  in the plays and the box score) and stamps the game's ``updated_at``; answers the corrected game.
+  A second correction of the same player flips it back (the result as first published, with a new
+  ``updated_at``).
 - ``GET /replay/status``: released count, last final game, request and injected-fault counters.
 - ``GET /livez``: 200 when up.
 
@@ -24,6 +32,7 @@ Fault injection applies to ``/v1`` only, so a test can always steer the replay.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import math
 import re
@@ -56,6 +65,37 @@ class ReplayConfig:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A final game's result as corrected by the provider after it was published."""
+
+    stamp: int  # updated_at, microseconds since the epoch
+    players: list[dict[str, Any]]
+    plays: list[dict[str, str]]
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def iso_time(microseconds: int) -> str:
+    return (EPOCH + dt.timedelta(microseconds=microseconds)).isoformat(timespec="microseconds")
+
+
+def _time_arg(request: Request, name: str) -> int | None:
+    """An ISO 8601 time with a zone (``Z`` or an offset) as microseconds since the epoch."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO 8601 time, got {raw!r}") from None
+    if value.tzinfo is None:
+        raise BadRequest(f"{name} must carry a time zone (e.g. 2026-01-02T03:04:05Z), got {raw!r}")
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
         super().__init__(message)
@@ -84,13 +124,65 @@ class ReplayState:
         self._started = clock()
         self.errors = ErrorInjector(config.error_rate, config.seed)
         self.bucket = TokenBucket(config.rate_limit, clock) if config.rate_limit else None
-        self.counters = {"requests": 0, "injected_errors": 0, "rate_limited": 0, "unauthorized": 0}
+        self.counters = {"requests": 0, "injected_errors": 0, "rate_limited": 0, "unauthorized": 0, "corrections": 0}
+        # updated_at of each released result, in microseconds since the epoch: stamped when the server
+        # first counts the game as released (every request asks ``released()`` first, so no client
+        # can see a result before its stamp). Releases go in sequence order, so stamps never decrease.
+        self.stamps = np.zeros(dataset.total, dtype=np.int64)
+        self._stamped = 0
+        self._last_stamp = 0
+        self.corrections: dict[int, Correction] = {}  # sequence -> the game's corrected result
+
+    def stamp(self) -> int:
+        """Now, in microseconds, later than every earlier stamp (changes never share a time)."""
+        self._last_stamp = max(time.time_ns() // 1000, self._last_stamp + 1)
+        return self._last_stamp
 
     def released(self) -> int:
         timed = 0
         if self.config.games_per_second:
             timed = math.floor((self._clock() - self._started) * self.config.games_per_second)
-        return min(self.dataset.total, self._base + timed)
+        released = min(self.dataset.total, self._base + timed)
+        if released > self._stamped:
+            self.stamps[self._stamped : released] = self.stamp()
+            self._stamped = released
+        return released
+
+    def updated_at(self, sequence: int) -> int:
+        correction = self.corrections.get(sequence)
+        return correction.stamp if correction is not None else int(self.stamps[sequence])
+
+    def updated_since(self, since: int, released: int) -> np.ndarray:
+        """Whether each game is final with updated_at >= ``since`` (microseconds)."""
+        changed = np.zeros(self.dataset.total, dtype=bool)
+        changed[:released] = self.stamps[:released] >= since
+        for sequence, correction in self.corrections.items():
+            changed[sequence] = sequence < released and correction.stamp >= since
+        return changed
+
+    def correct(self, sequence: int, player: str | None) -> None:
+        """Flip the first free throw of ``player`` (default: the first play's shooter) in the game."""
+        current = self.corrections.get(sequence)
+        plays = current.plays if current else self.dataset.play_rows(sequence)
+        if not plays:
+            raise BadRequest(f"game {int(self.dataset.game_ids[sequence])} has no free throws to correct", 409)
+        shooter = player if player is not None else plays[0]["player"]
+        index = next((i for i, play in enumerate(plays) if play["player"] == shooter), None)
+        if index is None:
+            raise BadRequest(f"{shooter!r} took no free throw in game {int(self.dataset.game_ids[sequence])}", 404)
+        made = plays[index]["shot_made"] != "1"
+        verb = ("misses", "makes") if made else ("makes", "misses")
+        flipped = plays[index] | {"shot_made": "1" if made else "0", "play": plays[index]["play"].replace(*verb, 1)}
+        plays = [*plays[:index], flipped, *plays[index + 1 :]]
+        lines = current.players if current else self.dataset.box_players[sequence]
+        players = [
+            line | {"free_throws_made": line["free_throws_made"] + (1 if made else -1)}
+            if line["player"] == shooter
+            else line
+            for line in lines
+        ]
+        self.corrections[sequence] = Correction(self.stamp(), players, plays)
+        self.counters["corrections"] += 1
 
     def advance(self, games: int) -> tuple[int, int]:
         """Release ``games`` more; returns the released range [before, after)."""
@@ -179,7 +271,9 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
         return endpoint
 
     def game_json(sequence: int, released: int) -> dict[str, Any]:
-        return dataset.final[sequence] if sequence < released else dataset.scheduled[sequence]
+        if sequence >= released:
+            return dataset.scheduled[sequence] | {"updated_at": None}
+        return dataset.final[sequence] | {"updated_at": iso_time(state.updated_at(sequence))}
 
     def sequence_or_404(game_id: int) -> int:
         sequence = dataset.sequence_of.get(game_id)
@@ -223,6 +317,7 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
         after = _int_arg(request, "after", None, 0, MAX_ID)
         status = _choice_arg(request, "status", {"scheduled": "scheduled", "final": "final"})
         postseason = _choice_arg(request, "postseason", {"true": True, "false": False})
+        updated_since = _time_arg(request, "updated_since")
         if year is not None:
             season = dataset.season(year)
             if season is None:
@@ -234,6 +329,8 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
             scope = (everything, regular_all, postseason_all)
         candidates = scope[0] if postseason is None else scope[2] if postseason else scope[1]
         released = state.released()
+        if updated_since is not None:
+            candidates = candidates[state.updated_since(updated_since, released)[candidates]]
         low, high = 0, dataset.total
         if cursor is not None:
             low = max(low, cursor + 1)
@@ -260,12 +357,23 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
             raise BadRequest(
                 f"game {game_id} is scheduled: its box score appears once the game is final", 404, "not_final"
             )
+        correction = state.corrections.get(sequence)
         body = {
-            "game": dataset.final[sequence],
-            "players": dataset.box_players[sequence],
-            "plays": dataset.play_rows(sequence),
+            "game": game_json(sequence, state.released()),
+            "players": correction.players if correction else dataset.box_players[sequence],
+            "plays": correction.plays if correction else dataset.play_rows(sequence),
         }
         return JSONResponse({"data": body})
+
+    async def correct(request: Request) -> Response:
+        game_id = _int_arg(request, "game_id", None, 0, MAX_ID)
+        if game_id is None:
+            raise BadRequest("game_id is required")
+        sequence = sequence_or_404(game_id)
+        if sequence >= state.released():
+            raise BadRequest(f"game {game_id} is scheduled: only a final result can be corrected", 409, "not_final")
+        state.correct(sequence, request.query_params.get("player") or None)
+        return JSONResponse({"data": game_json(sequence, state.released())})
 
     async def advance(request: Request) -> Response:
         count = _int_arg(request, "games", 1, 1, 10**9)
@@ -275,7 +383,7 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
                 "data": {
                     "final_games": after,
                     "total_games": dataset.total,
-                    "released": [dataset.final[sequence] for sequence in range(before, after)],
+                    "released": [game_json(sequence, after) for sequence in range(before, after)],
                 }
             }
         )
@@ -306,6 +414,7 @@ def create_app(dataset: ReplayDataset, config: ReplayConfig) -> Starlette:
         Route("/v1/games/{game_id:int}", guarded(game, faults=True)),
         Route("/v1/games/{game_id:int}/free_throws", guarded(free_throws, faults=True)),
         Route("/replay/advance", guarded(advance, faults=False), methods=["POST"]),
+        Route("/replay/correct", guarded(correct, faults=False), methods=["POST"]),
         Route("/replay/status", guarded(status, faults=False)),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
