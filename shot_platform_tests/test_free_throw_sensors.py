@@ -284,3 +284,31 @@ def test_the_sync_run_reports_the_engine_and_the_ground_truth(flow: Flow, monkey
     assert "2009-10" in truth["metrics_by_season"] and "data:image/png;base64," in truth["calibration"]
     checks = {check.check_name: check.passed for check in run.get_asset_check_evaluations()}
     assert checks["labels_complete"] is True and "live_log_loss_near_test" in checks
+
+
+def test_a_corrected_result_gets_a_run_of_its_own_and_is_quarantined_once(flow: Flow):
+    advance(flow, 6)
+    request, cursor = flow.games_sensor()
+    flow.execute("sync_free_throw_games", request)
+    nothing, _ = flow.games_sensor(cursor)
+    assert isinstance(nothing, SkipReason) and "no new final game" in nothing.skip_message
+
+    corrected = ReplayClient(flow.url).correct(int(flow.games["id"].iloc[2]))  # the provider fixes game 3
+    request, cursor_after = flow.games_sensor(cursor)
+    assert isinstance(request, RunRequest) and cursor_after == cursor  # no new game: the cursor stays
+    assert request.run_key == f"free-throws-corrections-through-{corrected.updated_at.isoformat()}"
+    assert request.run_config["ops"]["free_throw_games"]["config"]["max_games"] == 0
+    run = flow.execute("sync_free_throw_games", request)
+    games = next(
+        event.materialization.metadata
+        for event in run.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "free_throw_games"
+    )
+    assert (
+        games["games_processed"].value == 0
+        and f"game {corrected.id}: result changed" in games["corrected_results"].value
+    )
+    quarantine = flow.store.load(ledger.game_quarantine)
+    assert quarantine[["game_id", "kind"]].values.tolist() == [[corrected.id, "corrected_result"]]
+    done, _ = flow.games_sensor(cursor)  # reported: nothing left to check, no second run
+    assert isinstance(done, SkipReason) and "no new final game" in done.skip_message

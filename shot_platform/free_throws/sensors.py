@@ -5,7 +5,9 @@ ledger (``flow.sync.unprocessed_final_games``) and requests one ``sync_free_thro
 batch: the new games of one season (a run never crosses a season's end, so retraining can come
 between two seasons), with run key ``free-throws-through-<last game id>`` and ``max_games`` = the
 batch, so the same games never launch two runs. Its cursor is the last game a run was requested
-through; while that game is not in the ledger yet the sensor waits, so runs never overlap.
+through; while that game is not in the ledger yet the sensor waits, so runs never overlap. With no
+new game, results the flow processed that the provider has changed since (``flow.corrections``)
+get a run of no game (``max_games`` 0) that quarantines and reports them, keyed by the latest change.
 
 ``score_beater_labels_sensor`` counts the labelled player-seasons of complete seasons the champion
 has not trained on (``retraining.new_labels``); at ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS``
@@ -25,6 +27,7 @@ from dagster import (
 )
 
 from shot_platform.core.resources import ModelStoreResource
+from shot_platform.free_throws.flow.corrections import pending_corrections
 from shot_platform.free_throws.flow.sync import retrain_threshold, unprocessed_final_games
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
 from shot_platform.free_throws.resources import FreeThrowStoreResource, registry_of
@@ -65,13 +68,25 @@ def free_throw_games_sensor(
     scores_api: ScoresApiResource,
 ):
     store = free_throw_store.get()
+    corrected = []
     try:
         with scores_api.get_client() as client:
             games = unprocessed_final_games(store, client)
+            if not games:
+                corrected = pending_corrections(store, client)
     except ScoresApiConfigError as error:
         return SkipReason(f"no Scores API configured: {error}")
     except ScoresApiError as error:
         return SkipReason(f"the Scores API is unreachable or refused the request, trying again next tick: {error}")
+    if corrected:
+        # No new game, but results the flow processed have changed: a run with no game to process
+        # checks them (quarantined and reported, never applied); keyed by the latest change, once.
+        latest = max(game.updated_at for game in corrected if game.updated_at is not None)
+        return RunRequest(
+            run_key=f"free-throws-corrections-through-{latest.isoformat()}",
+            run_config={"ops": {"free_throw_games": {"config": {"max_games": 0}}}},
+            tags={"shot_platform/corrected_games": ",".join(str(game.id) for game in corrected[:20])},
+        )
     if not games:
         return SkipReason("no new final game on the Scores API since the last processed one")
     if context.cursor and int(context.cursor) in {game.id for game in games}:

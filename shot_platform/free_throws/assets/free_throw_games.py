@@ -20,7 +20,10 @@ class FreeThrowGamesConfig(Config):
         default=False, description="delete the champion's cached predictions and predict every processed game again"
     )
     max_games: int | None = Field(
-        default=None, description="process at most this many games (the sensor's batch); default: all final ones"
+        default=None,
+        ge=0,
+        description="process at most this many games (the sensor's batch; 0: only check processed games' results "
+        "for corrections); default: all final ones",
     )
 
 

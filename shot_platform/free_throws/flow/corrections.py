@@ -84,12 +84,11 @@ def describe_change(before: dict[str, tuple[int, int]], box: BoxScore) -> str:
     return "; ".join(changes[:SHOWN_CHANGES]) + (f" (and {more} more players)" if more > 0 else "")
 
 
-def check_corrections(
-    store: FreeThrowStore, client: ScoresApiClient, progress: Callable[[str], None] | None = None
-) -> CorrectionsReport:
-    """Look for results changed since the last check; see the module docstring."""
-    report = CorrectionsReport()
-    say = progress or (lambda message: None)
+def _changed_since_watermark(
+    store: FreeThrowStore, client: ScoresApiClient
+) -> tuple[list[Game], list[Any], dt.datetime | None, str]:
+    """(games the feed lists, the ledger rows among them whose updated_at differs, the new watermark,
+    why nothing was asked). Raises the client's ``ScoresApiError``."""
     processed = ledger.processed_games
     with store.engine.connect() as conn:
         stamped = conn.execute(
@@ -97,26 +96,55 @@ def check_corrections(
         ).scalar_one()
         since_text = ledger.read_state(conn, WATERMARK)
     if not stamped:
-        report.skipped = "the Scores API gives no updated_at on the processed games: a corrected result cannot be seen"
-        return report
+        return (
+            [],
+            [],
+            None,
+            "the Scores API gives no updated_at on the processed games: a corrected result cannot be seen",
+        )
     since = dt.datetime.fromisoformat(since_text) if since_text else None
+    changed = list(client.changed_final_games(since))
+    if not changed:
+        return [], [], None, ""
+    watermark = max(game.updated_at for game in changed if game.updated_at is not None)
+    by_id = {game.id: game for game in changed}
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(processed).where(processed.c.game_id.in_(list(by_id)))).all()
+    differ = [
+        row
+        for row in rows
+        if int(row.season) == by_id[int(row.game_id)].season
+        and ledger.iso(by_id[int(row.game_id)].updated_at) != row.updated_at
+    ]
+    return changed, differ, watermark, ""
+
+
+def pending_corrections(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
+    """Processed games the provider changed since the last check (what the games sensor polls when no
+    game is new); read-only. Raises the client's ``ScoresApiError``."""
+    changed, differ, _, _ = _changed_since_watermark(store, client)
+    ids = {int(row.game_id) for row in differ}
+    return [game for game in changed if game.id in ids]
+
+
+def check_corrections(
+    store: FreeThrowStore, client: ScoresApiClient, progress: Callable[[str], None] | None = None
+) -> CorrectionsReport:
+    """Look for results changed since the last check; see the module docstring."""
+    report = CorrectionsReport()
+    say = progress or (lambda message: None)
     try:
-        changed = list(client.changed_final_games(since))
+        changed, differ, watermark, report.skipped = _changed_since_watermark(store, client)
     except ScoresApiError as error:
         report.problem = f"corrections not checked ({error}); the next sync asks again"
         return report
-    if not changed:
+    if watermark is None:
         return report
-    watermark = max(game.updated_at for game in changed if game.updated_at is not None)
     by_id = {game.id: game for game in changed}
     with store.transaction() as conn:
-        rows = conn.execute(select(processed).where(processed.c.game_id.in_(list(by_id)))).all()
-        for row in rows:
-            game = by_id[int(row.game_id)]
-            if ledger.iso(game.updated_at) == row.updated_at or int(row.season) != game.season:
-                continue  # the result as processed (the usual case), or another season's id
+        for row in differ:
             report.checked += 1
-            _check_game(conn, client, row, game, report, say)
+            _check_game(conn, client, row, by_id[int(row.game_id)], report, say)
         ledger.write_state(conn, WATERMARK, ledger.iso(watermark) or "")
     return report
 
@@ -186,4 +214,4 @@ def _quarantine(
         say(f"quarantined a corrected result: {line}")
 
 
-__all__ = ["KIND", "WATERMARK", "CorrectionsReport", "check_corrections", "describe_change"]
+__all__ = ["KIND", "WATERMARK", "CorrectionsReport", "check_corrections", "describe_change", "pending_corrections"]
