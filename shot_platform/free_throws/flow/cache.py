@@ -85,7 +85,10 @@ def refresh_predictions(
     for season in np.unique(seasons):
         rows = seasons == season
         known = cache.view(conn, scorer.version, int(season))
-        probability[rows] = hashes[rows].map(known).to_numpy(dtype=np.float64)
+        # dict.get per row: Series.map(dict) first turns the whole dict into a Series, which grows
+        # with the season (570,000 entries): 1.7 s a season, against 0.05 s.
+        wanted = hashes[rows].tolist()
+        probability[rows] = np.fromiter((known.get(h, np.nan) for h in wanted), dtype=np.float64, count=len(wanted))
     missing = np.isnan(probability)
     if missing.any():
         started = time.perf_counter()

@@ -48,6 +48,7 @@ from shot_platform.free_throws.store import FreeThrowStore, tables
 WATERMARK = "corrections_checked_since"
 KIND = "corrected_result"
 SHOWN_CHANGES = 6  # player lines named in a reason
+ID_CHUNK = 5_000  # game ids per IN (...) list
 
 
 @dataclass
@@ -108,8 +109,13 @@ def _changed_since_watermark(
         return [], [], None, ""
     watermark = max(game.updated_at for game in changed if game.updated_at is not None)
     by_id = {game.id: game for game in changed}
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(processed).where(processed.c.game_id.in_(list(by_id)))).all()
+    ids = list(by_id)
+    with store.engine.connect() as conn:  # the first check lists every final game: ids in chunks
+        rows = [
+            row
+            for start in range(0, len(ids), ID_CHUNK)
+            for row in conn.execute(select(processed).where(processed.c.game_id.in_(ids[start : start + ID_CHUNK])))
+        ]
     differ = [
         row
         for row in rows

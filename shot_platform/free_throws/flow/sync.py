@@ -450,7 +450,14 @@ class _Engine:
             .reset_index()
             .astype({"game_id": "int64", "made": "int64", "attempted": "int64"})
         )
-        return {int(game_id): group.drop(columns="game_id") for game_id, group in counts.groupby("game_id")}
+        # Slices of one sorted frame (a groupby into 100 frames cost 0.8 s a season).
+        ids = counts["game_id"].to_numpy()
+        if not len(ids):
+            return {}
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        ends = np.r_[starts[1:], len(ids)]
+        per_game = counts[[PLAYER, "made", "attempted"]]
+        return {int(ids[a]): per_game.iloc[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
 
     def _regular_game(
         self,
