@@ -225,3 +225,16 @@ def test_the_loader_serves_every_row_or_names_what_it_cannot_place(small_file_ro
     assert len(served) == len(frame)  # nothing lost
     assert sorted(map(str, served)) == sorted(map(str, frame.to_dict("records")))  # values exactly as written
     assert sum(line["free_throws_attempted"] for lines in dataset.box_players for line in lines) == len(frame)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("2026-01-02T03:04:05", "a time without a zone"), ("yesterday", "not an ISO 8601 time"), (5, "datetime")],
+)
+def test_updated_at_must_be_an_iso_time_with_a_zone(value: Any, reason: str) -> None:
+    game = {"id": 1, "season": 2012, "postseason": False, "status": "final", "home_team": "A", "visitor_team": "B",
+            "home_team_score": 1, "visitor_team_score": 2, "updated_at": value}  # fmt: skip
+    with pytest.raises(MalformedResponse, match=reason):
+        parse_page({"data": [game], "meta": {"next_cursor": None, "per_page": 25}}, Game, "u")
+    offset = Game.model_validate(game | {"updated_at": "2026-01-02T05:04:05+02:00"}).updated_at
+    assert offset == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC) and offset.tzinfo == dt.UTC
