@@ -21,10 +21,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     delete,
+    func,
     select,
 )
 
-from shot_platform.core.bulk import insert_new_rows
+from shot_platform.core.bulk import insert_new_rows, insert_rows_unchecked
 
 metadata = MetaData()
 things = Table(
@@ -107,4 +108,24 @@ def test_any_text_survives_the_copy(database_url: str, texts: list[str]):
     with engine.begin() as conn:
         insert_new_rows(conn, things, rows, key=["k1", "k2"])
     assert read_back(engine)["note"].tolist() == texts
+    engine.dispose()
+
+
+def test_rows_known_new_are_copied_and_a_stored_key_falls_back_to_the_upsert(database_url: str):
+    """``insert_rows_unchecked`` (COPY straight into the table on PostgreSQL) for rows the caller
+    believes new; when a key is stored after all, the savepoint is rolled back and the checked upsert
+    runs instead, in the same transaction, which stays usable."""
+    engine = create_engine(database_url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        assert insert_rows_unchecked(conn, things, frame(50), key=["k1", "k2"]) == 50
+    assert_same(read_back(engine), frame(50))
+
+    clash = frame(60).iloc[40:].assign(amount=7.5)  # the keys of rows 40..49 are stored
+    with engine.begin() as conn:
+        insert_rows_unchecked(conn, things, clash, key=["k1", "k2"], update=["amount"])
+        assert conn.execute(select(func.count()).select_from(things)).scalar_one() == 60
+    stored = read_back(engine).sort_values("k1", ascending=False, ignore_index=True)  # frame order
+    assert len(stored) == 60 and (stored["amount"].iloc[40:] == 7.5).all()
+    assert_same(stored.iloc[:40], frame(40))
     engine.dispose()

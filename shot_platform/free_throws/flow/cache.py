@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, delete, func, select
 
-from shot_platform.core.bulk import insert_new_rows, upsert_rows
+from shot_platform.core.bulk import insert_new_rows, insert_rows_unchecked, upsert_rows
 from shot_platform.free_throws.flow.scorers import Scorer
 from shot_platform.free_throws.inputs import GAMES_PLAYED
 from shot_platform.free_throws.schema import PLAYER, SEASON
@@ -51,6 +51,9 @@ class PredictionCache:
     def __init__(self) -> None:
         self.key: tuple[str, int] | None = None
         self.known: dict[str, float] = {}
+        # (version, season) -> the largest games_played stored (-1: none): rows after it are new keys,
+        # which PostgreSQL can COPY without a staging table and ON CONFLICT (``write_predictions``).
+        self.latest: dict[tuple[str, int], int] = {}
 
     def view(self, conn: Connection, version: str, season: int) -> dict[str, float]:
         if self.key != (version, season):
@@ -63,7 +66,29 @@ class PredictionCache:
         return self.known
 
     def clear(self) -> None:
-        self.key, self.known = None, {}
+        self.key, self.known, self.latest = None, {}, {}
+
+    def all_new(self, conn: Connection, version: str, rows: pd.DataFrame) -> bool:
+        """Whether no row of ``rows`` can have a stored key: each season's rows come after the
+        latest games_played stored for it (one indexed max per season, then kept up to date)."""
+        table = tables.score_beater_predictions
+        for season, first in rows.groupby(SEASON)[GAMES_PLAYED].min().items():
+            key = (version, int(season))
+            if key not in self.latest:
+                query = select(func.max(table.c.games_played)).where(
+                    table.c.model_version == version, table.c.season == int(season)
+                )
+                stored = conn.execute(query).scalar()
+                self.latest[key] = -1 if stored is None else int(stored)
+            if int(first) <= self.latest[key]:
+                return False
+        return True
+
+    def wrote(self, version: str, rows: pd.DataFrame) -> None:
+        for season, last in rows.groupby(SEASON)[GAMES_PLAYED].max().items():
+            key = (version, int(season))
+            if key in self.latest:
+                self.latest[key] = max(self.latest[key], int(last))
 
 
 def delete_version(conn: Connection, version: str) -> int:
@@ -106,24 +131,30 @@ def refresh_predictions(
         probability=probability,
         made_at=dt.datetime.now(dt.UTC),
     )
-    write_predictions(conn, rows)
+    new = cache.all_new(conn, scorer.version, rows)
+    write_predictions(conn, rows, new=new)
+    cache.wrote(scorer.version, rows)
     return report
 
 
 UPDATED = ("input_hash", "probability", "made_at")
 
 
-def write_predictions(conn: Connection, rows: pd.DataFrame) -> None:
-    upsert(conn, tables.score_beater_predictions, rows, UPDATED)
+def write_predictions(conn: Connection, rows: pd.DataFrame, new: bool = False) -> None:
+    """Upsert prediction rows; ``new``: the caller knows no key is stored (``PredictionCache.all_new``)."""
+    upsert(conn, tables.score_beater_predictions, rows, UPDATED, new=new)
 
 
-def upsert(conn: Connection, table: Table, rows: pd.DataFrame, updated: tuple[str, ...]) -> None:
+def upsert(conn: Connection, table: Table, rows: pd.DataFrame, updated: tuple[str, ...], new: bool = False) -> None:
     """Insert rows; a stored key gets ``updated`` columns replaced (left alone when ``updated`` is
     empty). One COPY + ``INSERT ... ON CONFLICT`` on PostgreSQL (statements per row through psycopg2
-    measured 14-37 ms each on the loaded machine). Within ``rows`` the last row of a key wins."""
+    measured 14-37 ms each on the loaded machine); with ``new`` (no key stored), one COPY into the
+    table. Within ``rows`` the last row of a key wins."""
     key = [column.name for column in table.primary_key.columns]
     rows = rows[[column.name for column in table.columns]].drop_duplicates(key, keep="last")
-    if updated:
+    if new:
+        insert_rows_unchecked(conn, table, rows, key, updated)
+    elif updated:
         upsert_rows(conn, table, rows, key, updated)
     else:
         insert_new_rows(conn, table, rows, key)

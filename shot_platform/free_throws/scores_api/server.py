@@ -11,7 +11,8 @@ Endpoints (JSON; list endpoints answer ``{"data": [...], "meta": {"next_cursor":
   since my last game"), ``updated_since`` (an ISO 8601 time: only final games whose ``updated_at``
   is that time or later, i.e. "what changed since I last looked", corrections included).
   A final game's ``updated_at`` is when its result was published or last corrected (UTC,
-  microseconds, strictly increasing across the server's changes); null while scheduled.
+  microseconds; no two games or corrections share one: a batch released at once gets consecutive
+  microseconds in release order); null while scheduled.
 - ``GET /v1/games/{id}``: one game.
 - ``GET /v1/games/{id}/free_throws``: a final game's box score, ``{"data": {"game": ..., "players":
   [{"player", "free_throws_attempted", "free_throws_made"}], "plays": [Kaggle rows as text]}}``;
@@ -127,16 +128,19 @@ class ReplayState:
         self.counters = {"requests": 0, "injected_errors": 0, "rate_limited": 0, "unauthorized": 0, "corrections": 0}
         # updated_at of each released result, in microseconds since the epoch: stamped when the server
         # first counts the game as released (every request asks ``released()`` first, so no client
-        # can see a result before its stamp). Releases go in sequence order, so stamps never decrease.
+        # can see a result before its stamp). Releases go in sequence order, so stamps increase.
         self.stamps = np.zeros(dataset.total, dtype=np.int64)
         self._stamped = 0
         self._last_stamp = 0
         self.corrections: dict[int, Correction] = {}  # sequence -> the game's corrected result
 
-    def stamp(self) -> int:
-        """Now, in microseconds, later than every earlier stamp (changes never share a time)."""
-        self._last_stamp = max(time.time_ns() // 1000, self._last_stamp + 1)
-        return self._last_stamp
+    def stamp(self, count: int = 1) -> int:
+        """Now, in microseconds, later than every earlier stamp; ``count`` consecutive stamps are
+        taken and the first returned (changes never share a time, so a client's ``updated_since``
+        watermark lists again only the change it ended on, even after ``--release all``)."""
+        first = max(time.time_ns() // 1000, self._last_stamp + 1)
+        self._last_stamp = first + count - 1
+        return first
 
     def released(self) -> int:
         timed = 0
@@ -144,7 +148,8 @@ class ReplayState:
             timed = math.floor((self._clock() - self._started) * self.config.games_per_second)
         released = min(self.dataset.total, self._base + timed)
         if released > self._stamped:
-            self.stamps[self._stamped : released] = self.stamp()
+            count = released - self._stamped
+            self.stamps[self._stamped : released] = self.stamp(count) + np.arange(count)
             self._stamped = released
         return released
 
