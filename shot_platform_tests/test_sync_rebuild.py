@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from shot_platform.free_throws.features.tables import rebuild_features
-from shot_platform.free_throws.flow.retrain import complete_labelled_seasons
+from shot_platform.free_throws.flow.retrain import complete_seasons
 from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.scores_api import ReplayClient, ScoresApiClient
@@ -78,7 +78,7 @@ def test_rebuild_mid_season_keeps_the_rows_the_sync_wrote(
         # The season in progress keeps its whole schedule (the API's), not just the games played so far.
         regular = [g for g in client.schedule(2013) if not g.postseason and not g.all_star]
         assert int(counts.scheduled_games.loc[2013]) == len(regular) == 40
-        assert complete_labelled_seasons(store) == []  # 2013-14 is not mistaken for a complete season
+        assert 2013 not in complete_seasons(store)  # 2013-14 is not mistaken for a complete season
 
         # The sync goes on after the rebuild to the same end as one never interrupted.
         client.advance(10_000)
