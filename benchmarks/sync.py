@@ -48,7 +48,8 @@ from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.training import keras_trainer, training_set
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "free_throws_2006-07_2013-14.csv.gz"
+SHARED = Path(os.environ.get("SHOT_PLATFORM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = SHARED / "free_throws_2006-07_2013-14.csv.gz"
 PG_ADMIN = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 

@@ -5,6 +5,7 @@ label, prediction or stored play changes; the flow goes on; a correction undone 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -167,4 +168,26 @@ def test_a_provider_without_updated_at_is_not_checked(tmp_path: Path) -> None:
                            status=ledger.PROCESSED, box_hash="x", attempts=0)  # fmt: skip
     outcome = check_corrections(store, ScoresApiClient("http://127.0.0.1:9"))  # never asked
     assert outcome.skipped.startswith("the Scores API gives no updated_at") and outcome.problem == ""
+    store.dispose()
+
+
+def test_a_ledger_from_before_updated_at_gets_the_column(database_url: str) -> None:
+    """A store whose ledger was created before ``updated_at`` existed is upgraded in place; its games
+    keep their rows (``updated_at`` null: compared by hash at the first corrections check)."""
+    from sqlalchemy import MetaData, Table, inspect
+
+    old = MetaData()
+    columns = [column.copy() for column in ledger.processed_games.columns if column.name != "updated_at"]
+    Table(ledger.processed_games.name, old, *columns)
+    store = FreeThrowStore(database_url)
+    old.create_all(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(old.tables[ledger.processed_games.name].insert().values(
+            season=2012, game_id=7, postseason=False, game_number=1, status=ledger.PROCESSED, box_hash="h",
+            attempts=3, processed_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    ledger.ensure_schema(store)
+    ledger.ensure_schema(store)  # again: nothing to do
+    assert "updated_at" in {c["name"] for c in inspect(store.engine).get_columns(ledger.processed_games.name)}
+    rows = store.load(ledger.processed_games)
+    assert rows["game_id"].tolist() == [7] and rows["updated_at"].isna().all()
     store.dispose()
