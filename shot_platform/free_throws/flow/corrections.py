@@ -92,10 +92,10 @@ def _changed_since_watermark(
     why nothing was asked). Raises the client's ``ScoresApiError``."""
     processed = ledger.processed_games
     with store.engine.connect() as conn:
-        stamped = conn.execute(
-            select(func.count()).select_from(processed).where(processed.c.updated_at.is_not(None))
-        ).scalar_one()
+        total, stamped = conn.execute(select(func.count(), func.count(processed.c.updated_at))).one()
         since_text = ledger.read_state(conn, WATERMARK)
+    if not total:
+        return [], [], None, ""  # nothing processed yet: nothing can have changed
     if not stamped:
         return (
             [],

@@ -765,6 +765,8 @@ def sync_free_throws(
         report.corrections += found.corrected
         if found.problem:
             report.problems.append(found.problem)
+        if found.skipped and progress is not None:
+            progress(f"corrections not checked: {found.skipped}")
     finally:
         engine.fetcher.shutdown(cancel_futures=True)
         engine.clock.finish()
