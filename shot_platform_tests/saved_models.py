@@ -12,9 +12,14 @@ TensorFlow in the pytest process would cost it 700 MB and its threads, and Click
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -69,17 +74,33 @@ def random_instances(count: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 PROBE = random_instances(64, seed=99)  # instances whose answers are recorded at training time
+_CACHE = Path(tempfile.gettempdir()) / f"shot_platform_exports_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+_EXPORTS: dict[int, Path] = {}  # seed -> this process's first export with that seed, under _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+
+
+def _first_export(seed: int) -> Path:
+    if seed not in _EXPORTS:
+        path = _CACHE / str(seed)
+        shutil.rmtree(path, ignore_errors=True)  # what a failed build left
+        _CACHE.mkdir(exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "shot_platform_tests.saved_models", str(path), str(seed)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        _EXPORTS[seed] = path
+    return _EXPORTS[seed]
 
 
 def export_model(path: Path, seed: int = 0) -> np.ndarray:
     """Build, fit briefly (seeded) and export to ``path`` in a child process; returns the
-    in-memory model's probabilities for ``PROBE`` (what training saw), to compare with reloads."""
-    subprocess.run(
-        [sys.executable, "-m", "shot_platform_tests.saved_models", str(path), str(seed)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    in-memory model's probabilities for ``PROBE`` (what training saw), to compare with reloads.
+
+    Each seed is built once per test process (the child process with TensorFlow costs seconds
+    of CPU); every call gets its own copy of that export's files at ``path``."""
+    shutil.copytree(_first_export(seed), path, dirs_exist_ok=True)
     return np.array(json.loads((path / "assets.extra" / "probe.json").read_text()))
 
 
