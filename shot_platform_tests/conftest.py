@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,48 @@ from shot_platform.shots.synthetic import generate_shots, write_shots
 PG_ADMIN_URL = os.environ.get("SHOT_PLATFORM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 SHARED_DATA = Path(os.environ.get("SHOT_PLATFORM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 REAL_SHOTS = SHARED_DATA / "shot_logs_2014-10_2015-01.csv.gz"
+
+
+# -- running in parallel: pytest-xdist, pyproject's addopts `-n auto --dist loadscope` -------------------
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for ``-n auto``: PYTEST_XDIST_AUTO_NUM_WORKERS if set; none (a plain run in this
+    process) when only single tests are named (``pytest path/test_x.py::test_y``); else one per
+    CPU core, at least 2: much of the suite waits on child processes (services, servers, the CLI)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    if config.args and all("::" in arg for arg in config.args):
+        return 0
+    return max(2, os.cpu_count() or 1)
+
+
+MODULE_SCOPED_FIXTURE = re.compile(r"""scope\s*=\s*["']module["']""")
+
+
+@functools.cache
+def _has_module_scoped_fixtures(path: Path) -> bool:
+    try:
+        return bool(MODULE_SCOPED_FIXTURE.search(path.read_text()))
+    except OSError:
+        return True
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` keeps a module's tests in one worker so its module-scoped fixtures (a
+    service process, a trained home, ...) are built once. Here only modules that define such
+    fixtures are kept together: the tests of every other module are spread one by one, so a few
+    slow tests of one file do not all land on one worker."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            parts = nodeid.split("::")
+            if len(parts) == 2 and not _has_module_scoped_fixtures(config.rootpath / parts[0]):
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return ModuleFixtureScheduling(config, log)
 
 
 def _postgres_available() -> str | None:
