@@ -25,13 +25,15 @@ from shot_platform_tests.service_process import BIN, running_service, wait_for
 CLI = str(BIN / "shot-platform")
 
 
-@pytest.fixture(scope="module")
+# Session scope (built once per worker), not module: the slow tests of this file then run in
+# parallel under pytest-xdist (see conftest.py, pytest_xdist_make_scheduler).
+@pytest.fixture(scope="session")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame = generate_free_throws(seasons=2, first_season=2012, regular_games=60, playoff_games=4, seed=5)
     return write_free_throws(frame, tmp_path_factory.mktemp("sync_cli") / "ft.csv.gz")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("export") / "model"
     export_model(path, seed=1)
