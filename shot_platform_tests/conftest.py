@@ -37,31 +37,51 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 
 MODULE_SCOPED_FIXTURE = re.compile(r"""scope\s*=\s*["']module["']""")
+SLOW_MARK = re.compile(r"mark\.(slow|real_data)\b")
 
 
 @functools.cache
-def _has_module_scoped_fixtures(path: Path) -> bool:
+def _source(path: Path) -> str:
     try:
-        return bool(MODULE_SCOPED_FIXTURE.search(path.read_text()))
+        return path.read_text()
     except OSError:
-        return True
+        return ""
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``--dist loadscope`` keeps a module's tests in one worker so its module-scoped fixtures (a
     service process, a trained home, ...) are built once. Here only modules that define such
     fixtures are kept together: the tests of every other module are spread one by one, so a few
-    slow tests of one file do not all land on one worker."""
+    slow tests of one file do not all land on one worker. Work is handed out biggest first (the
+    module groups by size, then single tests of files with slow tests, then the rest; random order
+    within each), so the run does not end with one worker on a long test and the other idle."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleFixtureScheduling(LoadScopeScheduling):
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             parts = nodeid.split("::")
-            if len(parts) == 2 and not _has_module_scoped_fixtures(config.rootpath / parts[0]):
+            if len(parts) == 2 and not MODULE_SCOPED_FIXTURE.search(_source(config.rootpath / parts[0])):
                 return nodeid
             return super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the first call: the whole collection is in the work queue
+                self.ordered = True
+
+                def rank(unit: tuple[str, dict]) -> tuple[int, int]:
+                    scope, tests = unit
+                    if "::" not in scope:
+                        return 0, -len(tests)
+                    return (1 if SLOW_MARK.search(_source(config.rootpath / scope.split("::")[0])) else 2), 0
+
+                units = sorted(self.workqueue.items(), key=rank)
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return ModuleFixtureScheduling(config, log)
 
