@@ -7,11 +7,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow  # builds a wheel and a Bento, serves it
 
 
 def test_bento_builds_and_serves(trained_home: Path, tmp_path: Path):

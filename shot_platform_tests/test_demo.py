@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
 from shot_platform.shots.models.registry import shot_models_at
+
+pytestmark = pytest.mark.slow  # generates, ingests and materialises both domains, twice
 
 
 def test_demo_generates_ingests_materialises_and_summarises(platform_home: Path):

@@ -11,7 +11,7 @@ from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.models.training import train_shot_model
 from shot_platform.shots.store import ShotStore
 
-pytestmark = pytest.mark.real_data
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
