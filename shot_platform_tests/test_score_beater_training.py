@@ -30,12 +30,14 @@ from shot_platform_tests.cli_process import materialise
 SEASONS = {"seasons": 4, "first_season": 2010, "regular_games": 40, "playoff_games": 2, "seed": 8}
 
 
-@pytest.fixture(scope="module")
+# Session scope (built once per worker), not module: the two slow tests then run in parallel under
+# pytest-xdist (see conftest.py, pytest_xdist_make_scheduler).
+@pytest.fixture(scope="session")
 def events() -> pd.DataFrame:
     return generate_free_throws(**SEASONS)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def counts(events: pd.DataFrame) -> FreeThrowCounts:
     return build_counts(events)
 
