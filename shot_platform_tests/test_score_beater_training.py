@@ -66,9 +66,11 @@ def test_trained_model_reloads_alone_with_its_training_probabilities_and_is_repr
     first = keras_trainer(data, tmp_path / "a" / "model")
     again = keras_trainer(data, tmp_path / "b" / "model")
     assert first["epochs_chosen_on"] == "season 2012" and 1 <= first["epochs"] <= 20
-    trained = np.asarray(first["probe_probabilities"])
+    trained = np.asarray(first["trained_probabilities"])
     # Seeded, deterministic ops: the same rows give the same model, bit for bit.
-    assert np.array_equal(trained, np.asarray(again["probe_probabilities"]))
+    assert np.array_equal(trained, np.asarray(again["trained_probabilities"]))
+    # The exported artifact, as the service loads it, is what the gate judges.
+    np.testing.assert_allclose(first["probe_probabilities"], trained, rtol=0, atol=1e-6)
     # Worth serving: better than the base rate on the later season, before it starts and pooled.
     report = evaluate(data.probe, trained, data.base_rate)
     assert report["log_loss"] < report["base_log_loss"] and report["log_loss@0"] < report["base_log_loss@0"]

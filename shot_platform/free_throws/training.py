@@ -54,7 +54,8 @@ class TrainingSet:
     selection_train: pd.DataFrame  # training rows of the seasons before the latest one
     selection: pd.DataFrame  # the latest training season at the evaluation fractions
     seed: int = 0
-    probe: pd.DataFrame | None = None  # rows whose in-memory probabilities the trainer reports
+    probe: pd.DataFrame | None = None  # rows to score (the judged season): see ``train_and_export``
+    champion: Path | None = None  # a local SavedModel to score the probe rows with too (the champion)
 
     @property
     def base_rate(self) -> float:
@@ -104,8 +105,7 @@ def train_and_export(data: TrainingSet, path: Path, verbose: int = 0) -> dict:
     epochs, selection_seconds = chosen.epochs, chosen.seconds
     final = model.fit_model(data.train, config, epochs=epochs, verbose=verbose)
     model.export_model(final.model, path)
-    probe = {} if data.probe is None else {"probe_probabilities": model.predict(final.model, data.probe).tolist()}
-    return probe | {
+    return _probe(data, final.model, path) | {
         "epochs": epochs,
         "epochs_chosen_on": data.chosen_on,
         "train_rows": len(data.train),
@@ -115,6 +115,25 @@ def train_and_export(data: TrainingSet, path: Path, verbose: int = 0) -> dict:
         "selection_fit_seconds": round(selection_seconds, 1),
         "config": {key: list(value) if isinstance(value, tuple) else value for key, value in vars(config).items()},
     }
+
+
+def _probe(data: TrainingSet, trained: object, path: Path) -> dict[str, list[float]]:
+    """Probabilities of the probe rows: ``trained_probabilities`` from the in-memory Keras model,
+    ``probe_probabilities`` from the exported SavedModel as the service loads it (what the gate
+    judges), ``champion_probabilities`` from ``data.champion``. Scoring here keeps TensorFlow out of
+    the process that asked for the training (a Dagster run, the sync command)."""
+    if data.probe is None:
+        return {}
+    from shot_platform.free_throws import model
+    from shot_platform.free_throws.flow.scorers import SavedModelScorer
+
+    scored = {
+        "trained_probabilities": model.predict(trained, data.probe).tolist(),
+        "probe_probabilities": SavedModelScorer.from_directory(path).predict(data.probe).tolist(),
+    }
+    if data.champion is not None:
+        scored["champion_probabilities"] = SavedModelScorer.from_directory(data.champion).predict(data.probe).tolist()
+    return scored
 
 
 def keras_trainer(data: TrainingSet, path: Path) -> dict:

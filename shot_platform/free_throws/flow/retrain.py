@@ -63,12 +63,6 @@ def complete_seasons(store: FreeThrowStore) -> list[int]:
     return sorted(season for season, state in progress.items() if state.complete and season - 1 in progress)
 
 
-def _probabilities(path: Path, rows: pd.DataFrame) -> np.ndarray:
-    from shot_platform.free_throws.flow.scorers import SavedModelScorer
-
-    return SavedModelScorer.from_directory(path).predict(rows)
-
-
 def calibration_bins(label: np.ndarray, probability: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
     """Predicted vs observed beat rate in ``bins`` quantile bins (for the metadata's calibration plot)."""
     frame = pd.DataFrame({BEAT: label, "probability": probability})
@@ -93,8 +87,6 @@ def retrain_score_beater(
     Returns the decision: ``promoted``, ``reason``, ``version`` (the challenger's, if trained),
     ``challenger_log_loss``, ``champion_version``, ``champion_log_loss``, ``train_seasons``.
     """
-    from shot_platform.free_throws.flow.scorers import SavedModelScorer
-
     complete = complete_seasons(store)
     train_seasons = [season for season in complete if season < judge_season]
     outcome: dict = {"judge_season": judge_season, "train_seasons": train_seasons, "promoted": False}
@@ -111,19 +103,24 @@ def retrain_score_beater(
     labels = beat_labels(counts.totals)
     data = training_set(counts, labels, train_seasons, seed=seed)
     judge = evaluation_rows(counts, labels, [judge_season])
+    # The trainer's child process scores the judged rows with the exported challenger and the champion.
+    data.probe = judge
+    data.champion = Path(models.load(champion)) if champion is not None else None
     base_rate = data.base_rate
     directory = Path(tempfile.mkdtemp(prefix="score_beater-challenger-"))
     try:
         info = (trainer or keras_trainer)(data, directory / "model")
-        probability = _probabilities(directory / "model", judge)
+        info.pop("trained_probabilities", None)
+        probability = np.asarray(info.pop("probe_probabilities"), dtype=np.float64)
+        champion_scored = info.pop("champion_probabilities", None)
         metrics = {key: float(value) for key, value in evaluate(judge, probability, base_rate).items()}
         reports, baseline_seconds = baseline_reports(data.train, judge, seed)
         reports[MLP] = metrics
         champion_loss = None
-        if champion is not None:
-            champion_probability = SavedModelScorer.from_store(models, champion).predict(judge)
-            champion_loss = float(evaluate(judge, champion_probability, base_rate)["log_loss"])
-            reports[f"champion {champion}"] = evaluate(judge, champion_probability, base_rate)
+        if champion is not None and champion_scored is not None:
+            champion_report = evaluate(judge, np.asarray(champion_scored, dtype=np.float64), base_rate)
+            champion_loss = float(champion_report["log_loss"])
+            reports[f"champion {champion}"] = champion_report
         loss = metrics["log_loss"]
         if loss >= metrics["base_log_loss"]:
             promote, why = False, f"not promoted: log loss {loss:.4f} no better than the base rate's"
