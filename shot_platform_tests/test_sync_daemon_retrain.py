@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from dagster import Definitions, RunRequest, build_sensor_context, instance_for_test
 
@@ -22,7 +20,6 @@ from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import open_saved_model_store
 from shot_platform.definitions import all_assets, all_checks
 from shot_platform.free_throws.flow.sync import sync_free_throws
-from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
 from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
 from shot_platform.free_throws.scores_api import ScoresApiClient
@@ -33,20 +30,9 @@ from shot_platform.free_throws.store import FreeThrowStore
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 from shot_platform.shots.resources import ShotStoreResource
 from shot_platform_tests.saved_models import export_model
+from shot_platform_tests.stand_in_scorers import LinearScorer
 
 FIRST = 2008  # 2008-09 history, 2009-10 and 2010-11 predicted and labelled
-
-
-class LinearScorer:
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.rows = 0
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        x = inputs[list(INPUT_NAMES)].to_numpy(dtype=np.float64)
-        return 1 / (1 + np.exp(-(x[:, 4] - x[:, 0] * x[:, -1]) / 10))
 
 
 @pytest.mark.slow

@@ -8,34 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.flow.retrain import complete_seasons
 from shot_platform.free_throws.flow.sync import sync_free_throws
-from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.scores_api import ReplayClient, ScoresApiClient
 from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
+from shot_platform_tests.stand_in_scorers import LinearScorer
 
 DERIVED = (tables.free_throw_schedule, tables.free_throw_player_games, tables.free_throw_player_features)
-
-
-class LinearScorer:
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.rows = 0
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        self.calls += 1
-        self.rows += len(inputs)
-        x = inputs[list(INPUT_NAMES)].to_numpy(dtype=np.float64)
-        return 1 / (1 + np.exp(-(x[:, 4] - x[:, 0] * x[:, -1]) / 10))
 
 
 @pytest.fixture(scope="module")
