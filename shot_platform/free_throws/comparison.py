@@ -131,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 160)
 
     started = time.perf_counter()
-    counts = build_counts(load_events(args.data))
+    try:
+        events = load_events(args.data)
+    except (OSError, ValueError, KeyError) as error:  # missing, empty, not CSV, wrong columns
+        parser.exit(1, f"error: cannot read {args.data}: {error}; pass --data PATH to the Kaggle free-throws file\n")
+    counts = build_counts(events)
     labels = beat_labels(counts.totals)
     final_train = training_rows(counts, labels, FINAL_TRAIN, seed=args.seed)
     test = evaluation_rows(counts, labels, TEST)
