@@ -64,13 +64,11 @@ def complete_seasons(store: FreeThrowStore) -> list[int]:
 
 
 def calibration_bins(label: np.ndarray, probability: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
-    """Predicted vs observed beat rate in ``bins`` quantile bins (for the metadata's calibration plot)."""
-    frame = pd.DataFrame({BEAT: label, "probability": probability})
-    codes = pd.qcut(frame["probability"].rank(method="first"), q=min(bins, len(frame)), labels=False)
-    table = frame.groupby(codes).agg(
-        rows=(BEAT, "size"), mean_probability=("probability", "mean"), beat_rate=(BEAT, "mean")
-    )
-    return [{key: float(value) for key, value in row.items()} for row in table.to_dict("records")]
+    """``live_metrics.calibration_table`` as JSON-able rows (for the metadata's calibration plot)."""
+    from shot_platform.free_throws.live_metrics import calibration_table
+
+    table = calibration_table(pd.DataFrame({BEAT: label, "probability": probability}), bins)
+    return [{key: float(value) for key, value in row.items()} for row in table.drop(columns="bin").to_dict("records")]
 
 
 def comparison_table(reports: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
