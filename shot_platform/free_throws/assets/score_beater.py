@@ -96,12 +96,14 @@ def score_beater(
     due = new_labels(store, registry)
     judge_season = config.judge_season if config.judge_season is not None else due.judge_season
     metadata: dict = {"new_labelled_player_seasons": due.count, "labels": due.describe()}
+    why = due.describe()
     if judge_season is None and registry.champion_version() is None:
         judge_season = first_judge_season(complete_seasons(store))
+        why = "the store has no score_beater model yet"
     if judge_season is not None:
         context.log.info(
             f"training score_beater, judged on {season_short(judge_season)} (about a minute on 2 cores for "
-            f"the real data's seasons): {due.describe()}"
+            f"the real data's seasons): {why}"
         )
         outcome = retrain_score_beater(store, registry, judge_season=judge_season)
         context.log.info(f"retraining: {outcome.get('reason', outcome)}")
