@@ -102,7 +102,7 @@ def postgres_server() -> str:
     """The admin URL of the real server; CI sets SHOT_PLATFORM_REQUIRE_POSTGRES=1 so a down server fails."""
     problem = _postgres_available()
     if problem:
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); start it (see README, Testing)"
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); start it (see docs/testing.md)"
         if os.environ.get("SHOT_PLATFORM_REQUIRE_POSTGRES"):
             pytest.fail(message)
         pytest.skip(message)

@@ -35,7 +35,7 @@ def test_real_file_ingests_whole_with_the_documented_quirks_cleaned(real_store):
 
 
 def test_real_data_model_quality_on_later_games(real_store):
-    """Regression guard at the level reached (README, Model quality); the issue's bar is 0.655 / 0.640."""
+    """Regression guard at the level reached (docs/shots.md, Model quality); the issue's bar is 0.655 / 0.640."""
     store, _ = real_store
     shots = store.load_shots()
     result = train_shot_model(shots, build_player_history(shots))

@@ -3,7 +3,7 @@
 PostgreSQL: ``COPY`` (CSV, through psycopg2's ``copy_expert``) into a temporary
 staging table, then one ``INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING``.
 executemany sent one statement per row and loaded the real shot logs at about
-5,600 rows/s; see README "Benchmarks" for the figure with COPY.
+5,600 rows/s; see docs/benchmarks.md for the figure with COPY.
 SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` with executemany, already fast
 in-process.
 

@@ -268,7 +268,7 @@ def _is_int(value: object) -> bool:
 
 
 def markdown_table(rules: RuleSet) -> str:
-    """The rules as the README's table (a test keeps the README equal to this)."""
+    """The rules as the table in docs/validation.md (a test keeps the two equal)."""
     lines = ["| column | rule | empty allowed | why |", "| --- | --- | --- | --- |"]
     for rule in rules.columns:
         described = rule.describe().replace("|", "\\|")

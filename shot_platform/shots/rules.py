@@ -2,7 +2,7 @@
 
 Ingest and ``predict shots`` (``ingest.validation``), the ``/predict`` request
 schema (``serving.schema``) and the blocking ``raw_shots`` check
-(``checks.raw_shots``) all read these rules; README "What is validated" is the
+(``checks.raw_shots``) all read these rules; docs/validation.md is the
 table of them. Bounds give the store's column type or the game's facts as
 their reason. Measured on the real October-January file: ids have 3-8 digits,
 SHOT_NUMBER reaches 37, DRIBBLES 32, FINAL_MARGIN ±53, TOUCH_TIME -163.6..24.9,

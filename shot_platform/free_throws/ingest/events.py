@@ -71,7 +71,7 @@ def read_free_throw_file(path: str | Path) -> pd.DataFrame:
     if missing:
         raise FreeThrowFileError(
             f"{path}: not a free-throws file, columns missing: {', '.join(missing)}. Expected the header "
-            f"{','.join(FREE_THROW_COLUMNS)} (see README, The free-throw domain)."
+            f"{','.join(FREE_THROW_COLUMNS)} (see docs/free_throws.md)."
         )
     return frame[list(FREE_THROW_COLUMNS)]
 

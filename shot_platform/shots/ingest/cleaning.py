@@ -3,7 +3,7 @@
 Each rule changes a value only where the file is demonstrably inconsistent,
 keeps the original where it changes one, and records its name in
 ``cleaning_notes`` so that nothing is altered silently. The rules (measured on
-the October-January file, see README "Data cleaning"):
+the October-January file, see docs/validation.md, "Data cleaning"):
 
 - ``shot_clock_off``: SHOT_CLOCK is empty and under 24 s remain in the period:
   the shot clock was switched off, so the time left is the game clock.
