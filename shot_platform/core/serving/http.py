@@ -1,5 +1,6 @@
-"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit and one INFO
-line (not an ERROR traceback) per bad request.
+"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit, a limit on the
+bytes of requests worked on at once (:mod:`.admission`), and one INFO line (not an ERROR
+traceback) per bad request.
 
 BentoML 1.4 reads the whole body before validating it, has no body-size setting, and logs every
 400 through ``log_exception`` at ERROR level with the traceback
@@ -13,27 +14,52 @@ from __future__ import annotations
 import json
 import logging
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shot_platform.core.serving.admission import ByteBudget, give_back_free_memory
 
 BENTOML_HTTP_LOGGER = "bentoml._internal.server.http_app"
 
 
-async def _send_json(send: Send, status: int, body: dict) -> None:
+async def _send_json(send: Send, status: int, body: dict, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:
-    """413 with a JSON message for a request body over ``max_bytes``, declared or streamed.
+    """413 with a JSON message for a request body over ``max_bytes``, declared or streamed; 503
+    when the bodies being worked on already add up to ``max_inflight_bytes`` for ``wait_s``.
 
     The body is read here (at most ``max_bytes`` + one chunk) and replayed to the app,
     so a chunked upload without Content-Length is refused as soon as it passes the limit.
+    A body of ``admit_from`` bytes or more then waits (in arrival order) until it fits in the
+    in-flight budget, and holds its bytes until its response is sent: many large requests at
+    once are worked on a few at a time instead of all inflating the worker together. After a
+    body of ``trim_from`` bytes or more, freed memory is given back to the system.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_inflight_bytes: int | None = None,
+        wait_s: float = 10.0,
+        admit_from: int = 64 * 1024,
+        trim_from: int = 1024 * 1024,
+    ) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.budget = ByteBudget(max(max_inflight_bytes or 2 * max_bytes, max_bytes))
+        self.wait_s, self.admit_from, self.trim_from = wait_s, admit_from, trim_from
+
+    def _busy(self) -> dict:
+        return {
+            "error": f"the service is busy with {self.budget.in_use:,} bytes of requests "
+            f"(limit {self.budget.capacity:,}) and {self.budget.waiting} more waiting: retry in a few seconds "
+            "(SHOT_PLATFORM_MAX_INFLIGHT_BYTES sets the limit)"
+        }
 
     def _refusal(self, size: str) -> dict:
         return {
@@ -63,6 +89,14 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         body, replayed = b"".join(chunks), False
+        chunks.clear()  # the body is the only copy kept
+        size = len(body)
+        admitted = 0
+        if size >= self.admit_from:
+            admitted = await self.budget.acquire(size, self.wait_s)
+            if admitted is None:
+                await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                return
 
         async def replay() -> Message:
             nonlocal replayed
@@ -71,7 +105,13 @@ class BodySizeLimit:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()  # after the body: wait for the disconnect, as Starlette expects
 
-        await self.app(scope, replay, send)
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            self.budget.release(admitted)
+        if size >= self.trim_from:
+            body = b""
+            await anyio.to_thread.run_sync(give_back_free_memory)
 
 
 def client_error_status(error: BaseException | None) -> int | None:

@@ -1,0 +1,270 @@
+"""Hostile request bodies against the real service: every TF Serving route, ``/predict`` and
+``/score_beater/predict`` answer a client error as a 4xx with ``{"error": ...}``, never a 5xx.
+
+Hypothesis generates the bodies: JSON nested thousands of levels deep, integers of hundreds or
+thousands of digits, floats out of range, NaN, strings, nulls, wrong types, unicode (lone
+surrogates included), duplicate keys, bytes that are not UTF-8, each alone or inside an
+otherwise valid request. One service (both models loaded) serves the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shot_platform.cli import cli
+from shot_platform.core.blobs import LocalBlobStore
+from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.core.serving.tf_app import MAX_INSTANCES
+from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform_tests.saved_models import VALID_INSTANCE, export_model
+from shot_platform_tests.service_process import BIN, running_service, wait_for
+
+pytestmark = pytest.mark.slow  # a service process, a shot model trained and a SavedModel exported
+
+PREDICT = "/v1/models/score_beater:predict"
+TF_ROUTES = [
+    PREDICT,
+    "/v1/models/score_beater/versions/1:predict",
+    "/v1/models/score_beater/versions/9:predict",
+    "/v1/models/score_beater/labels/stable:predict",
+    "/v1/models/score_beater:classify",
+    "/v1/models/unknown:predict",
+]
+SHOT = {
+    "SHOT_DIST": 12.5, "CLOSE_DEF_DIST": 3.1, "SHOT_CLOCK": 10.0, "DRIBBLES": 2, "TOUCH_TIME": 2.1, "PERIOD": 1,
+    "GAME_CLOCK": "5:12", "PTS_TYPE": 2, "LOCATION": "H", "player_id": 201289, "CLOSEST_DEFENDER_PLAYER_ID": 202667,
+}  # fmt: skip
+HYPOTHESIS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+def invoke(home: Path, *args: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOT_PLATFORM_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path, free_throw_file: Path) -> Path:
+    """A shot model and score_beater version 1 as champions, free-throw player features built."""
+    home = tmp_path_factory.mktemp("hostile_home")
+    invoke(home, "ingest", "shots", str(synthetic_file))
+    invoke(home, "ingest", "free-throws", str(free_throw_file))
+    assets = "raw_shots,player_features,shot_model,raw_free_throws,free_throw_player_features"
+    invoke(home, "materialize", "--select", assets)
+    export = tmp_path_factory.mktemp("export") / "1"
+    export_model(export, seed=1)
+    store = SavedModelStore(LocalBlobStore(home / "models"))
+    store.promote(store.save(export), "test")
+    shutil.rmtree(export)
+    return home
+
+
+@pytest.fixture(scope="module")
+def service(home: Path, tmp_path_factory: pytest.TempPathFactory):
+    env = {"SHOT_PLATFORM_HOME": str(home)}
+    log = tmp_path_factory.mktemp("logs") / "service.log"
+    with running_service([str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1"], env, log) as url:
+
+        def both_serving() -> bool:
+            models = requests.get(f"{url}/readyz", timeout=5).json()["models"]
+            return models["shot_model"]["state"] == models["score_beater"]["state"] == "serving"
+
+        wait_for(both_serving, timeout=90)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def session() -> requests.Session:
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def player(home: Path) -> str:
+    """A player the store has current features for (so /score_beater/predict scores, not only refuses)."""
+    from sqlalchemy import func, select
+
+    from shot_platform.free_throws.store import FreeThrowStore, tables
+
+    features = tables.free_throw_player_features
+    store = FreeThrowStore(f"sqlite:///{home / 'store.db'}")
+    with store.engine.connect() as connection:
+        season = connection.execute(select(func.max(features.c.season))).scalar_one()
+        return connection.execute(select(features.c.player).where(features.c.season == season).limit(1)).scalar_one()
+
+
+def post(session: requests.Session, url: str, body: bytes) -> requests.Response:
+    return session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+
+
+def assert_answered(answer: requests.Response) -> None:
+    """Never a server error; a client error is a JSON object with a one-line "error"."""
+    assert answer.status_code < 500, f"{answer.status_code}: {answer.text[:500]}"
+    if answer.status_code >= 400:
+        body = answer.json()
+        assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"], answer.text[:500]
+        assert "Traceback" not in body["error"]
+
+
+# --- generated bodies ----------------------------------------------------------------------
+
+HUGE = st.integers(min_value=-(10**400), max_value=10**400) | st.sampled_from([2**63, -(2**63) - 1, 2**64, 10**400])
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=20)  # lone surrogates too
+SCALARS = st.none() | st.booleans() | HUGE | st.floats() | ANY_TEXT
+KEYS = st.sampled_from([*INPUT_NAMES, *SHOT, "instances", "inputs", "signature_name", "players", "b64"]) | ANY_TEXT
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4), max_leaves=20
+)
+
+
+def dumps(value: object) -> bytes:
+    # Lone surrogates become UTF-8 the service must refuse ("surrogatepass" writes them as they are).
+    return json.dumps(value, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def deep(draw: st.DrawFn) -> bytes:
+    """A value nested 1 to 20,000 levels deep, as lists or objects, closed or not."""
+    depth = draw(st.integers(1, 20_000))
+    opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}"), (b'{"made":[', b"]}")]))
+    tail = closer * depth if draw(st.booleans()) else b""
+    return opener * depth + b"1" + tail
+
+
+@st.composite
+def number_literal(draw: st.DrawFn) -> bytes:
+    """Numbers as text, beyond what json.dumps writes: thousands of digits, huge exponents."""
+    digits = draw(st.integers(1, 5_000))
+    return draw(
+        st.sampled_from(
+            [
+                b"9" * digits,
+                b"-" + b"9" * digits,
+                b"1e" + str(digits * 100).encode(),
+                b"-1e-" + str(digits * 100).encode(),
+                b"0." + b"0" * digits + b"1",
+                b"1" * digits + b".5",
+            ]
+        )
+    )
+
+
+def raw(value: object) -> bytes:
+    return value if isinstance(value, bytes) else dumps(value)
+
+
+HOSTILE = VALUES.map(dumps) | deep() | number_literal() | st.binary(max_size=64)
+PIECE = VALUES | deep() | number_literal()  # a hostile part inside an otherwise valid body
+
+
+@st.composite
+def tf_body(draw: st.DrawFn) -> bytes:
+    piece = raw(draw(PIECE))
+    name = draw(st.sampled_from(INPUT_NAMES)).encode()
+    instance = dumps(VALID_INSTANCE)[:-1] + b', "' + name + b'": ' + piece + b"}"  # a duplicate key, last wins
+    count = draw(st.integers(1, 6))
+    columns = b",".join(b'"%s": [%s]' % (n.encode(), b",".join([b"1"] * count)) for n in INPUT_NAMES)
+    return draw(
+        st.sampled_from(
+            [
+                raw(draw(HOSTILE)),
+                b'{"instances": [' + b",".join([instance] * count) + b"]}",
+                b'{"instances": [' + piece + b"]}",
+                b'{"instances": ' + piece + b"}",
+                b'{"inputs": {' + columns + b', "' + name + b'": ' + piece + b"}}",
+                b'{"inputs": ' + piece + b"}",
+                b'{"signature_name": ' + piece + b', "instances": [' + dumps(VALID_INSTANCE) + b"]}",
+                b'{"instances": [' + dumps(VALID_INSTANCE) + b'], "instances": ' + piece + b"}",
+            ]
+        )
+    )
+
+
+@st.composite
+def shot_body(draw: st.DrawFn) -> bytes:
+    piece = raw(draw(PIECE))
+    field = draw(st.sampled_from(list(SHOT))).encode()
+    shot = dumps(SHOT)[:-1] + b', "' + field + b'": ' + piece + b"}"
+    return draw(st.sampled_from([raw(draw(HOSTILE)), shot, b"[" + shot + b"," + dumps(SHOT) + b"]"]))
+
+
+@st.composite
+def players_body(draw: st.DrawFn) -> bytes:
+    piece = raw(draw(PIECE))
+    return draw(
+        st.sampled_from(
+            [raw(draw(HOSTILE)), b'{"players": ' + piece + b"}", b'{"players": ["Nobody", ' + piece + b"]}"]
+        )
+    )
+
+
+@pytest.mark.parametrize("route", TF_ROUTES)
+@HYPOTHESIS
+@given(body=tf_body())
+def test_tf_serving_routes_answer_hostile_bodies_with_a_4xx_json_error(service, session, route: str, body: bytes):
+    assert_answered(post(session, service + route, body))
+
+
+@HYPOTHESIS
+@given(body=shot_body())
+def test_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes):
+    assert_answered(post(session, service + "/predict", body))
+
+
+@HYPOTHESIS
+@given(body=players_body())
+def test_score_beater_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes):
+    assert_answered(post(session, service + "/score_beater/predict", body))
+
+
+# --- the probe's two examples, and what valid requests still get --------------------------
+
+
+def test_a_400_digit_integer_in_row_format_is_a_400_like_in_columnar_format(service, session):
+    big = b"1" * 400
+    row = dumps(VALID_INSTANCE)[:-1] + b', "made": ' + big + b"}"
+    columns = dumps({name: [value] for name, value in VALID_INSTANCE.items()})[:-1] + b', "made": [' + big + b"]}"
+    for body in (b'{"instances": [' + row + b"]}", b'{"inputs": ' + columns + b"}"):
+        answer = post(session, service + PREDICT, body)
+        assert answer.status_code == 400, answer.text
+        assert "made" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("depth", [1_000, 1_100, 5_000, 50_000])
+def test_json_nested_thousands_of_levels_is_a_400(service, session, depth: int):
+    for body in (b"[" * depth + b"]" * depth, b'{"instances": ' + b"[" * depth + b"1" + b"]" * depth + b"}"):
+        for path in (PREDICT, "/predict", "/score_beater/predict"):
+            answer = post(session, service + path, body)
+            assert answer.status_code == 400, (path, depth, answer.text[:300])
+            assert answer.json()["error"]
+
+
+def test_valid_requests_are_still_answered(service, session, player: str):
+    answer = post(session, service + PREDICT, dumps({"instances": [VALID_INSTANCE]}))
+    assert answer.status_code == 200 and 0 < answer.json()["predictions"][0] < 1
+    assert post(session, service + "/predict", dumps(SHOT)).status_code == 200
+    scored = post(session, service + "/score_beater/predict", dumps({"players": player}))
+    assert scored.status_code == 200 and 0 <= scored.json()["probability"] <= 1
+
+
+def test_at_most_max_instances_per_request_in_either_format(service, session):
+    largest = post(session, service + PREDICT, dumps({"instances": [VALID_INSTANCE] * MAX_INSTANCES}))
+    assert largest.status_code == 200 and len(largest.json()["predictions"]) == MAX_INSTANCES
+    over = MAX_INSTANCES + 1
+    columns = {name: [value] * over for name, value in VALID_INSTANCE.items()}
+    for body in ({"instances": [VALID_INSTANCE] * over}, {"inputs": columns}):
+        answer = post(session, service + PREDICT, dumps(body))
+        assert answer.status_code == 400, answer.text[:300]
+        assert f"at most {MAX_INSTANCES:,} are served per request" in answer.json()["error"]
