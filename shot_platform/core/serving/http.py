@@ -37,8 +37,10 @@ class BodySizeLimit:
     so a chunked upload without Content-Length is refused as soon as it passes the limit.
     A body of ``admit_from`` bytes or more then waits (in arrival order) until it fits in the
     in-flight budget, and holds its bytes until its response is sent: many large requests at
-    once are worked on a few at a time instead of all inflating the worker together. After a
-    body of ``trim_from`` bytes or more, freed memory is given back to the system.
+    once are worked on a few at a time instead of all inflating the worker together. With a
+    Content-Length the request waits before its body is read, so a waiting request holds no
+    memory. After a body of ``trim_from`` bytes or more, once no admitted request is left, freed
+    memory is given back to the system.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class BodySizeLimit:
         self.app, self.max_bytes = app, max_bytes
         self.budget = ByteBudget(max(max_inflight_bytes or 2 * max_bytes, max_bytes))
         self.wait_s, self.admit_from, self.trim_from = wait_s, admit_from, trim_from
+        self._trimming = False
 
     def _busy(self) -> dict:
         return {
@@ -72,9 +75,52 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_json(send, 413, self._refusal(f"{int(declared):,}"))
+        expected = int(declared) if declared is not None and declared.isdigit() else None
+        if expected is not None and expected > self.max_bytes:
+            await _send_json(send, 413, self._refusal(f"{expected:,}"))
             return
+        admitted: int | None = 0
+        try:
+            if expected is not None and expected >= self.admit_from:
+                # Before reading: a waiting request holds no memory, its bytes wait in the client's socket.
+                admitted = await self.budget.acquire(expected, self.wait_s)
+                if admitted is None:
+                    await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                    return
+            body = await self._read(receive, send)
+            if body is None:
+                return
+            size = len(body)
+            if expected is None and size >= self.admit_from:  # streamed without Content-Length
+                admitted = await self.budget.acquire(size, self.wait_s)
+                if admitted is None:
+                    await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                    return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()  # after the body: wait for the disconnect, as Starlette expects
+
+            await self.app(scope, replay, send)
+        finally:
+            if admitted:
+                self.budget.release(admitted)
+        if size >= self.trim_from and self.budget.in_use == 0 and not self._trimming:
+            # Once the last of a burst of large requests is answered: a trim walks the whole heap
+            # (tens of ms), in a worker thread, after the response has been sent.
+            body = b""
+            self._trimming = True
+            try:
+                await anyio.to_thread.run_sync(give_back_free_memory)
+            finally:
+                self._trimming = False
+
+    async def _read(self, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, or None once a 413 is sent for a body past the limit."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -85,33 +131,10 @@ class BodySizeLimit:
             size += len(chunks[-1])
             if size > self.max_bytes:
                 await _send_json(send, 413, self._refusal(f"more than {self.max_bytes:,}"))
-                return
+                return None
             if not message.get("more_body", False):
                 break
-        body, replayed = b"".join(chunks), False
-        chunks.clear()  # the body is the only copy kept
-        size = len(body)
-        admitted = 0
-        if size >= self.admit_from:
-            admitted = await self.budget.acquire(size, self.wait_s)
-            if admitted is None:
-                await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
-                return
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect, as Starlette expects
-
-        try:
-            await self.app(scope, replay, send)
-        finally:
-            self.budget.release(admitted)
-        if size >= self.trim_from:
-            body = b""
-            await anyio.to_thread.run_sync(give_back_free_memory)
+        return b"".join(chunks)
 
 
 def client_error_status(error: BaseException | None) -> int | None:
