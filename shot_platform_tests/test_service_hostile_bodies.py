@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -59,12 +60,14 @@ def invoke(home: Path, *args: str) -> None:
 def home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path, free_throw_file: Path) -> Path:
     """A shot model and score_beater version 1 as champions, free-throw player features built."""
     home = tmp_path_factory.mktemp("hostile_home")
-    invoke(home, "ingest", "shots", str(synthetic_file))
-    invoke(home, "ingest", "free-throws", str(free_throw_file))
-    assets = "raw_shots,player_features,shot_model,raw_free_throws,free_throw_player_features"
-    invoke(home, "materialize", "--select", assets)
     export = tmp_path_factory.mktemp("export") / "1"
-    export_model(export, seed=1)
+    with ThreadPoolExecutor(1) as pool:  # the SavedModel is built in a child process meanwhile
+        exported = pool.submit(export_model, export, 1)
+        invoke(home, "ingest", "shots", str(synthetic_file))
+        invoke(home, "ingest", "free-throws", str(free_throw_file))
+        assets = "raw_shots,player_features,shot_model,raw_free_throws,free_throw_player_features"
+        invoke(home, "materialize", "--select", assets)
+        exported.result()
     store = SavedModelStore(LocalBlobStore(home / "models"))
     store.promote(store.save(export), "test")
     shutil.rmtree(export)
@@ -105,8 +108,8 @@ def player(home: Path) -> str:
         return connection.execute(select(features.c.player).where(features.c.season == season).limit(1)).scalar_one()
 
 
-def post(session: requests.Session, url: str, body: bytes) -> requests.Response:
-    return session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+def post(session: requests.Session, url: str, body: bytes, media: str = "application/json") -> requests.Response:
+    return session.post(url, data=body, headers={"Content-Type": media}, timeout=30)
 
 
 def assert_answered(answer: requests.Response) -> None:
@@ -165,6 +168,19 @@ def raw(value: object) -> bytes:
     return value if isinstance(value, bytes) else dumps(value)
 
 
+MEDIA = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=latin-1",
+        "text/plain",
+        "",
+        "multipart/form-data; boundary=x",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+        "application/vnd.bentoml+pickle",
+        "image/png",
+    ]
+)
 HOSTILE = VALUES.map(dumps) | deep() | number_literal() | st.binary(max_size=64)
 PIECE = VALUES | deep() | number_literal()  # a hostile part inside an otherwise valid body
 
@@ -212,21 +228,21 @@ def players_body(draw: st.DrawFn) -> bytes:
 
 @pytest.mark.parametrize("route", TF_ROUTES)
 @HYPOTHESIS
-@given(body=tf_body())
-def test_tf_serving_routes_answer_hostile_bodies_with_a_4xx_json_error(service, session, route: str, body: bytes):
-    assert_answered(post(session, service + route, body))
+@given(body=tf_body(), media=MEDIA)
+def test_tf_serving_routes_answer_hostile_bodies_with_a_4xx_json_error(service, session, route, body, media):
+    assert_answered(post(session, service + route, body, media))
 
 
 @HYPOTHESIS
-@given(body=shot_body())
-def test_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes):
-    assert_answered(post(session, service + "/predict", body))
+@given(body=shot_body(), media=MEDIA)
+def test_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes, media: str):
+    assert_answered(post(session, service + "/predict", body, media))
 
 
 @HYPOTHESIS
-@given(body=players_body())
-def test_score_beater_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes):
-    assert_answered(post(session, service + "/score_beater/predict", body))
+@given(body=players_body(), media=MEDIA)
+def test_score_beater_predict_answers_hostile_bodies_with_a_4xx_json_error(service, session, body: bytes, media: str):
+    assert_answered(post(session, service + "/score_beater/predict", body, media))
 
 
 # --- the probe's two examples, and what valid requests still get --------------------------
@@ -268,3 +284,27 @@ def test_at_most_max_instances_per_request_in_either_format(service, session):
         answer = post(session, service + PREDICT, dumps(body))
         assert answer.status_code == 400, answer.text[:300]
         assert f"at most {MAX_INSTANCES:,} are served per request" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "message"),
+    [
+        ("GET", "/predict", 405, "GET is not allowed on /predict: use POST"),
+        ("DELETE", "/score_beater/predict", 405, "use POST"),
+        ("POST", "/nowhere", 404, "no route POST /nowhere: GET /docs.json lists the service's routes"),
+        ("PUT", PREDICT, 400, "Malformed request: PUT " + PREDICT),  # TF Serving's answer
+    ],
+)
+def test_wrong_methods_and_routes_are_json_errors(service, session, method: str, path: str, status: int, message):
+    answer = session.request(method, service + path, timeout=30)
+    assert answer.status_code == status and answer.headers["content-type"] == "application/json"
+    assert message in answer.json()["error"]
+
+
+@pytest.mark.parametrize("media", ["multipart/form-data; boundary=x", "application/vnd.bentoml+pickle"])
+def test_bodies_that_are_not_json_get_a_415_on_the_json_apis(service, session, media: str):
+    for path in ("/predict", "/score_beater/predict", "/shots"):
+        answer = post(session, service + path, b"--x\r\n", media)
+        assert answer.status_code == 415 and "send JSON" in answer.json()["error"], answer.text
+    # TF Serving's routes read any body as JSON, whatever its Content-Type, as TF Serving does.
+    assert post(session, service + PREDICT, dumps({"instances": [VALID_INSTANCE]}), media).status_code == 200

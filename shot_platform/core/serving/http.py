@@ -137,6 +137,62 @@ class BodySizeLimit:
         return b"".join(chunks)
 
 
+# Media types BentoML would parse with its multipart or pickle readers (a malformed multipart body
+# is a 500 there, pickle a 415 with a list body): the JSON APIs take JSON only.
+REFUSED_MEDIA_TYPES = frozenset(
+    {"multipart/form-data", "application/x-www-form-urlencoded", "application/vnd.bentoml+pickle"}
+)
+
+
+class JsonClientErrors:
+    """Client errors outside the app's own handlers as ``{"error": ...}`` JSON, like the rest.
+
+    A POST, PUT or PATCH with a refused media type gets a 415 before anything reads its body
+    (except under ``any_media_under``: TF Serving's routes ignore the Content-Type, as TF Serving
+    does); the plain-text 404 and 405 of the routing are rewritten as JSON naming the next step.
+    """
+
+    def __init__(self, app: ASGIApp, any_media_under: tuple[str, ...] = ()) -> None:
+        self.app, self.any_media_under = app, any_media_under
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        headers = dict(scope.get("headers") or [])
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode("latin-1")
+        if (
+            method in ("POST", "PUT", "PATCH")
+            and media in REFUSED_MEDIA_TYPES
+            and not path.startswith(self.any_media_under)
+        ):
+            error = f"{media} bodies are not accepted: send JSON with 'Content-Type: application/json'"
+            await _send_json(send, 415, {"error": error})
+            return
+        rewritten = False
+
+        async def send_json_errors(message: Message) -> None:
+            nonlocal rewritten
+            if message["type"] == "http.response.start" and message["status"] in (404, 405):
+                response_headers = dict(message.get("headers") or [])
+                if not response_headers.get(b"content-type", b"").startswith(b"application/json"):
+                    rewritten = True
+                    allow = response_headers.get(b"allow", b"").decode("latin-1")
+                    if message["status"] == 404:
+                        error = f"no route {method} {path}: GET /docs.json lists the service's routes"
+                    else:
+                        error = f"{method} is not allowed on {path}: use {allow or 'another method'}"
+                    extra = ((b"allow", allow.encode("latin-1")),) if allow else ()
+                    await _send_json(send, message["status"], {"error": error}, extra)
+                    return
+            if rewritten and message["type"] == "http.response.body":
+                return  # the plain-text body: already answered
+            await send(message)
+
+        await self.app(scope, receive, send_json_errors)
+
+
 def client_error_status(error: BaseException | None) -> int | None:
     """The 4xx status an exception becomes in BentoML's answer, None for server errors."""
     if error is None:

@@ -131,4 +131,4 @@ def tf_serving_app(models: Callable[[], Mapping[str, ServedSavedModel]]) -> Star
             log.exception("%s %s failed", request.method, path)
             return _json(RestError(500, "internal error, logged by the service: retry, or report it").body(), 500)
 
-    return Starlette(routes=[Route("/{rest:path}", handle, methods=["GET", "POST"])])
+    return Starlette(routes=[Route("/{rest:path}", handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
