@@ -6,10 +6,11 @@ Stores the test model of score_beater's shape as version 1 in a fresh home, star
 ``shot-platform serve`` on loopback and sends, ``--concurrency`` at a time and ``--rounds`` times,
 columnar ``POST /v1/models/score_beater:predict`` requests of ``--instances`` instances with
 one-digit numbers (300,000 instances: 7.8 MB, just under the 8 MiB body limit; the probe's load
-of issue 13). Then the largest requests the service scores (``--largest`` row-format instances,
-16 at a time). Prints the worker's resident memory before, its peak during each load (sampled
-every 20 ms, and the kernel's high-water mark) and at rest 5 s after it; the answers' status
-codes; asserts nothing. Loopback only; every request has a 120 s deadline.
+of issue 13); then the largest requests the service scores (``--largest`` row-format
+instances); then ``POST /predict`` bodies of 30,000 shots (7.8 MB; at most 10,000 are taken).
+Prints the worker's resident memory before each load, its peak during it (sampled every 20 ms,
+and the kernel's high-water mark) and at rest 5 s after it, and the answers' status codes;
+asserts nothing. Loopback only; every request has a 120 s deadline.
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ def row_body(instances: int) -> bytes:
     return json.dumps({"instances": [VALID_INSTANCE] * instances}).encode()
 
 
+def shots_body(shots: int) -> bytes:
+    shot = {
+        "SHOT_DIST": 12.5, "CLOSE_DEF_DIST": 3.1, "SHOT_CLOCK": 10.0, "DRIBBLES": 2, "TOUCH_TIME": 2.1,
+        "PERIOD": 1, "GAME_CLOCK": "5:12", "PTS_TYPE": 2, "LOCATION": "H", "player_id": 201289,
+        "CLOSEST_DEFENDER_PLAYER_ID": 202667,
+    }  # fmt: skip
+    return json.dumps([shot] * shots).encode()
+
+
 def load(url: str, body: bytes, concurrency: int, rounds: int, deadline_s: float) -> tuple[collections.Counter, float]:
     """``rounds`` x ``concurrency`` posts of ``body``, ``concurrency`` at a time; status counts, wall s."""
     statuses: collections.Counter = collections.Counter()
@@ -95,7 +105,7 @@ def load(url: str, body: bytes, concurrency: int, rounds: int, deadline_s: float
             statuses["skipped (deadline)"] += 1
             return
         try:
-            answer = requests.post(url + PREDICT, data=body, headers={"Content-Type": "application/json"}, timeout=120)
+            answer = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
             key = str(answer.status_code)
             if answer.status_code != 200:
                 key += " " + answer.json().get("error", "")[:70]
@@ -110,6 +120,7 @@ def load(url: str, body: bytes, concurrency: int, rounds: int, deadline_s: float
 
 
 def measure(url: str, process: psutil.Process, label: str, body: bytes, args: argparse.Namespace) -> None:
+    """One load on ``url`` (the route's full URL) and the worker's memory around it."""
     before = process.memory_info().rss / MB
     with PeakSampler(process) as sampler:
         statuses, wall = load(url, body, args.concurrency, args.rounds, args.deadline)
@@ -144,8 +155,10 @@ def main() -> None:
             process = worker_process(pid)
             print(f"worker pid {process.pid}: RSS {process.memory_info().rss / MB:,.0f} MB once ready")
             giant = columnar_giant(args.instances)
-            measure(url, process, f"{args.instances:,}-instance columnar requests", giant, args)
-            measure(url, process, f"{args.largest:,}-instance row requests", row_body(args.largest), args)
+            measure(url + PREDICT, process, f"{args.instances:,}-instance columnar requests", giant, args)
+            largest = row_body(args.largest)
+            measure(url + PREDICT, process, f"{args.largest:,}-instance row requests", largest, args)
+            measure(url + "/predict", process, "POST /predict with 30,000 shots", shots_body(30_000), args)
             small = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=30)
             print(f"one instance afterwards: {small.status_code} {small.text[:80]}")
 

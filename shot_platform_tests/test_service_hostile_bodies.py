@@ -308,3 +308,17 @@ def test_bodies_that_are_not_json_get_a_415_on_the_json_apis(service, session, m
         assert answer.status_code == 415 and "send JSON" in answer.json()["error"], answer.text
     # TF Serving's routes read any body as JSON, whatever its Content-Type, as TF Serving does.
     assert post(session, service + PREDICT, dumps({"instances": [VALID_INSTANCE]}), media).status_code == 200
+
+
+def test_predict_refuses_more_than_max_shots_before_validating_any():
+    from pydantic import ValidationError
+
+    from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
+
+    with pytest.raises(ValidationError) as refused:
+        ShotsInput.model_validate_json(json.dumps([{}] * (MAX_SHOTS_PER_REQUEST + 1)))
+    # One error for the length, none for the 10,001 empty shots: they were never validated.
+    assert [(e["type"], e["ctx"]["max_length"]) for e in refused.value.errors()] == [("too_long", 10_000)]
+    with pytest.raises(ValidationError) as invalid:
+        ShotsInput.model_validate_json(json.dumps([{}] * MAX_SHOTS_PER_REQUEST))
+    assert refused.value.error_count() == 1 < invalid.value.error_count()
