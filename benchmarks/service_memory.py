@@ -7,10 +7,10 @@ Stores the test model of score_beater's shape as version 1 in a fresh home, star
 columnar ``POST /v1/models/score_beater:predict`` requests of ``--instances`` instances with
 one-digit numbers (300,000 instances: 7.8 MB, just under the 8 MiB body limit; the probe's load
 of issue 13); then the largest requests the service scores (``--largest`` row-format
-instances); then ``POST /predict`` bodies of 30,000 shots (7.8 MB; at most 10,000 are taken).
-Prints the worker's resident memory before each load, its peak during it (sampled every 20 ms,
-and the kernel's high-water mark) and at rest 5 s after it, and the answers' status codes;
-asserts nothing. Loopback only; every request has a 120 s deadline.
+instances); then ``POST /predict`` bodies of 30,000 shots (6.7 MB; at most 10,000 are taken).
+Each load runs on a fresh service. Prints the worker's resident memory before the load, its
+peak during it (sampled every 20 ms, and the kernel's high-water mark) and at rest 5 s after it,
+and the answers' status codes; asserts nothing. Loopback only; each request has a 120 s deadline.
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def main() -> None:
     parser.add_argument("--largest", type=int, default=10_000, help="instances in each largest accepted request")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--phases", default="columnar,row,shots", help="the loads to run, in this order")
     parser.add_argument("--deadline", type=float, default=240.0, help="no new request after this many seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="service_memory_") as temp:
@@ -150,17 +151,21 @@ def main() -> None:
         home = temp_path / "home"
         store = SavedModelStore(LocalBlobStore(home / "models"))
         store.promote(store.save(temp_path / "export"), "benchmark")
-        with service(home, free_port(args.port), temp_path / "service.log", wait_ready=True) as (url, pid):
-            time.sleep(2)
-            process = worker_process(pid)
-            print(f"worker pid {process.pid}: RSS {process.memory_info().rss / MB:,.0f} MB once ready")
-            giant = columnar_giant(args.instances)
-            measure(url + PREDICT, process, f"{args.instances:,}-instance columnar requests", giant, args)
-            largest = row_body(args.largest)
-            measure(url + PREDICT, process, f"{args.largest:,}-instance row requests", largest, args)
-            measure(url + "/predict", process, "POST /predict with 30,000 shots", shots_body(30_000), args)
-            small = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=30)
-            print(f"one instance afterwards: {small.status_code} {small.text[:80]}")
+        loads = {
+            "columnar": (PREDICT, f"{args.instances:,}-instance columnar requests", columnar_giant(args.instances)),
+            "row": (PREDICT, f"{args.largest:,}-instance row requests", row_body(args.largest)),
+            "shots": ("/predict", "POST /predict with 30,000 shots", shots_body(30_000)),
+        }
+        for phase in args.phases.split(","):
+            route, label, body = loads[phase]
+            # A fresh service for each load: what one load leaves behind does not count in the next.
+            log = temp_path / f"service-{phase}.log"
+            with service(home, free_port(args.port), log, wait_ready=True) as (url, pid):
+                time.sleep(2)
+                process = worker_process(pid)
+                measure(url + route, process, label, body, args)
+                small = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=30)
+                print(f"    then one instance: {small.status_code} {small.text[:80]}")
 
 
 if __name__ == "__main__":
