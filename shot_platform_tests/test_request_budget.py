@@ -5,18 +5,16 @@ a real server on loopback, and memory given back to the system after large reque
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
@@ -24,6 +22,7 @@ from starlette.responses import JSONResponse
 
 from shot_platform.core.serving.admission import ByteBudget
 from shot_platform.core.serving.http import BodySizeLimit
+from shot_platform_tests.asgi_server import serving
 
 # --- ByteBudget -------------------------------------------------------------------------------
 
@@ -112,25 +111,8 @@ class Recorder:
 
 @pytest.fixture
 def serve_app() -> Iterator:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app) -> str:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with contextlib.ExitStack() as stack:
+        yield lambda app: stack.enter_context(serving(app))
 
 
 MB = 1 << 20

@@ -5,10 +5,14 @@ in one line, and the instance limit checked before any array is built."""
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 
 from shot_platform.core.serving import tf_app, tf_rest
@@ -16,6 +20,7 @@ from shot_platform.core.serving.tf_app import MAX_INSTANCES, ServedSavedModel
 from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE, Signature, TensorSpec
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.serving.validation import input_problem
+from shot_platform_tests.asgi_server import serving
 from shot_platform_tests.hostile_json import dumps, tf_body
 from shot_platform_tests.saved_models import VALID_INSTANCE
 
@@ -87,3 +92,19 @@ def test_the_instance_limit_is_checked_before_any_array_is_built():
     assert status == 200 and model.calls == [MAX_INSTANCES]
     with pytest.raises(tf_rest.RestError, match="at most 3 are served"):
         tf_rest.request_tensors({"instances": [VALID_INSTANCE] * 4}, INPUTS, max_instances=3)
+
+
+class BrokenModel(StandInModel):
+    def call(self, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise RuntimeError("a bug in the model call")
+
+
+@pytest.mark.slow  # a server on loopback
+def test_a_server_fault_is_a_json_500_and_a_logged_traceback(caplog: pytest.LogCaptureFixture):
+    served = {"score_beater": ServedSavedModel(SimpleNamespace(model=BrokenModel()), input_problem)}
+    with serving(tf_app.tf_serving_app(lambda: served)) as url, caplog.at_level(logging.ERROR):
+        answer = requests.post(f"{url}/models/score_beater:predict", json={"instances": [VALID_INSTANCE]}, timeout=30)
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"error": "internal error, logged by the service: retry, or report it"}
+    failure = next(record for record in caplog.records if "failed" in record.getMessage())
+    assert "RuntimeError: a bug in the model call" in "".join(traceback.format_exception(*failure.exc_info))
