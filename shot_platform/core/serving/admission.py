@@ -13,11 +13,8 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
-import logging
 from collections import deque
 from functools import cache
-
-log = logging.getLogger(__name__)
 
 
 class ByteBudget:
