@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from shot_platform.core.serving.batcher import MicroBatcher, NoModelLoaded
-from shot_platform.core.serving.http import BodySizeLimit, log_client_errors_at_info
+from shot_platform.core.serving.http import BodySizeLimit, JsonClientErrors, log_client_errors_at_info
 from shot_platform.core.serving.readiness import ReadinessReport
 from shot_platform.core.serving.tf_app import tf_serving_app
 from shot_platform.core.settings import Settings
@@ -39,6 +39,9 @@ MAX_BODY_ENV = "SHOT_PLATFORM_MAX_BODY_BYTES"
 # 10,000 shots (the most one request may carry) are about 2.6 MB as /predict JSON and 4.5 MB as
 # full shot-logs rows on POST /shots (measured in test_service.py); 8 MiB leaves room for both.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+# Bodies being worked on at once (two of the largest): a request holds several times its body in
+# memory while it is parsed and scored; more wait their turn (503 after 10 s).
+MAX_INFLIGHT_ENV = "SHOT_PLATFORM_MAX_INFLIGHT_BYTES"
 VERSION_HEADER = "X-Model-Version"
 NO_MODEL = "no model is loaded yet: train one with `shot-platform materialize` (or promote one)"
 log = logging.getLogger("shot_platform.serving")
@@ -185,5 +188,9 @@ class ShotService(ScoreBeaterEndpoints):
         self.request_log.close()
 
 
-ShotService.add_asgi_middleware(BodySizeLimit, max_bytes=int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES))
+_max_body = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
+ShotService.add_asgi_middleware(
+    BodySizeLimit, max_bytes=_max_body, max_inflight_bytes=int(os.environ.get(MAX_INFLIGHT_ENV) or 2 * _max_body)
+)
+ShotService.add_asgi_middleware(JsonClientErrors, any_media_under=("/v1/",))
 ShotService.add_asgi_middleware(ReadinessReport, readiness=lambda: bentoml.get_current_service().readiness())

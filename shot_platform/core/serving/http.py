@@ -1,5 +1,6 @@
-"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit and one INFO
-line (not an ERROR traceback) per bad request.
+"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit, a limit on the
+bytes of requests worked on at once (:mod:`.admission`), and one INFO line (not an ERROR
+traceback) per bad request.
 
 BentoML 1.4 reads the whole body before validating it, has no body-size setting, and logs every
 400 through ``log_exception`` at ERROR level with the traceback
@@ -13,27 +14,55 @@ from __future__ import annotations
 import json
 import logging
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shot_platform.core.serving.admission import ByteBudget, give_back_free_memory
 
 BENTOML_HTTP_LOGGER = "bentoml._internal.server.http_app"
 
 
-async def _send_json(send: Send, status: int, body: dict) -> None:
+async def _send_json(send: Send, status: int, body: dict, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:
-    """413 with a JSON message for a request body over ``max_bytes``, declared or streamed.
+    """413 with a JSON message for a request body over ``max_bytes``, declared or streamed; 503
+    when the bodies being worked on already add up to ``max_inflight_bytes`` for ``wait_s``.
 
     The body is read here (at most ``max_bytes`` + one chunk) and replayed to the app,
     so a chunked upload without Content-Length is refused as soon as it passes the limit.
+    A body of ``admit_from`` bytes or more then waits (in arrival order) until it fits in the
+    in-flight budget, and holds its bytes until its response is sent: many large requests at
+    once are worked on a few at a time instead of all inflating the worker together. With a
+    Content-Length the request waits before its body is read, so a waiting request holds no
+    memory. After a body of ``trim_from`` bytes or more, once no admitted request is left, freed
+    memory is given back to the system.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_inflight_bytes: int | None = None,
+        wait_s: float = 10.0,
+        admit_from: int = 64 * 1024,
+        trim_from: int = 1024 * 1024,
+    ) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.budget = ByteBudget(max(max_inflight_bytes or 2 * max_bytes, max_bytes))
+        self.wait_s, self.admit_from, self.trim_from = wait_s, admit_from, trim_from
+        self._trimming = False
+
+    def _busy(self) -> dict:
+        return {
+            "error": f"the service is busy with {self.budget.in_use:,} bytes of requests "
+            f"(limit {self.budget.capacity:,}) and {self.budget.waiting} more waiting: retry in a few seconds "
+            "(SHOT_PLATFORM_MAX_INFLIGHT_BYTES sets the limit)"
+        }
 
     def _refusal(self, size: str) -> dict:
         return {
@@ -46,9 +75,52 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_json(send, 413, self._refusal(f"{int(declared):,}"))
+        expected = int(declared) if declared is not None and declared.isdigit() else None
+        if expected is not None and expected > self.max_bytes:
+            await _send_json(send, 413, self._refusal(f"{expected:,}"))
             return
+        admitted: int | None = 0
+        try:
+            if expected is not None and expected >= self.admit_from:
+                # Before reading: a waiting request holds no memory, its bytes wait in the client's socket.
+                admitted = await self.budget.acquire(expected, self.wait_s)
+                if admitted is None:
+                    await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                    return
+            body = await self._read(receive, send)
+            if body is None:
+                return
+            size = len(body)
+            if expected is None and size >= self.admit_from:  # streamed without Content-Length
+                admitted = await self.budget.acquire(size, self.wait_s)
+                if admitted is None:
+                    await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                    return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()  # after the body: wait for the disconnect, as Starlette expects
+
+            await self.app(scope, replay, send)
+        finally:
+            if admitted:
+                self.budget.release(admitted)
+        if size >= self.trim_from and self.budget.in_use == 0 and not self._trimming:
+            # Once the last of a burst of large requests is answered: a trim walks the whole heap
+            # (tens of ms), in a worker thread, after the response has been sent.
+            body = b""
+            self._trimming = True
+            try:
+                await anyio.to_thread.run_sync(give_back_free_memory)
+            finally:
+                self._trimming = False
+
+    async def _read(self, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, or None once a 413 is sent for a body past the limit."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -59,19 +131,66 @@ class BodySizeLimit:
             size += len(chunks[-1])
             if size > self.max_bytes:
                 await _send_json(send, 413, self._refusal(f"more than {self.max_bytes:,}"))
-                return
+                return None
             if not message.get("more_body", False):
                 break
-        body, replayed = b"".join(chunks), False
+        return b"".join(chunks)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect, as Starlette expects
 
-        await self.app(scope, replay, send)
+# Media types BentoML would parse with its multipart or pickle readers (a malformed multipart body
+# is a 500 there, pickle a 415 with a list body): the JSON APIs take JSON only.
+REFUSED_MEDIA_TYPES = frozenset(
+    {"multipart/form-data", "application/x-www-form-urlencoded", "application/vnd.bentoml+pickle"}
+)
+
+
+class JsonClientErrors:
+    """Client errors outside the app's own handlers as ``{"error": ...}`` JSON, like the rest.
+
+    A POST, PUT or PATCH with a refused media type gets a 415 before anything reads its body
+    (except under ``any_media_under``: TF Serving's routes ignore the Content-Type, as TF Serving
+    does); the plain-text 404 and 405 of the routing are rewritten as JSON naming the next step.
+    """
+
+    def __init__(self, app: ASGIApp, any_media_under: tuple[str, ...] = ()) -> None:
+        self.app, self.any_media_under = app, any_media_under
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        headers = dict(scope.get("headers") or [])
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode("latin-1")
+        if (
+            method in ("POST", "PUT", "PATCH")
+            and media in REFUSED_MEDIA_TYPES
+            and not path.startswith(self.any_media_under)
+        ):
+            error = f"{media} bodies are not accepted: send JSON with 'Content-Type: application/json'"
+            await _send_json(send, 415, {"error": error})
+            return
+        rewritten = False
+
+        async def send_json_errors(message: Message) -> None:
+            nonlocal rewritten
+            if message["type"] == "http.response.start" and message["status"] in (404, 405):
+                response_headers = dict(message.get("headers") or [])
+                if not response_headers.get(b"content-type", b"").startswith(b"application/json"):
+                    rewritten = True
+                    allow = response_headers.get(b"allow", b"").decode("latin-1")
+                    if message["status"] == 404:
+                        error = f"no route {method} {path}: GET /docs.json lists the service's routes"
+                    else:
+                        error = f"{method} is not allowed on {path}: use {allow or 'another method'}"
+                    extra = ((b"allow", allow.encode("latin-1")),) if allow else ()
+                    await _send_json(send, message["status"], {"error": error}, extra)
+                    return
+            if rewritten and message["type"] == "http.response.body":
+                return  # the plain-text body: already answered
+            await send(message)
+
+        await self.app(scope, receive, send_json_errors)
 
 
 def client_error_status(error: BaseException | None) -> int | None:

@@ -36,6 +36,7 @@ STATUS_PATH = re.compile(
 ROW, COLUMNAR = "row", "columnar"
 _JSON_TYPE = {type(None): "Null", dict: "Object", list: "Array", str: "String", int: "Number"}
 _NUMBER_TYPES = {int, float}
+TOO_DEEP = "JSON Parse error: the document is nested too deeply: nest each tensor's lists only as deep as its rank"
 _PARSE_DTYPE = {"f": np.float64, "i": np.int64, "u": np.uint64, "O": object, "S": object, "U": object}
 
 
@@ -183,11 +184,15 @@ def parse_predict_body(body: bytes) -> dict:
         # orjson parses a 1,000-instance body 5-20x faster than json, but refuses the NaN and
         # Infinity tokens TF Serving accepts; those bodies take the json module's slower path.
         document = orjson.loads(body)
+    except RecursionError:  # orjson's own depth limit is 1,024 levels, Python's can come first
+        raise invalid(TOO_DEEP) from None
     except orjson.JSONDecodeError:
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise invalid(f"JSON Parse error: {error}") from None
+        except RecursionError:
+            raise invalid(TOO_DEEP) from None
     if not isinstance(document, dict):
         raise invalid(f"JSON Value: {_debug(document)} Is not object")
     signature = document.get("signature_name")
@@ -239,8 +244,12 @@ def _instance_columns(instances: list, inputs: Mapping[str, TensorSpec]) -> dict
         # Named scalar floats (score_beater's case): one (instances x inputs) matrix in one call.
         rows = list(map(itemgetter(*order), instances))
         if set(map(type, itertools.chain.from_iterable(rows))) <= _NUMBER_TYPES:
-            matrix = np.array(rows, dtype=np.float64)
-            return {name: matrix[:, index] for index, name in enumerate(order)}
+            try:
+                matrix = np.array(rows, dtype=np.float64)
+            except OverflowError:  # an integer beyond float64: the column path below names it
+                matrix = None
+            if matrix is not None:
+                return {name: matrix[:, index] for index, name in enumerate(order)}
     columns = {}
     for name, spec in inputs.items():
         values = [item[name] for item in instances]
@@ -254,8 +263,22 @@ def _instance_columns(instances: list, inputs: Mapping[str, TensorSpec]) -> dict
     return columns
 
 
-def request_tensors(document: dict, inputs: Mapping[str, TensorSpec]) -> tuple[str, dict[str, np.ndarray]]:
-    """(format, named input arrays) from a predict request, TF Serving's FillPredictRequestFromJson."""
+def _too_many(count: int, max_instances: int | None) -> None:
+    if max_instances is not None and count > max_instances:
+        raise invalid(
+            f"{count:,} instances in one request; at most {max_instances:,} are served per request: "
+            "split the batch into several requests"
+        )
+
+
+def request_tensors(
+    document: dict, inputs: Mapping[str, TensorSpec], max_instances: int | None = None
+) -> tuple[str, dict[str, np.ndarray]]:
+    """(format, named input arrays) from a predict request, TF Serving's FillPredictRequestFromJson.
+
+    ``max_instances`` (a limit of this service, not of TF Serving) is checked on the parsed JSON,
+    before any array is built: the length of ``instances``, or of each columnar input's list.
+    """
     has_instances, has_inputs = "instances" in document, "inputs" in document
     if has_instances and has_inputs:
         raise invalid(
@@ -268,9 +291,13 @@ def request_tensors(document: dict, inputs: Mapping[str, TensorSpec]) -> tuple[s
             raise invalid(f"JSON Value: {_debug(document)} Expecting 'instances' to be an list/array")
         if not instances:
             raise invalid(f"JSON Value: {_debug(document)} No values in 'instances' array")
+        _too_many(len(instances), max_instances)
         return ROW, _instance_columns(instances, inputs)
     if has_inputs:
         value = document["inputs"]
+        for column in value.values() if isinstance(value, dict) else [value]:
+            if isinstance(column, list):
+                _too_many(len(column), max_instances)
         if not isinstance(value, dict) or _is_b64(value):
             if len(inputs) > 1:
                 raise invalid(
