@@ -9,10 +9,11 @@ FT_DATA ?=
 GAMES ?= 400
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run demo ui serve bento test lint benchmark clean
+.PHONY: help install db run demo ui serve bento test lint benchmark clean
 
 help:
 	@echo "make run        install, ingest (synthetic data unless DATA=shot logs, FT_DATA=free throws), materialise, start the Dagster UI on :3000"
+	@echo "make db         bring the store to the current schema (shot-platform db upgrade)"
 	@echo "make test       install and run the whole test suite"
 	@echo "make lint       ruff"
 	@echo "make serve      the prediction service on :5000 (POST /predict)"
@@ -28,7 +29,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-demo: $(STAMP)
+db: $(STAMP)
+	$(BIN)/shot-platform db upgrade
+
+demo: $(STAMP) db
 	$(BIN)/shot-platform demo --games $(GAMES) $(if $(DATA),--data $(DATA),) $(if $(FT_DATA),--free-throws $(FT_DATA),)
 
 ui: $(STAMP)

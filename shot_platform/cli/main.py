@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 # Subcommands load on use: `shot-platform --help` should not import Dagster and scikit-learn.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "db", "The store's schema revision; `db upgrade` brings a store to the current schema."),
     "demo": ("demo", "demo", "Ingest data (a synthetic season by default), materialise everything, summarise."),
     "generate": ("generate", "generate", "Write synthetic data in the Kaggle schemas."),
     "ingest": ("ingest", "ingest", "Load data files into the store."),

@@ -23,12 +23,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    inspect,
     select,
     tuple_,
 )
 
 from shot_platform.core.database import dialect_insert
+from shot_platform.core.schema_migrations import upgrade
 from shot_platform.free_throws.store import FreeThrowStore
 from shot_platform.free_throws.store.tables import metadata
 
@@ -78,12 +78,7 @@ def payload_hash(*parts: object) -> str:
 
 
 def ensure_schema(store: FreeThrowStore) -> None:
-    metadata.create_all(store.engine, tables=[processed_games, game_quarantine, flow_state])
-    # A ledger from before ``updated_at`` existed gets the column (null: "not known", so the first
-    # corrections check compares its games' results by hash).
-    if "updated_at" not in {column["name"] for column in inspect(store.engine).get_columns(processed_games.name)}:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql(f"ALTER TABLE {processed_games.name} ADD COLUMN updated_at VARCHAR(40)")
+    upgrade(store.engine)
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from shot_platform.core.bulk import insert_new_rows, records
 from shot_platform.core.database import chunks, create_store_engine, dialect_insert
+from shot_platform.core.schema_migrations import upgrade
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.store import tables
 
@@ -51,7 +52,7 @@ class FreeThrowStore:
         return contextlib.nullcontext(current) if current is not None else self.engine.connect()
 
     def create_schema(self) -> None:
-        tables.metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Float, Integer, Table, create_engine, delete, eve
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shot_platform.core.bulk import insert_new_rows
+from shot_platform.core.schema_migrations import upgrade
 from shot_platform.shots.schema import SHOT_LOG_COLUMNS
 from shot_platform.shots.store import tables
 
@@ -57,7 +58,7 @@ class ShotStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def create_schema(self) -> None:
-        tables.metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def _insert(self, table: Table):
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
