@@ -1,0 +1,168 @@
+"""HTTP for the Scores API client: an overall deadline per request and a capped body.
+
+requests has a time-out per socket read only, so a provider that drips a byte every few seconds
+never times out. A :class:`Deadline` covers one request with every attempt and wait in it: a timer
+shuts the socket of the connection in use down when it passes, which ends any read in progress
+(headers or body, HTTP or HTTPS), and the request fails as a transient error would. The connection
+is known through urllib3's documented ``ConnectionCls`` hook (``DeadlineAdapter``).
+
+Bodies are streamed and read up to ``max_body_bytes`` (after decompression, so a small gzip body
+cannot grow past it either), whether or not the server sent a Content-Length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import socket
+import threading
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+CHUNK_BYTES = 64 * 1024
+HEAD_BYTES = 4096  # of an oversized body, kept with its quarantine record
+_current = threading.local()  # the Deadline of the request this thread is sending
+
+
+class Deadline:
+    """The time left for one request; ``with`` it around the request, in the thread that sends it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connection: HTTPConnection | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self.seconds - (time.monotonic() - self.started)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def __enter__(self) -> Deadline:
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._connection = None  # back in the pool: another request's now
+        _current.deadline = None
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connection = self._connection
+        if connection is not None:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    """End any read in progress on the connection (shutdown wakes a blocked recv; close does not)."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(connection: HTTPConnection) -> None:
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.watch(connection)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watched(self)  # a deadline that passed while connecting ends the request now
+
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        _watched(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watched(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        _watched(self)
+        super().request(*args, **kwargs)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections a :class:`Deadline` can end; retries are the client's."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class BodyTooLarge(Exception):
+    """The body passed the cap: ``what`` says by how much as far as known, ``head`` is its first bytes."""
+
+    def __init__(self, what: str, head: bytes) -> None:
+        super().__init__(what)
+        self.what = what
+        self.head = head
+
+
+def read_body(response: requests.Response, limit: int) -> bytes:
+    """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes (nothing more is read)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"a body of {int(declared):,} bytes (Content-Length)", b"")
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK_BYTES):
+        if len(body) + len(chunk) > limit:
+            raise BodyTooLarge(f"a body of more than {limit:,} bytes", bytes(body[:HEAD_BYTES]))
+        body += chunk
+    return bytes(body)
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delay-seconds or an HTTP date); None when it is
+    absent or not one of the two (``soon``, ``-5``): then the client's own backoff applies."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+__all__ = ["BodyTooLarge", "Deadline", "DeadlineAdapter", "read_body", "retry_after"]
