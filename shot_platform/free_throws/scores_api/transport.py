@@ -37,7 +37,7 @@ class Deadline:
         self.started = time.monotonic()
         self.expired = False
         self._lock = threading.Lock()
-        self._connection: HTTPConnection | None = None
+        self._socket: socket.socket | None = None
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
@@ -55,36 +55,37 @@ class Deadline:
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
         with self._lock:
-            self._connection = None  # back in the pool: another request's now
+            self._socket = None  # back in the pool: another request's now
         _current.deadline = None
 
-    def watch(self, connection: HTTPConnection) -> None:
+    def watch(self, sock: socket.socket) -> None:
+        """The socket the request uses now (the socket, not the connection: http.client lets go of a
+        connection's socket once a response that closes it arrives, and reads on through it)."""
         with self._lock:
-            self._connection = connection
+            self._socket = sock
             expired = self.expired
         if expired:
-            _shut(connection)
+            _shut(sock)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connection = self._connection
-        if connection is not None:
-            _shut(connection)
+            sock = self._socket
+        if sock is not None:
+            _shut(sock)
 
 
-def _shut(connection: HTTPConnection) -> None:
-    """End any read in progress on the connection (shutdown wakes a blocked recv; close does not)."""
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+def _shut(sock: socket.socket) -> None:
+    """End any read in progress on the socket (shutdown wakes a blocked recv; close does not)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _watched(connection: HTTPConnection) -> None:
     deadline = getattr(_current, "deadline", None)
-    if deadline is not None:
-        deadline.watch(connection)
+    sock = getattr(connection, "sock", None)
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
