@@ -175,9 +175,10 @@ def check_corrections(
             _report_listing(conn, report, say, bad.season, bad.game_id, INVALID_LISTING, bad.record.reason,
                             bad.record.payload)  # fmt: skip
         for game in found.implausible:
+            # No time of the check in the reason: the same stamp is recorded once, not once per check.
             reason = (
-                f"updated_at {game.updated_at.isoformat() if game.updated_at else None} is later than the check "
-                f"({found.checked_at.isoformat(timespec='seconds')}): not used as the corrections watermark"
+                f"updated_at {game.updated_at.isoformat() if game.updated_at else None} is more than "
+                f"{FUTURE_SLACK} in the future: not used as the corrections watermark (the time of the check is)"
             )
             _report_listing(conn, report, say, game.season, game.id, IMPLAUSIBLE, reason, game.model_dump_json())
         for row in found.differ:
