@@ -283,3 +283,26 @@ def test_a_listing_with_bad_fields_keeps_every_game_it_can() -> None:
         hostile.listed_patch[103] = {"id": "103"}
         with pytest.raises(MalformedResponse, match=r"id '103' is not a game id .* ask the provider to fix it"):
             list(client(url, per_page=2).final_games_after(None, on_invalid=bad.append))
+
+
+@pytest.mark.slow
+def test_any_unused_value_or_updated_at_through_the_server_loses_no_game() -> None:
+    """Every listed game comes out as a game or as one to quarantine, whatever game 102 carries."""
+    hostile = provider()
+    with serving(hostile) as url:
+        listing = client(url, per_page=3)
+
+        @given(score=unused_values, updated_at=any_times)
+        @example(score=-5, updated_at="9999-12-31T23:59:59-12:00")
+        @settings(relaxed, max_examples=40)
+        def check(score: Any, updated_at: Any) -> None:
+            hostile.listed_patch = {102: {"home_team_score": score, "updated_at": updated_at}}
+            bad: list[InvalidListedGame] = []
+            games = {g.id: g for g in listing.final_games_after(None, on_invalid=bad.append)}
+            assert sorted([*games, *(b.game_id for b in bad)]) == [101, 102, 103, 104]
+            if bad:  # only a used field makes the game unusable
+                assert [b.game_id for b in bad] == [102] and "updated_at" in bad[0].record.reason
+            else:
+                assert games[102].home_team_score in (score, None)
+
+        check()

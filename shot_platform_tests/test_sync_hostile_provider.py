@@ -67,7 +67,9 @@ def flow_store(database_url: str) -> FreeThrowStore:
 
 
 @pytest.mark.slow
-def test_bad_fields_in_the_listing_quarantine_one_game_and_the_flow_goes_on(flow_store: FreeThrowStore) -> None:
+def test_bad_fields_in_the_listing_quarantine_one_game_and_the_flow_goes_on(
+    flow_store: FreeThrowStore, caplog: pytest.LogCaptureFixture
+) -> None:
     hostile = provider()
     hostile.listed_patch = {
         102: {"home_team_score": -5, "visitor_team_score": float("nan")},  # unused: the game is processed
@@ -84,6 +86,9 @@ def test_bad_fields_in_the_listing_quarantine_one_game_and_the_flow_goes_on(flow
         assert found[104][0] == "invalid_listing" and "updated_at" in found[104][1] and "out of range" in found[104][1]
         assert found[106][0] == "invalid_listing" and "postseason" in found[106][1]
         assert counted_games(flow_store) == [g for g in GAMES if g not in (104, 106)]  # no count from a bad game
+        ignored = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+        assert any("game 102: home_team_score -5 ignored (not used here, and invalid" in m for m in ignored)
+        assert any("game 103: home_team_score 99999999999 ignored" in m for m in ignored)
 
         again = sync(flow_store, url, per_page=3)  # nothing twice
         assert again.games_processed == 0 and again.quarantined == 0 and again.problems == []
