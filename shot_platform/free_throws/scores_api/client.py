@@ -184,7 +184,7 @@ class ScoresApiClient:
                 except TRANSIENT as error:
                     failure = f"{type(error).__name__}: {str(error)[:200]}"
                     wait = backoff(attempt, self.backoff_factor, self.backoff_max)
-                    if deadline.expired or deadline.remaining() <= wait:
+                    if deadline.expired:  # the timer ended the read
                         raise self._out_of_time(url, deadline, attempt, failure) from None
                     if attempt > retries:
                         raise ScoresApiUnavailable(
@@ -192,6 +192,8 @@ class ScoresApiClient:
                             f"{deadline.elapsed():.1f} s ({failure}); check {URL_ENV} and that the server is up, "
                             "then try again"
                         ) from None
+                    if deadline.remaining() <= wait:
+                        raise self._out_of_time(url, deadline, attempt, failure) from None
                     time.sleep(wait)
                     continue
                 if response.status_code == 200:
@@ -211,6 +213,7 @@ class ScoresApiClient:
                         f"{response.url} still answered {response.status_code} after {attempt - 1} retries "
                         f"({attempt} attempts in {deadline.elapsed():.1f} s, deadline {self.deadline:g} s"
                         + (f", Retry-After {header[:40]!r}" if header is not None else "")
+                        + (f", a {wait:g} s wait would pass the deadline" if attempt <= retries else "")
                         + f"; {message}); try again later"
                     )
                 time.sleep(wait)
