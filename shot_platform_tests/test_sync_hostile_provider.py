@@ -13,7 +13,7 @@ import pytest
 
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.corrections import IMPLAUSIBLE, INVALID_LISTING, KIND, WATERMARK
-from shot_platform.free_throws.flow.sync import SyncReport, sync_free_throws
+from shot_platform.free_throws.flow.sync import SyncReport, sync_free_throws, unprocessed_final_games
 from shot_platform.free_throws.scores_api import ListingTooLong, ScoresApiClient, ScoresApiUnavailable
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.hostile_provider import (
@@ -232,3 +232,19 @@ def test_a_bad_game_in_the_corrections_feed_is_quarantined_and_the_rest_checked(
         kind, reason = quarantined(flow_store)[102]
         assert kind == INVALID_LISTING and "out of range in UTC" in reason
         assert sync(flow_store, url).quarantined == 0  # each reported once
+
+
+@pytest.mark.slow
+def test_the_sensor_sees_a_game_listed_with_a_bad_field_so_a_run_can_quarantine_it(tmp_path: Path) -> None:
+    store = FreeThrowStore(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
+    hostile = provider()
+    with serving(hostile) as url:
+        assert sync(store, url, max_games=3).games_processed == 3
+        hostile.listed_patch = {104: {"updated_at": "9999-12-31T23:59:59-12:00"}}
+        client = ScoresApiClient(url, api_key="")
+        assert [g.id for g in unprocessed_final_games(store, client)] == GAMES[3:]  # 104 first, from its schedule
+        report = sync(store, url)
+        assert report.games_processed == len(GAMES) - 3 and report.quarantined == 1
+        assert unprocessed_final_games(store, client) == []
+    store.dispose()

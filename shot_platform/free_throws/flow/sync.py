@@ -196,10 +196,15 @@ def _cursor(store: FreeThrowStore) -> tuple[int, int] | None:
 
 
 def unprocessed_final_games(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
-    """Final games the API lists after the last game in the ledger (what the sensor polls)."""
+    """Final games the API lists after the last game in the ledger (what the sensor polls); one listed
+    with a bad field is there as its schedule has it (a run quarantines it, see ``_invalid_listed``)."""
     ledger.ensure_schema(store)
     cursor = _cursor(store)
-    return list(client.final_games_after(cursor[1] if cursor else None))
+    bad: list[InvalidListedGame] = []
+    games = list(client.final_games_after(cursor[1] if cursor else None, on_invalid=bad.append))
+    scheduled = {g.id: g for season in {b.season for b in bad if b.season} for g in client.schedule(season)}
+    games += [scheduled[b.game_id] for b in bad if b.game_id in scheduled]
+    return sorted(games, key=lambda game: (game.season, game.id))
 
 
 class _Engine:
