@@ -3,8 +3,9 @@
 requests has a time-out per socket read only, so a provider that drips a byte every few seconds
 never times out. A :class:`Deadline` covers one request with every attempt and wait in it: a timer
 shuts the socket of the connection in use down when it passes, which ends any read in progress
-(headers or body, HTTP or HTTPS), and the request fails as a transient error would. The connection
-is known through urllib3's documented ``ConnectionCls`` hook (``DeadlineAdapter``).
+(headers or body, HTTP or HTTPS, direct or through an HTTP proxy; a SOCKS proxy's connections are
+not watched), and the request fails as a transient error would. The socket is known through
+urllib3's documented ``ConnectionCls`` hook (``DeadlineAdapter``).
 
 Bodies are streamed and read up to ``max_body_bytes`` (after decompression, so a small gzip body
 cannot grow past it either), whether or not the server sent a Content-Length.
@@ -125,6 +126,12 @@ class DeadlineAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # a SOCKS proxy has connection classes of its own
+            manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        return manager
 
 
 class BodyTooLarge(Exception):
