@@ -124,6 +124,8 @@ def test_a_429_forever_gives_up_within_the_deadline_saying_what_happened() -> No
 @example("-5")
 @example("Sun, 06 Nov 1994 08:49:37 GMT")
 @example("Sun, 06 Nov 99999 08:49:37 GMT")
+@example("\u00b2")
+@example("9" * 5000)
 def test_any_retry_after_header_is_a_delay_or_none(header: str) -> None:
     wait = retry_after(header, now=0.0)
     assert wait is None or wait >= 0.0

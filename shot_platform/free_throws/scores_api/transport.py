@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import re
 import socket
 import threading
 import time
@@ -27,6 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 CHUNK_BYTES = 64 * 1024
 HEAD_BYTES = 4096  # of an oversized body, kept with its quarantine record
+_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only (str.isdigit takes '²'), and short enough for int()
 _current = threading.local()  # the Deadline of the request this thread is sending
 
 
@@ -146,7 +148,7 @@ class BodyTooLarge(Exception):
 def read_body(response: requests.Response, limit: int) -> bytes:
     """The whole body, or ``BodyTooLarge`` as soon as it passes ``limit`` bytes (nothing more is read)."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if _DIGITS.fullmatch(declared) and int(declared) > limit:
         raise BodyTooLarge(f"a body of {int(declared):,} bytes (Content-Length)", b"")
     body = bytearray()
     for chunk in response.iter_content(CHUNK_BYTES):
@@ -162,7 +164,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if _DIGITS.fullmatch(text):
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
