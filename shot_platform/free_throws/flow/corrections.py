@@ -21,6 +21,11 @@ score is still invalid after a change is not reported again; one that became val
 A provider without ``updated_at`` (every game in the ledger has none) cannot show a change: the
 check is skipped and says so. A failure of the feed never stops the flow: the watermark does not
 move, and the next sync asks again.
+
+The watermark never passes the time of the check: a stamp in the future (``9999-12-31``) would
+otherwise hide every later correction. Such a stamp (more than ``FUTURE_SLACK`` ahead) is
+quarantined (kind ``implausible_updated_at``, once) and reported; a listed game whose fields are
+unusable is quarantined (kind ``invalid_listing``) and the rest of the feed is checked.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from shot_platform.free_throws.scores_api import (
     Game,
     GameNotFinal,
     InvalidBoxScore,
+    InvalidListedGame,
     ScoresApiClient,
     ScoresApiError,
     UnknownGame,
@@ -49,6 +55,11 @@ WATERMARK = "corrections_checked_since"
 KIND = "corrected_result"
 SHOWN_CHANGES = 6  # player lines named in a reason
 ID_CHUNK = 5_000  # game ids per IN (...) list
+IMPLAUSIBLE = "implausible_updated_at"
+INVALID_LISTING = "invalid_listing"
+# How far ahead of this machine's clock a provider's stamp may be before it is implausible (clocks
+# differ by seconds; a stamp hours ahead is a wrong one). The watermark is clamped to the check's time anyway.
+FUTURE_SLACK = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -85,30 +96,41 @@ def describe_change(before: dict[str, tuple[int, int]], box: BoxScore) -> str:
     return "; ".join(changes[:SHOWN_CHANGES]) + (f" (and {more} more players)" if more > 0 else "")
 
 
-def _changed_since_watermark(
-    store: FreeThrowStore, client: ScoresApiClient
-) -> tuple[list[Game], list[Any], dt.datetime | None, str]:
-    """(games the feed lists, the ledger rows among them whose updated_at differs, the new watermark,
-    why nothing was asked). Raises the client's ``ScoresApiError``."""
+@dataclass
+class _Changes:
+    """What the feed says since the watermark."""
+
+    games: list[Game] = field(default_factory=list)  # the games it lists
+    differ: list[Any] = field(default_factory=list)  # the ledger rows among them whose updated_at differs
+    watermark: dt.datetime | None = None  # the next one: the latest stamp, never past the check's time
+    skipped: str = ""  # why nothing was asked
+    invalid: list[InvalidListedGame] = field(default_factory=list)  # listed games with unusable fields
+    implausible: list[Game] = field(default_factory=list)  # stamped later than the check's time allows
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def _changed_since_watermark(store: FreeThrowStore, client: ScoresApiClient) -> _Changes:
+    """What changed since the watermark. Raises the client's ``ScoresApiError``."""
+    found = _Changes()
     processed = ledger.processed_games
     with store.engine.connect() as conn:
         total, stamped = conn.execute(select(func.count(), func.count(processed.c.updated_at))).one()
         since_text = ledger.read_state(conn, WATERMARK)
     if not total:
-        return [], [], None, ""  # nothing processed yet: nothing can have changed
+        return found  # nothing processed yet: nothing can have changed
     if not stamped:
-        return (
-            [],
-            [],
-            None,
-            "the Scores API gives no updated_at on the processed games: a corrected result cannot be seen",
-        )
+        found.skipped = "the Scores API gives no updated_at on the processed games: a corrected result cannot be seen"
+        return found
     since = dt.datetime.fromisoformat(since_text) if since_text else None
-    changed = list(client.changed_final_games(since))
-    if not changed:
-        return [], [], None, ""
-    watermark = max(game.updated_at for game in changed if game.updated_at is not None)
-    by_id = {game.id: game for game in changed}
+    found.games = list(client.changed_final_games(since, on_invalid=found.invalid.append))
+    stamps = [game.updated_at for game in found.games if game.updated_at is not None]
+    if not stamps:
+        return found
+    found.watermark = min(max(stamps), found.checked_at)
+    found.implausible = [
+        game for game in found.games if game.updated_at and game.updated_at > found.checked_at + FUTURE_SLACK
+    ]
+    by_id = {game.id: game for game in found.games}
     ids = list(by_id)
     with store.engine.connect() as conn:  # the first check lists every final game: ids in chunks
         rows = [
@@ -116,21 +138,21 @@ def _changed_since_watermark(
             for start in range(0, len(ids), ID_CHUNK)
             for row in conn.execute(select(processed).where(processed.c.game_id.in_(ids[start : start + ID_CHUNK])))
         ]
-    differ = [
+    found.differ = [
         row
         for row in rows
         if int(row.season) == by_id[int(row.game_id)].season
         and ledger.iso(by_id[int(row.game_id)].updated_at) != row.updated_at
     ]
-    return changed, differ, watermark, ""
+    return found
 
 
 def pending_corrections(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
     """Processed games the provider changed since the last check (what the games sensor polls when no
     game is new); read-only. Raises the client's ``ScoresApiError``."""
-    changed, differ, _, _ = _changed_since_watermark(store, client)
-    ids = {int(row.game_id) for row in differ}
-    return [game for game in changed if game.id in ids]
+    found = _changed_since_watermark(store, client)
+    ids = {int(row.game_id) for row in found.differ}
+    return [game for game in found.games if game.id in ids]
 
 
 def check_corrections(
@@ -140,19 +162,48 @@ def check_corrections(
     report = CorrectionsReport()
     say = progress or (lambda message: None)
     try:
-        changed, differ, watermark, report.skipped = _changed_since_watermark(store, client)
+        found = _changed_since_watermark(store, client)
     except ScoresApiError as error:
         report.problem = f"corrections not checked ({error}); the next sync asks again"
         return report
-    if watermark is None:
+    report.skipped = found.skipped
+    if found.watermark is None and not found.invalid:
         return report
-    by_id = {game.id: game for game in changed}
+    by_id = {game.id: game for game in found.games}
     with store.transaction() as conn:
-        for row in differ:
+        for bad in found.invalid:
+            _report_listing(conn, report, say, bad.season, bad.game_id, INVALID_LISTING, bad.record.reason,
+                            bad.record.payload)  # fmt: skip
+        for game in found.implausible:
+            # No time of the check in the reason: the same stamp is recorded once, not once per check.
+            reason = (
+                f"updated_at {game.updated_at.isoformat() if game.updated_at else None} is more than "
+                f"{FUTURE_SLACK} in the future: not used as the corrections watermark (the time of the check is)"
+            )
+            _report_listing(conn, report, say, game.season, game.id, IMPLAUSIBLE, reason, game.model_dump_json())
+        for row in found.differ:
             report.checked += 1
             _check_game(conn, client, row, by_id[int(row.game_id)], report, say)
-        ledger.write_state(conn, WATERMARK, ledger.iso(watermark) or "")
+        if found.watermark is not None:
+            ledger.write_state(conn, WATERMARK, ledger.iso(found.watermark) or "")
     return report
+
+
+def _report_listing(
+    conn: Connection,
+    report: CorrectionsReport,
+    say: Callable[[str], None],
+    season: int | None,
+    game_id: int,
+    kind: str,
+    reason: str,
+    payload: str,
+) -> None:
+    """A problem of the feed's own listing: quarantined once, said once."""
+    new = ledger.quarantine_game(conn, season=season, game_id=game_id, kind=kind, reason=reason, payload=payload)
+    if new:
+        report.quarantined += new
+        say(f"quarantined game {game_id} of the corrections feed ({kind}): {reason}")
 
 
 def _check_game(
@@ -220,4 +271,14 @@ def _quarantine(
         say(f"quarantined a corrected result: {line}")
 
 
-__all__ = ["KIND", "WATERMARK", "CorrectionsReport", "check_corrections", "describe_change", "pending_corrections"]
+__all__ = [
+    "FUTURE_SLACK",
+    "IMPLAUSIBLE",
+    "INVALID_LISTING",
+    "KIND",
+    "WATERMARK",
+    "CorrectionsReport",
+    "check_corrections",
+    "describe_change",
+    "pending_corrections",
+]

@@ -58,6 +58,7 @@ from shot_platform.free_throws.scores_api import (
     Game,
     GameNotFinal,
     InvalidBoxScore,
+    InvalidListedGame,
     MalformedResponse,
     QuarantinedGame,
     ScoresApiClient,
@@ -195,10 +196,15 @@ def _cursor(store: FreeThrowStore) -> tuple[int, int] | None:
 
 
 def unprocessed_final_games(store: FreeThrowStore, client: ScoresApiClient) -> list[Game]:
-    """Final games the API lists after the last game in the ledger (what the sensor polls)."""
+    """Final games the API lists after the last game in the ledger (what the sensor polls); one listed
+    with a bad field is there as its schedule has it (a run quarantines it, see ``_invalid_listed``)."""
     ledger.ensure_schema(store)
     cursor = _cursor(store)
-    return list(client.final_games_after(cursor[1] if cursor else None))
+    bad: list[InvalidListedGame] = []
+    games = list(client.final_games_after(cursor[1] if cursor else None, on_invalid=bad.append))
+    scheduled = {g.id: g for season in {b.season for b in bad if b.season} for g in client.schedule(season)}
+    games += [scheduled[b.game_id] for b in bad if b.game_id in scheduled]
+    return sorted(games, key=lambda game: (game.season, game.id))
 
 
 class _Engine:
@@ -224,6 +230,7 @@ class _Engine:
         self.retrain_min = retrain_min_new_labels  # None: this sync never retrains
         self.trainer = trainer
         self.schedules: dict[int, list[Game]] = {}
+        self.listing_problems: dict[int, QuarantinedGame] = {}  # listed with a bad used field: quarantined
         self.numbers: dict[int, dict[int, int]] = {}  # season_numbers of each schedule
         self.state: SeasonState | None = None
         self.pending_retrain: int | None = None  # a season whose labels completed in the open batch
@@ -370,6 +377,8 @@ class _Engine:
     def fetch(self, game: Game) -> tuple[BoxScore | None, QuarantinedGame | None, str] | GameNotFinal:
         """(box score, None, '') or (None, the quarantine record, its kind); a GameNotFinal is returned
         (so that ``fetch_all`` can stop there); other errors raise. Runs in the fetch threads."""
+        if (record := self.listing_problems.pop(game.id, None)) is not None:
+            return None, record, "invalid_listing"
         try:
             return self.client.box_score(game.id), None, ""
         except InvalidBoxScore as error:
@@ -647,16 +656,31 @@ class _Engine:
     def _listing(self, cursor: tuple[int, int] | None) -> list[Game] | None:
         """The first page of final games after the cursor (asked again when malformed)."""
         for attempt in range(LISTING_ATTEMPTS):
+            games: list[Game] = []
             try:
                 with self.clock("http"):
-                    games = self.client.final_games_after(cursor[1] if cursor else None)
-                    return list(itertools.islice(games, BATCH_GAMES))
+                    listed = self.client.final_games_after(cursor[1] if cursor else None)
+                    for game in itertools.islice(listed, BATCH_GAMES):
+                        games.append(game)  # one by one: kept when a later game is raised
+                    return games
+            except InvalidListedGame as bad:  # the good games before it first, then it (quarantined)
+                return games or self._invalid_listed(bad)
             except MalformedResponse as error:
                 if attempt + 1 == LISTING_ATTEMPTS:
                     self.report.problems.append(f"{error}; sync again later (nothing was skipped)")
                     return None
                 time.sleep(0.2 * (attempt + 1))
         return None
+
+    def _invalid_listed(self, bad: InvalidListedGame) -> list[Game] | None:
+        """A listed game with a bad field the flow uses: processed as quarantined in its schedule's place."""
+        scheduled = [g for g in self.schedule(bad.season) if g.id == bad.game_id] if bad.season else []
+        if not scheduled:
+            self.report.problems.append(f"{bad}; not in a schedule, so it cannot be quarantined in its place: "
+                                        f"ask the provider to fix game {bad.game_id}, then sync again")  # fmt: skip
+            return None
+        self.listing_problems[bad.game_id] = bad.record
+        return scheduled
 
     def _scheduled(self, game: Game) -> bool:
         """Whether the season's schedule lists the game (asked again once: schedules change)."""

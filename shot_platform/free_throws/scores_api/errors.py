@@ -60,6 +60,14 @@ class MalformedResponse(ScoresApiError):
         self.reason = reason
 
 
+class ResponseTooLarge(MalformedResponse):
+    """A body longer than the client's ``max_body_bytes``: reading stopped there, nothing was used."""
+
+
+class ListingTooLong(MalformedResponse):
+    """A listing that went past the client's ``max_pages`` or ``max_listing_items`` without an end."""
+
+
 @dataclass(frozen=True)
 class QuarantinedGame:
     """A final game whose box score cannot be used, kept with the reason and the raw payload."""
@@ -77,5 +85,30 @@ class InvalidBoxScore(ScoresApiError):
 
     def __init__(self, game_id: int, reason: str, payload: Any) -> None:
         super().__init__(f"game {game_id}: box score rejected: {reason}")
-        text = payload if isinstance(payload, str) else json.dumps(payload, sort_keys=True, default=str)
-        self.record = QuarantinedGame(game_id=game_id, reason=reason, payload=text)
+        self.record = QuarantinedGame(game_id=game_id, reason=reason, payload=payload_text(payload))
+
+
+class InvalidListedGame(MalformedResponse):
+    """A game in a listing whose id is readable but whose used fields are not (a bad ``season``,
+    ``status``, ``updated_at``, ...): it cannot be processed, and it can be quarantined by its id.
+
+    ``record`` is the quarantine record (the item as received); ``season`` is None when unreadable.
+    The listing's other games are good: the client yields the ones before it, and with
+    ``on_invalid`` hands it over and goes on.
+    """
+
+    def __init__(self, url: str, index: int, game_id: int, season: int | None, reason: str, item: Any) -> None:
+        super().__init__(url, f"data.{index}: game {game_id}: {reason}")
+        self.game_id = game_id
+        self.season = season
+        self.record = QuarantinedGame(game_id=game_id, reason=f"listed with {reason}", payload=payload_text(item))
+
+
+def payload_text(payload: Any) -> str:
+    """What a quarantine record keeps of a payload: the text as received, or its JSON."""
+    if isinstance(payload, str):
+        return payload
+    try:
+        return json.dumps(payload, sort_keys=True, default=str)
+    except (RecursionError, ValueError):  # nested deeper than the encoder goes: its type says enough
+        return f"<a {type(payload).__name__} nested too deeply to write back as JSON>"

@@ -18,7 +18,12 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
-from shot_platform.free_throws.scores_api.errors import GameNotFinal, InvalidBoxScore, MalformedResponse
+from shot_platform.free_throws.scores_api.errors import (
+    GameNotFinal,
+    InvalidBoxScore,
+    InvalidListedGame,
+    MalformedResponse,
+)
 
 # The play-by-play columns: the Kaggle "NBA free throws" header, in the file's order. Plays travel as
 # the file's text so the platform pushes them through its one free-throw validation and ingest path.
@@ -67,7 +72,10 @@ def _aware_time(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("a time without a zone")
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00: in UTC, past the year 9999
+            raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
     return value
 
 
@@ -225,11 +233,13 @@ def describe(error: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def decode(body: str | bytes, url: str) -> Any:
+def decode(body: str | bytes | bytearray, url: str) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedResponse(url, f"not JSON ({error})") from None
+    except RecursionError:
+        raise MalformedResponse(url, "JSON nested deeper than the parser goes (no Scores API answer is)") from None
 
 
 def parse_page(payload: Any, item: type[T], url: str) -> tuple[list[T], int | str | None]:
@@ -238,6 +248,18 @@ def parse_page(payload: Any, item: type[T], url: str) -> tuple[list[T], int | st
     Any bad item rejects the whole page (``MalformedResponse``): returning the good ones would skip
     the bad one silently.
     """
+    data, next_cursor = _page_data(payload, url)
+    items = []
+    for index, raw in enumerate(data):
+        try:
+            items.append(item.model_validate(raw))
+        except ValidationError as error:
+            raise MalformedResponse(url, f"data.{index}: {describe(error)}") from None
+    return items, next_cursor
+
+
+def _page_data(payload: Any, url: str) -> tuple[list[Any], int | str | None]:
+    """A list page's raw items and next cursor; ``MalformedResponse`` when it is no list page."""
     try:
         envelope = _Envelope.model_validate(payload)
     except ValidationError as error:
@@ -246,13 +268,79 @@ def parse_page(payload: Any, item: type[T], url: str) -> tuple[list[T], int | st
         raise MalformedResponse(url, "meta: missing (a list page needs meta.next_cursor)")
     if not isinstance(envelope.data, list):
         raise MalformedResponse(url, f"data: a list expected, got {type(envelope.data).__name__}")
-    items = []
-    for index, raw in enumerate(envelope.data):
+    return envelope.data, envelope.meta.next_cursor
+
+
+# Fields of a game in a listing that nothing reads: the score is part of the result only in a box
+# score, where it is checked. A bad one is ignored (and logged), it does not make the game unusable.
+UNUSED_LISTING_FIELDS = ("home_team_score", "visitor_team_score")
+SHOWN_VALUE = 60  # characters of a provider's bad value quoted in a message
+
+
+def _readable_id(raw: dict[str, Any]) -> int | None:
+    value = raw.get("id")
+    return value if type(value) is int and 1 <= value <= MAX_ID else None
+
+
+def _readable_season(raw: dict[str, Any]) -> int | None:
+    value = raw.get("season")
+    return value if type(value) is int and 1800 <= value <= 9999 else None
+
+
+def shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 3] + "..."
+
+
+def parse_listed_game(
+    raw: Any, index: int, url: str, unused: tuple[str, ...] = UNUSED_LISTING_FIELDS
+) -> tuple[Game, list[str]]:
+    """A game of a listing and notes on the unused fields ignored; ``InvalidListedGame`` when a used
+    field is bad but the id is readable, ``MalformedResponse`` (the page refused) when it is not:
+    a game without an id can be neither processed nor quarantined, and skipping it would be silent."""
+    if not isinstance(raw, dict) or _readable_id(raw) is None:
+        what = f"id {shown(raw.get('id'))}" if isinstance(raw, dict) else f"a {type(raw).__name__}, not an object"
+        raise MalformedResponse(
+            url,
+            f"data.{index}: {what} is not a game id (1..{MAX_ID}), so this game can be neither processed nor "
+            "quarantined; the page is refused: ask the provider to fix it, then sync again",
+        )
+    game_id = _readable_id(raw)
+    assert game_id is not None
+    try:
+        return Game.model_validate(raw), []
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for detail in error.errors():
+            field_name = str(detail["loc"][0]) if detail["loc"] else ""
+            problems.setdefault(field_name, detail["msg"])
+        if not set(problems) <= set(unused):
+            raise InvalidListedGame(url, index, game_id, _readable_season(raw), describe(error), raw) from None
+    bad = sorted(problems)
+    notes = [
+        f"game {game_id}: {name} {shown(raw[name])} ignored (not used here, and invalid: {problems[name]})"
+        for name in bad
+    ]
+    return Game.model_validate(raw | dict.fromkeys(bad)), notes
+
+
+def parse_game_page(
+    payload: Any, url: str, unused: tuple[str, ...] = UNUSED_LISTING_FIELDS
+) -> tuple[list[Game | InvalidListedGame], int | str | None, list[str]]:
+    """A page of games: each game, or the ``InvalidListedGame`` in its place; the next cursor; notes on
+    ignored unused fields. Only what cannot be tied to a game refuses the page (``MalformedResponse``)."""
+    data, next_cursor = _page_data(payload, url)
+    items: list[Game | InvalidListedGame] = []
+    notes: list[str] = []
+    for index, raw in enumerate(data):
         try:
-            items.append(item.model_validate(raw))
-        except ValidationError as error:
-            raise MalformedResponse(url, f"data.{index}: {describe(error)}") from None
-    return items, envelope.meta.next_cursor
+            game, ignored = parse_listed_game(raw, index, url, unused)
+        except InvalidListedGame as error:
+            items.append(error)
+            continue
+        items.append(game)
+        notes.extend(ignored)
+    return items, next_cursor, notes
 
 
 def parse_game(payload: Any, url: str) -> Game:

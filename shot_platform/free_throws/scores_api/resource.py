@@ -26,6 +26,9 @@ class ScoresApiResource(ConfigurableResource):
     timeout_seconds: float = Field(default=10.0, description="read time-out of one request")
     retries: int = Field(default=8, description="retries of 5xx, 429 and connection errors, with backoff")
     backoff_factor: float = Field(default=0.1, description="seconds; retry n waits factor * 2^(n-1)")
+    deadline_seconds: float = Field(default=120.0, description="one request, every retry and wait included")
+    max_body_bytes: int = Field(default=16 * 2**20, description="an answer's body is read up to this")
+    max_pages: int = Field(default=1_000, description="pages of one listing before it is refused")
 
     def get_client(self) -> ScoresApiClient:
         return ScoresApiClient(
@@ -34,6 +37,9 @@ class ScoresApiResource(ConfigurableResource):
             timeout=self.timeout_seconds,
             retries=self.retries,
             backoff_factor=self.backoff_factor,
+            deadline=self.deadline_seconds,
+            max_body_bytes=self.max_body_bytes,
+            max_pages=self.max_pages,
         )
 
 
