@@ -95,10 +95,13 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             return path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError) as error:  # absent, a dangling link, a parent is a file
+        except FileNotFoundError as error:  # absent, or a dangling link
             raise KeyError(key) from error
         except IsADirectoryError:
             raise BlobError(f"{path} is a directory, not a file") from None
+        except NotADirectoryError:
+            blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
+            raise BlobError(f"{blocking} is a file where a directory belongs: move it away") from None
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix)

@@ -99,15 +99,17 @@ class SavedModelStore(ModelStore):
             raise CorruptArtifactError(f"{self.name} version {version}: metadata.json is not a JSON object")
         return metadata
 
+    def _keys(self) -> list[str]:
+        try:
+            return self.blobs.list(self.name)
+        except BlobError as error:
+            raise CorruptArtifactError(f"{self.name} registry is damaged: {error}") from None
+
     def _numbered(self) -> dict[int, set[str]]:
         """Every integer-named version directory (complete or not) -> the files in it."""
         found: dict[int, set[str]] = {}
         prefix = self.name + "/"
-        try:
-            keys = self.blobs.list(self.name)
-        except BlobError as error:
-            raise CorruptArtifactError(f"{self.name} registry is damaged: {error}") from None
-        for key in keys:
+        for key in self._keys():
             if not key.startswith(prefix):
                 continue
             version, _, relative = key.removeprefix(prefix).partition("/")
@@ -120,8 +122,11 @@ class SavedModelStore(ModelStore):
         return [str(v) for v, files in sorted(self._numbered().items()) if METADATA_FILE in files]
 
     def next_version(self) -> str:
-        """One above every version directory, complete or not: a number is never reused."""
-        return str(max(self._numbered(), default=0) + 1)
+        """One above every version directory, complete or not: a number is never reused (nor one
+        that TF Serving would read from a stray name such as ``02``)."""
+        prefix = self.name + "/"
+        names = {key.removeprefix(prefix).partition("/")[0] for key in self._keys() if key.startswith(prefix)}
+        return str(max((int(name) for name in names if name.isascii() and name.isdigit()), default=0) + 1)
 
     def save(self, directory: str | Path, metadata: dict | None = None) -> str:  # type: ignore[override]
         """Store an exported SavedModel directory as the next version (not promoted); returns it.
