@@ -193,7 +193,14 @@ def test_readyz_reports_each_model(service: str):
     ready = requests.get(service + "/readyz", timeout=10)
     assert ready.status_code == 200
     models = ready.json()["models"]
-    assert models["score_beater"] == {"state": "serving", "version": 1}
+    assert models["score_beater"] == {
+        "state": "serving",
+        "version": 1,
+        "served_version": 1,
+        "registry_champion": 1,
+        "diverged": False,
+        "last_error": None,
+    }
     assert models["shot_model"]["state"] == "no model"
     # No shot model: its endpoint says so, the score_beater routes are unaffected.
     assert requests.post(service + "/predict", json={}, timeout=10).status_code in (400, 503)
