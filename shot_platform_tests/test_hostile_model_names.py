@@ -221,3 +221,46 @@ def test_a_shot_model_version_name_with_a_path_in_it_is_refused(tmp_path: Path, 
     (tmp_path / "v1" / "metadata.json").write_text("{}")  # what ../../v1 would reach
     with pytest.raises(RegistryError, match="has no version"):
         store.promote(version, "hostile")
+
+
+@pytest.mark.slow  # an S3 server (moto) on loopback
+def test_on_s3_hostile_names_and_keys_are_refused_before_any_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """S3 has no directories, but a key such as ``score_beater/1/../champion.json`` may be
+    normalised by a proxy or an S3-compatible server into another object: the same check applies."""
+    import boto3
+
+    from shot_platform.core.blobs import open_blob_store
+    from shot_platform_tests.s3_server import CREDENTIALS, s3_server
+
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    with s3_server("hostile") as endpoint:
+        blobs = open_blob_store("s3://hostile/models", endpoint)
+        store = SavedModelStore(blobs)
+        pointer = json.dumps({"version": "1"}).encode()
+        blobs.put("score_beater/champion.json", pointer)
+        blobs.put("score_beater/1/saved_model.pb", GRAPH)
+        files = {"saved_model.pb": sha256(GRAPH), "../champion.json": sha256(pointer)}
+        blobs.put("score_beater/1/metadata.json", json.dumps({"files": files}).encode())
+        with pytest.raises(RegistryError, match=r"names an unsafe file .*'\.\./champion\.json'"):
+            store.load("1", tmp_path / "copy")
+        for hostile in ("score_beater/1/../champion.json", "/score_beater/champion.json", "score_beater//1", "a\\b"):
+            with pytest.raises(UnsafeKeyError):
+                blobs.get(hostile)
+            with pytest.raises(UnsafeKeyError):
+                blobs.put(hostile, b"x")
+
+        # Objects whose keys hold '..' (written past this code) are never taken for version files.
+        raw = boto3.client("s3", endpoint_url=endpoint, region_name=CREDENTIALS["AWS_DEFAULT_REGION"])
+        raw.put_object(Bucket="hostile", Key="models/score_beater/2/../../escaped", Body=b"x")
+        raw.put_object(Bucket="hostile", Key="models/shot_model/versions/v1/../../../escaped", Body=b"x")
+        assert store.versions() == ["1"] and store.next_version() == "3"
+        shots = ModelStore(blobs, "shot_model", SHOT_MODEL_FORMAT)
+        model = ShotModel(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), ("x",), "v1")
+        shots.save(model)
+        metadata = shots.metadata("v1")
+        del metadata["artifact"]  # as saved before checksums: the version's listed keys are its files
+        blobs.put("shot_model/versions/v1/metadata.json", json.dumps(metadata).encode())
+        with pytest.raises(RegistryError, match=r"has an empty, '\.' or '\.\.' segment"):
+            shots.promote("v1", "hostile listing")
+        assert shots.champion_version() is None

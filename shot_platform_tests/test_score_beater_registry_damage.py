@@ -240,3 +240,42 @@ def test_a_good_promotion_leaves_nothing_in_tmpdir(models: Path, tmpdir_env: Pat
     assert "champion is now 2 (was 1)" in promoted.output
     assert store_at(models).champion_version() == "2"
     assert os.listdir(tmpdir_env) == []
+
+
+def test_retraining_leaves_no_champion_copy_or_challenger_in_tmpdir(
+    models: Path, free_throw_file: Path, tmp_path: Path, tmpdir_env: Path
+):
+    """The champion's verified copy (for the trainer to score the judged season with), the
+    challenger's export and the promotion's check copy are all removed."""
+    from shot_platform.free_throws.features.tables import rebuild_features
+    from shot_platform.free_throws.flow.retrain import complete_seasons, retrain_score_beater
+    from shot_platform.free_throws.ingest.events import ingest_free_throw_file
+    from shot_platform.free_throws.labels import BEAT
+    from shot_platform.free_throws.store import FreeThrowStore
+
+    store = FreeThrowStore(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
+    ingest_free_throw_file(store, free_throw_file)
+    rebuild_features(store)
+    judge = max(complete_seasons(store))
+    registry = store_at(models)
+    seen: dict[str, Path] = {}
+
+    def stand_in_trainer(data, path: Path) -> dict:
+        # The champion's copy exists while the trainer runs, and lives in $TMPDIR.
+        assert data.champion is not None and (data.champion / "saved_model.pb").is_file()
+        assert data.champion.is_relative_to(tmpdir_env)
+        seen["champion"] = data.champion
+        shutil.copytree(models / "score_beater" / "2", path, ignore=shutil.ignore_patterns("metadata.json"))
+        label = data.probe[BEAT].to_numpy(dtype=float)
+        return {
+            "probe_probabilities": (0.1 + 0.8 * label).tolist(),  # better than the base rate and the champion
+            "champion_probabilities": [0.5] * len(label),
+        }
+
+    decision = retrain_score_beater(store, registry, judge_season=judge, trainer=stand_in_trainer)
+    store.dispose()
+    assert decision["promoted"] is True, decision["reason"]
+    assert registry.champion_version() == decision["version"] == "3"
+    assert not seen["champion"].exists()
+    assert os.listdir(tmpdir_env) == []

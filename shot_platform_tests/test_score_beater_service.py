@@ -298,7 +298,14 @@ def test_shot_endpoints_work_without_a_score_beater_model_and_without_tensorflow
         assert answer.status_code == 200 and 0 < answer.json()["make_probability"] < 1
         models = requests.get(f"{url}/readyz", timeout=5).json()["models"]
         assert models["shot_model"]["state"] == "serving"
-        assert models["score_beater"] == {"state": "no model", "version": None}
+        assert models["score_beater"] == {
+            "state": "no model",
+            "version": None,
+            "served_version": None,
+            "registry_champion": None,
+            "diverged": False,
+            "last_error": None,
+        }
         missing = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=10)
         assert missing.status_code == 404 and "Latest(score_beater)" in missing.json()["error"]
         assert requests.get(url + "/v1/models/score_beater", timeout=10).status_code == 404
