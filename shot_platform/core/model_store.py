@@ -188,7 +188,11 @@ class ModelStore(Generic[M]):
         except BlobError as error:
             raise RegistryError(f"{self.name} registry is damaged: {error}") from None
         found = (key.split("/") for key in keys)
-        return sorted(parts[2] for parts in found if len(parts) == 4 and parts[3] == METADATA_FILE)
+        return sorted(
+            parts[2]
+            for parts in found
+            if len(parts) == 4 and parts[:2] == [self.name, "versions"] and parts[3] == METADATA_FILE
+        )
 
     def _verified_files(self, version: str, metadata: dict) -> dict[str, bytes]:
         """The version's artifact files, each checked against the sha256 and size recorded at save."""

@@ -245,6 +245,7 @@ def check_saved_model(path: Path, timeout_s: float = CHECK_TIMEOUT_S) -> str | N
         answer = json.loads(lines[-1]) if lines else {}
     except ValueError:
         answer = {}
+    answer = answer if isinstance(answer, dict) else {}
     if result.returncode == 0 and answer.get("ok") is True:
         return None
     if isinstance(answer.get("error"), str):
