@@ -164,8 +164,10 @@ class SavedModelServer:
                 status["registry_champion"] or "unusable",
                 status["last_error"] or "not loaded yet",
             )
-        elif not first:
+        elif not first and status["served_version"] is not None:
             log.info("%s: serving the registry's champion %s", self.name, status["served_version"])
+        elif not first:
+            log.info("%s: the registry has no champion (nothing trained yet): nothing to serve", self.name)
         if self.on_status:
             self.on_status(status)
 
