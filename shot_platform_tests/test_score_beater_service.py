@@ -193,7 +193,14 @@ def test_readyz_reports_each_model(service: str):
     ready = requests.get(service + "/readyz", timeout=10)
     assert ready.status_code == 200
     models = ready.json()["models"]
-    assert models["score_beater"] == {"state": "serving", "version": 1}
+    assert models["score_beater"] == {
+        "state": "serving",
+        "version": 1,
+        "served_version": 1,
+        "registry_champion": 1,
+        "diverged": False,
+        "last_error": None,
+    }
     assert models["shot_model"]["state"] == "no model"
     # No shot model: its endpoint says so, the score_beater routes are unaffected.
     assert requests.post(service + "/predict", json={}, timeout=10).status_code in (400, 503)
@@ -291,7 +298,14 @@ def test_shot_endpoints_work_without_a_score_beater_model_and_without_tensorflow
         assert answer.status_code == 200 and 0 < answer.json()["make_probability"] < 1
         models = requests.get(f"{url}/readyz", timeout=5).json()["models"]
         assert models["shot_model"]["state"] == "serving"
-        assert models["score_beater"] == {"state": "no model", "version": None}
+        assert models["score_beater"] == {
+            "state": "no model",
+            "version": None,
+            "served_version": None,
+            "registry_champion": None,
+            "diverged": False,
+            "last_error": None,
+        }
         missing = requests.post(url + PREDICT, json={"instances": [VALID_INSTANCE]}, timeout=10)
         assert missing.status_code == 404 and "Latest(score_beater)" in missing.json()["error"]
         assert requests.get(url + "/v1/models/score_beater", timeout=10).status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from shot_platform.cli.main import fail, open_models
-from shot_platform.core.model_store import ModelStore, RegistryError
+from shot_platform.core.model_store import ModelStore, RegistryError, one_line
 from shot_platform.core.settings import Settings
 
 
@@ -40,8 +40,11 @@ def list_models(model_name: str) -> None:
     A damaged champion pointer or version is shown with the command that repairs it.
     """
     store = MODEL_STORES[model_name](Settings.from_env())
-    pointer = store.champion_pointer()
-    versions = store.versions()
+    try:
+        pointer = store.champion_pointer()
+        versions = store.versions()
+    except (RegistryError, OSError) as error:
+        fail(f"cannot list the {model_name} registry: {one_line(error)}; repair or move the named entry, then retry")
     if pointer.damaged:
         click.secho(f"warning: {pointer.problem}: there is no usable champion", fg="yellow", err=True)
         which = "" if model_name == "shot_model" else f"--model {model_name} "
@@ -56,15 +59,27 @@ def list_models(model_name: str) -> None:
         try:
             meta = store.metadata(version)
         except (RegistryError, ValueError) as error:
-            click.echo(f"{mark}{version:24} damaged: {error}")
+            click.echo(f"{mark}{_text(version):24} damaged: {error}")
             continue
-        metrics = meta.get("metrics") or {}
-        dates = " to ".join(str(d) for d in meta.get("test_dates") or meta.get("test_seasons") or [])
-        decision = (meta.get("promotion") or {}).get("reason", "")
+        # Every field is read defensively: metadata written by hand or by a stranger must not crash the list.
+        metrics = _object(meta.get("metrics"))
+        dates = meta.get("test_dates") or meta.get("test_seasons") or []
+        dates = " to ".join(str(d) for d in dates) if isinstance(dates, list) else str(dates)
+        decision = _text(_object(meta.get("promotion")).get("reason", ""))
         click.echo(
-            f"{mark}{version:24} {meta.get('candidate', ''):20} {_number(metrics.get('auc')):>7} "
-            f"{_number(metrics.get('log_loss')):>9} {dates:24} {decision}"
+            f"{mark}{_text(version):24} {_text(meta.get('candidate', '')):20} {_number(metrics.get('auc')):>7} "
+            f"{_number(metrics.get('log_loss')):>9} {_text(dates):24} {decision}"
         )
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value, limit: int = 80) -> str:
+    """One line of at most ``limit`` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _number(value) -> str:
@@ -87,8 +102,9 @@ def promote(version: str, reason: str, model_name: str) -> None:
     store = MODEL_STORES[model_name](Settings.from_env())
     try:
         record = store.promote(version, reason)
-    except RegistryError as error:
-        fail(f"{error}; the champion pointer is unchanged (`shot-platform models list --model {model_name}`)")
+    except (RegistryError, OSError) as error:
+        message = str(error) if isinstance(error, RegistryError) else one_line(error)
+        fail(f"{message}; the champion pointer is unchanged (`shot-platform models list --model {model_name}`)")
     click.echo(f"champion is now {record['version']} (was {record['previous'] or 'none'})")
     if record.get("repaired"):
         click.echo(f"  repaired the pointer: {record['repaired']}")

@@ -17,6 +17,10 @@ A damaged pointer (not JSON, no ``version``, a version that does not exist,
 an empty file) is reported by :meth:`ModelStore.champion_pointer`, never
 raised: every reader treats it as "no usable champion", and
 ``shot-platform models promote VERSION`` rewrites it.
+
+Names from the store are not trusted: a version is one safe key segment, and every file name in
+a version's metadata must be a safe relative key (``blobs.safe_key``), else the version is
+refused as damaged; nothing outside the version is ever read or written on its behalf.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from shot_platform.core.blobs import BlobStore, open_blob_store
+from shot_platform.core.blobs import BlobError, BlobStore, UnsafeKeyError, open_blob_store, safe_key
 
 METADATA_FILE = "metadata.json"
 CHAMPION_FILE = "champion.json"
@@ -88,6 +92,45 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (a loader's message may span many)."""
+    text = " ".join(str(error).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def check_version_name(name: str, version: object) -> str:
+    """A version as typed or as a pointer names it: one safe key segment, else ModelNotFoundError."""
+    try:
+        if "/" in str(version):
+            raise UnsafeKeyError(f"{version!r} has a '/'")
+        return safe_key(version)
+    except UnsafeKeyError as error:
+        raise ModelNotFoundError(
+            f"{name} has no version {version!r} ({error}); `shot-platform models list` shows the versions"
+        ) from None
+
+
+def recorded_files(name: str, version: str, files: object) -> dict[str, str]:
+    """{file name: sha256} from a version's metadata, or CorruptArtifactError when the map is not
+    one of safe relative names to sha256 hex digests (a name such as ``../x`` would lead out of
+    the version)."""
+    where = f"{name} version {version}: metadata.json"
+    if not isinstance(files, dict) or not files:
+        raise CorruptArtifactError(f"{where} records no artifact files; promote another version or retrain")
+    checked = {}
+    for path, expected in files.items():
+        try:
+            safe_key(path)
+        except UnsafeKeyError as error:
+            raise CorruptArtifactError(f"{where} names an unsafe file ({error}); promote another version") from None
+        digest = expected.get("sha256") if isinstance(expected, dict) else expected
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise CorruptArtifactError(f"{where} has no sha256 for {path!r}; promote another version or retrain")
+        checked[path] = digest
+    return checked
+
+
 class ModelStore(Generic[M]):
     """Save, list, verify, load and promote versions of one model."""
 
@@ -121,12 +164,15 @@ class ModelStore(Generic[M]):
         self.blobs.put(self._key("versions", version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
 
     def metadata(self, version: str) -> dict:
+        check_version_name(self.name, version)
         try:
             data = self.blobs.get(self._key("versions", version, METADATA_FILE))
         except KeyError as error:
             raise ModelNotFoundError(
                 f"{self.name} has no complete version {version!r}; `shot-platform models list` shows the versions"
             ) from error
+        except BlobError as error:
+            raise CorruptArtifactError(f"{self.name} version {version}: {error}") from None
         try:
             metadata = json.loads(data)
         except ValueError as error:
@@ -137,17 +183,31 @@ class ModelStore(Generic[M]):
 
     def versions(self) -> list[str]:
         """Complete versions, oldest first."""
-        suffix = "/" + METADATA_FILE
-        keys = self.blobs.list(self._key("versions"))
-        return sorted(key.split("/")[-2] for key in keys if key.endswith(suffix))
+        try:
+            keys = self.blobs.list(self._key("versions"))
+        except BlobError as error:
+            raise RegistryError(f"{self.name} registry is damaged: {error}") from None
+        found = (key.split("/") for key in keys)
+        return sorted(
+            parts[2]
+            for parts in found
+            if len(parts) == 4 and parts[:2] == [self.name, "versions"] and parts[3] == METADATA_FILE
+        )
 
     def _verified_files(self, version: str, metadata: dict) -> dict[str, bytes]:
         """The version's artifact files, each checked against the sha256 and size recorded at save."""
-        recorded = metadata.get("artifact", {}).get("files")
-        if not recorded:  # saved before checksums were recorded: only loading can verify it
+        artifact = metadata.get("artifact")
+        if artifact is None:  # saved before checksums were recorded: only loading can verify it
             prefix = self._key("versions", version) + "/"
-            keys = [key for key in self.blobs.list(prefix) if not key.endswith("/" + METADATA_FILE)]
-            return {key.removeprefix(prefix): self.blobs.get(key) for key in keys}
+            try:
+                listed = self.blobs.list(prefix.rstrip("/"))
+                keys = [key for key in listed if key.startswith(prefix) and not key.endswith("/" + METADATA_FILE)]
+                return {key.removeprefix(prefix): self.blobs.get(key) for key in keys}
+            except (BlobError, KeyError) as error:
+                raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
+        if not isinstance(artifact, dict):
+            raise CorruptArtifactError(f"{self.name} version {version}: metadata.json's 'artifact' is not an object")
+        recorded = recorded_files(self.name, version, artifact.get("files"))
         files = {}
         for path, expected in recorded.items():
             try:
@@ -156,11 +216,15 @@ class ModelStore(Generic[M]):
                 raise CorruptArtifactError(
                     f"{self.name} version {version}: artifact file {path} is missing; promote another version"
                 ) from error
+            except BlobError as error:
+                raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
             digest = sha256(data)
-            if digest != expected["sha256"]:
+            if digest != expected:
+                size = artifact["files"][path].get("bytes") if isinstance(artifact["files"][path], dict) else None
+                recorded_size = f"{size:,} recorded" if isinstance(size, int) else "size not recorded"
                 raise CorruptArtifactError(
                     f"{self.name} version {version}: artifact file {path} is damaged ({len(data):,} bytes, "
-                    f"{expected['bytes']:,} recorded; sha256 {digest[:12]}… instead of {expected['sha256'][:12]}…); "
+                    f"{recorded_size}; sha256 {digest[:12]}… instead of {expected[:12]}…); "
                     "promote another version or retrain"
                 )
             files[path] = data
@@ -180,7 +244,7 @@ class ModelStore(Generic[M]):
         except Exception as error:
             raise CorruptArtifactError(
                 f"{self.name} version {version} does not load as {self.artifact.name} "
-                f"({type(error).__name__}: {error}); promote another version or retrain"
+                f"({one_line(error)}); promote another version or retrain"
             ) from error
 
     def _no_champion_message(self, pointer: ChampionPointer) -> str:
@@ -196,6 +260,8 @@ class ModelStore(Generic[M]):
             data = self.blobs.get(self._key(CHAMPION_FILE))
         except KeyError:
             return ChampionPointer(None)
+        except BlobError as error:
+            return ChampionPointer(None, problem=f"{where} cannot be read ({error})")
         if not data.strip():
             return ChampionPointer(None, problem=f"{where} is empty")
         try:
@@ -243,7 +309,10 @@ class ModelStore(Generic[M]):
         }
         if pointer.damaged:
             record["repaired"] = pointer.problem
-        self.blobs.put(self._key(CHAMPION_FILE), json.dumps(record, indent=2).encode())
+        try:
+            self.blobs.put(self._key(CHAMPION_FILE), json.dumps(record, indent=2).encode())
+        except BlobError as error:
+            raise RegistryError(f"cannot write the {self.name} champion pointer: {error}") from None
         return record
 
 

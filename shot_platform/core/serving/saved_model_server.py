@@ -7,17 +7,25 @@ swapped. Requests in flight finish on the version they started with. TensorFlow 
 once a champion exists, so a service without one never pays for it. If the store is unreachable
 or the new version does not load, the current version keeps serving and the failure is reported
 in the model's status (TF Serving's ``GET /v1/models/<name>``) and in ``/readyz``.
+
+Like the shot model's :class:`~shot_platform.core.serving.state.StateWatcher`, :meth:`status`
+names the served version, the registry's champion, whether they disagree (``diverged``: also for
+a damaged pointer) and the last error; a WARNING is logged once per change of that situation,
+not at every poll. A version that failed to load is not fetched again until the pointer is
+rewritten (``shot-platform models promote`` writes a new record even for the same version).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shot_platform.core.saved_model_store import ChecksumMismatchError, SavedModelStore
+from shot_platform.core.model_store import CorruptArtifactError, one_line
+from shot_platform.core.saved_model_store import SavedModelStore
 from shot_platform.core.serving.tf_runtime import LoadedSavedModel
 
 log = logging.getLogger(__name__)
@@ -43,12 +51,16 @@ class SavedModelServer:
         store: SavedModelStore,
         interval_s: float = 5.0,
         on_swap: Callable[[LoadedSavedModel], None] | None = None,
+        on_status: Callable[[dict], None] | None = None,
     ) -> None:
-        self.store, self.interval_s, self.on_swap = store, interval_s, on_swap
+        self.store, self.interval_s, self.on_swap, self.on_status = store, interval_s, on_swap, on_status
         self._model: LoadedSavedModel | None = None
         self.statuses: dict[int, VersionStatus] = {}
         self.champion_known = False  # the store had a champion at the last successful poll
+        self.registry_champion: int | None = None
         self.last_error: str | None = None
+        self._failed: tuple[str, str] | None = None  # (version, pointer record) whose load failed
+        self._reported: tuple | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{store.name}-watcher", daemon=True)
 
@@ -75,16 +87,30 @@ class SavedModelServer:
     def refresh(self) -> bool:
         """One poll: returns True when a new version was swapped in."""
         try:
-            version = self.store.champion_version()
-        except Exception as error:
-            self.last_error = f"model store unreachable: {type(error).__name__}: {error}"
-            log.warning("%s: %s; keeping version %s", self.name, self.last_error, self.version)
+            swapped = self._poll()
+        finally:
+            self._report()
+        return swapped
+
+    def _poll(self) -> bool:
+        try:
+            pointer = self.store.champion_pointer()
+        except Exception as error:  # unreachable is not damage: retried at every poll, reported once
+            self.last_error = f"model store unreachable: {one_line(error)}"
             return False
+        version = pointer.version
         self.champion_known = version is not None
-        current = self._model
-        if version is None or (current is not None and current.version == int(version)):
-            self.last_error = None
+        self.registry_champion = int(version) if version is not None else None
+        if version is None:
+            self.last_error = f"no usable champion: {pointer.problem}" if pointer.damaged else None
             return False
+        current = self._model
+        if current is not None and current.version == int(version):
+            self.last_error, self._failed = None, None
+            return False
+        attempt = (version, json.dumps(pointer.record, sort_keys=True))
+        if attempt == self._failed:
+            return False  # the same pointer at the same failing version: the error stands, nothing to fetch
         number = int(version)
         self.statuses[number] = VersionStatus(LOADING)
         path = None
@@ -92,10 +118,10 @@ class SavedModelServer:
             path = self.store.load(version)
             model = LoadedSavedModel.load(self.name, number, path)
         except Exception as error:
-            code = "DATA_LOSS" if isinstance(error, ChecksumMismatchError) else "UNKNOWN"
-            self.statuses[number] = VersionStatus(END, code, f"{type(error).__name__}: {error}")
-            self.last_error = f"version {version} did not load: {error}"
-            log.warning("%s: %s; keeping version %s", self.name, self.last_error, self.version)
+            code = "DATA_LOSS" if isinstance(error, CorruptArtifactError) else "UNKNOWN"
+            self.statuses[number] = VersionStatus(END, code, one_line(error))
+            self.last_error = f"version {version} did not load: {one_line(error)}"
+            self._failed = attempt
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)
             return False
@@ -105,11 +131,45 @@ class SavedModelServer:
             self.statuses[current.version] = VersionStatus(END)
             # The variables were read into memory by tf.saved_model.load: the copy is not needed.
             shutil.rmtree(current.path, ignore_errors=True)
-        self.last_error = None
+        self.last_error, self._failed = None, None
         log.info("%s: serving version %s", self.name, number)
         if self.on_swap:
             self.on_swap(model)
         return True
+
+    def status(self) -> dict:
+        """Served version, registry champion, last error, and whether they disagree."""
+        served = self.version
+        diverged = self.last_error is not None or (served is not None and served != self.registry_champion)
+        return {
+            "served_version": served,
+            "registry_champion": self.registry_champion,
+            "diverged": diverged,
+            "last_error": self.last_error,
+        }
+
+    def _report(self) -> None:
+        """A WARNING when the served version stops matching the registry (once per change), INFO when it is back."""
+        status = self.status()
+        key = (status["served_version"], status["registry_champion"], status["last_error"])
+        if key == self._reported:
+            return
+        first = self._reported is None
+        self._reported = key
+        if status["diverged"]:
+            log.warning(
+                "%s: serving %s but the registry's champion is %s: %s",
+                self.name,
+                status["served_version"] or "no version",
+                status["registry_champion"] or "unusable",
+                status["last_error"] or "not loaded yet",
+            )
+        elif not first and status["served_version"] is not None:
+            log.info("%s: serving the registry's champion %s", self.name, status["served_version"])
+        elif not first:
+            log.info("%s: the registry has no champion (nothing trained yet): nothing to serve", self.name)
+        if self.on_status:
+            self.on_status(status)
 
     @property
     def version(self) -> int | None:
@@ -123,7 +183,7 @@ class SavedModelServer:
             state = "loading failed" if self.last_error else "loading"
         else:
             state = "no model"
-        report: dict = {"state": state, "version": self.version}
+        report: dict = {"state": state, "version": self.version, **self.status()}
         if self.last_error:
             report["error"] = self.last_error
         return report

@@ -149,6 +149,8 @@ def retrain_score_beater(
             models.promote(version, why)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+        if data.champion is not None:  # the champion's verified copy, made for the trainer to score with
+            shutil.rmtree(data.champion, ignore_errors=True)
     return outcome | {
         "promoted": promote,
         "reason": why,

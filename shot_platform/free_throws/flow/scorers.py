@@ -62,12 +62,20 @@ class SavedModelScorer:
 
     @classmethod
     def from_store(cls, models: Any, version: str | None = None) -> SavedModelScorer:
-        """The champion (or ``version``) of a ``SavedModelStore``; ``NoModelError`` when there is none."""
-        from shot_platform.core.model_store import ModelNotFoundError
+        """The champion (or ``version``) of a ``SavedModelStore``; ``NoModelError`` when there is none
+        or it cannot be used (a damaged pointer or version: the message is one line and names the repair)."""
+        from shot_platform.core.model_store import RegistryError, one_line
         from shot_platform.core.serving.tf_runtime import LoadedSavedModel
         from shot_platform.free_throws.serving.champion import SavedModelScorer as ServingScorer
 
-        version = version or models.champion_version()
+        hint = "`shot-platform models list --model score_beater` shows the versions"
+        if version is None:
+            pointer = models.champion_pointer()
+            if pointer.damaged:
+                raise NoModelError(
+                    f"{pointer.problem}; repair it with `shot-platform models promote --model score_beater N` ({hint})"
+                )
+            version = pointer.version
         if version is None:
             raise NoModelError(
                 f"no score_beater model yet in {models.blobs.describe()}: train one "
@@ -76,11 +84,15 @@ class SavedModelScorer:
             )
         try:
             path = models.load(version)
-        except ModelNotFoundError as error:
-            hint = "`shot-platform models list --model score_beater` shows the versions"
+        except RegistryError as error:
             raise NoModelError(f"{error}; {hint}") from None
         try:
             loaded = LoadedSavedModel.load(MODEL_NAME, int(version), path)
+        except Exception as error:  # passed its checksums but TensorFlow refuses it
+            raise NoModelError(
+                f"score_beater version {version} does not load ({one_line(error)}); promote another version "
+                f"(`shot-platform models promote --model score_beater N`; {hint})"
+            ) from None
         finally:
             shutil.rmtree(path, ignore_errors=True)  # the loaded graph keeps what it needs in memory
         return cls(ServingScorer(loaded))

@@ -8,11 +8,13 @@ predictions and ``POST /score_beater/predict`` compute the same numbers.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, one_line
 from shot_platform.core.saved_model_store import open_saved_model_store
 from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE, LoadedSavedModel
 from shot_platform.free_throws.serving.validation import input_problem
@@ -52,9 +54,24 @@ class SavedModelScorer:
 
 
 def champion_scorer(location: str, s3_endpoint_url: str | None = None) -> SavedModelScorer | None:
-    """The registry's score_beater champion, loaded; None while there is none."""
+    """The registry's score_beater champion, loaded; None while there is none. A damaged pointer or
+    version raises a :class:`~shot_platform.core.model_store.RegistryError` with a one-line message."""
     store = open_saved_model_store(location, s3_endpoint_url, MODEL_NAME)
-    version = store.champion_version()
-    if version is None:
+    pointer = store.champion_pointer()
+    if pointer.damaged:
+        raise ModelNotFoundError(
+            f"{pointer.problem}; repair it with `shot-platform models promote --model {MODEL_NAME} VERSION`"
+        )
+    if pointer.version is None:
         return None
-    return SavedModelScorer(LoadedSavedModel.load(MODEL_NAME, int(version), store.load(version)))
+    path = store.load(pointer.version)
+    try:
+        loaded = LoadedSavedModel.load(MODEL_NAME, int(pointer.version), path)
+    except Exception as error:
+        raise CorruptArtifactError(
+            f"{MODEL_NAME} version {pointer.version} does not load ({one_line(error)}); promote another version "
+            f"with `shot-platform models promote --model {MODEL_NAME} VERSION`"
+        ) from None
+    finally:
+        shutil.rmtree(path, ignore_errors=True)  # the loaded graph keeps what it needs in memory
+    return SavedModelScorer(loaded)

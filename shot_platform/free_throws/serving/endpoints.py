@@ -33,6 +33,10 @@ from shot_platform.free_throws.serving.champion import MODEL_NAME, SavedModelSco
 from shot_platform.free_throws.serving.validation import input_problem
 
 MAX_PLAYERS = 1_000
+divergence = bentoml.metrics.Gauge(
+    name="score_beater_model_divergence",
+    documentation="1 while the served score_beater is not the registry's usable champion (see /readyz for why)",
+)
 PlayerName = Annotated[str, Field(min_length=1, max_length=100)]
 log = logging.getLogger("shot_platform.serving")
 
@@ -77,7 +81,8 @@ class ScoreBeaterEndpoints:
     def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
         """Serve the champion (if any; TensorFlow is imported only then) and follow promotions."""
         store = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, MODEL_NAME)
-        self.score_beater = SavedModelServer(store, poll_seconds).start()
+        on_status = lambda status: divergence.set(1 if status["diverged"] else 0)  # noqa: E731
+        self.score_beater = SavedModelServer(store, poll_seconds, on_status=on_status).start()
         self.player_inputs = open_player_inputs(settings)
         self.saved_models = {MODEL_NAME: ServedSavedModel(self.score_beater, input_problem)}
 
