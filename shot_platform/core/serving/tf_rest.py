@@ -176,13 +176,18 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_first_wins, parse_float=_double, 
 
 
 def _key_count(document: Any) -> int:
-    count, stack = 0, [document]
-    while stack:
-        value = stack.pop()
-        items = value.values() if type(value) is dict else value
-        if type(value) is dict:
-            count += len(value)
-        stack.extend(item for item in items if type(item) is dict or type(item) is list)
+    """How many keys the parsed objects hold, all levels: one level at a time, with the per-value
+    work in C (map, chain, set), as a body is mostly long lists of numbers."""
+    count, level = 0, [document]
+    while level:
+        dicts = [value for value in level if type(value) is dict]
+        lists = [value for value in level if type(value) is list] if len(dicts) != len(level) else []
+        count += sum(map(len, dicts))
+        children = list(itertools.chain(itertools.chain.from_iterable(map(dict.values, dicts)), *lists))
+        kinds = set(map(type, children))
+        if dict not in kinds and list not in kinds:
+            break
+        level = [value for value in children if type(value) is dict or type(value) is list]
     return count
 
 
