@@ -477,15 +477,16 @@ def _check_instances(instances: list, inputs: Mapping[str, TensorSpec]) -> None:
 
 def _instance_columns(instances: list, inputs: Mapping[str, TensorSpec]) -> dict[str, np.ndarray]:
     names = set(inputs)
-    if not (isinstance(instances[0], dict) and not _is_b64(instances[0])) and len(inputs) > 1:
+    plain = not (isinstance(instances[0], dict) and not _is_b64(instances[0]))
+    if plain and len(inputs) > 1:
         raise invalid(
             "instances is a plain list, but expecting list of objects as multiple input tensors required "
             "as per tensorinfo_map"
         )
-    columns = _fast_columns(instances, inputs, names)
+    columns = _fast_columns(instances, inputs, names, plain)
     if columns is None:
         _check_instances(instances, inputs)
-        if len(inputs) == 1 and not isinstance(instances[0], dict):
+        if plain:
             ((name, spec),) = inputs.items()
             columns = {name: _built(instances, spec)}
         else:
@@ -493,10 +494,12 @@ def _instance_columns(instances: list, inputs: Mapping[str, TensorSpec]) -> dict
     return {name: _fit(columns[name], spec, batched=True) for name, spec in inputs.items()}
 
 
-def _fast_columns(instances: list, inputs: Mapping[str, TensorSpec], names: set[str]) -> dict[str, np.ndarray] | None:
+def _fast_columns(
+    instances: list, inputs: Mapping[str, TensorSpec], names: set[str], plain: bool
+) -> dict[str, np.ndarray] | None:
     """The columns of a regular request (every instance alike, every value of the right type), or
     None: then the exact walk names the first problem."""
-    if not isinstance(instances[0], dict):
+    if plain:
         ((name, spec),) = inputs.items()
         if any(isinstance(item, dict) for item in instances):
             return None
