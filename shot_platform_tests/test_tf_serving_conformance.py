@@ -33,6 +33,7 @@ from shot_platform.core.serving.http import BodySizeLimit, BodyTooLarge, CaseIns
 from shot_platform.core.serving.saved_model_server import VersionStatus
 from shot_platform.core.serving.tf_app import MAX_INSTANCES, ServedSavedModel
 from shot_platform.core.serving.tf_rest import RestError
+from shot_platform.core.serving.tf_runtime import TensorSpec
 from shot_platform.free_throws.serving.validation import input_problem
 from shot_platform_tests.asgi_server import serving
 from shot_platform_tests.saved_models import VALID_INSTANCE
@@ -321,3 +322,29 @@ def test_the_instance_limit_is_ours(url: str):
     body = json.dumps({"inputs": dict(VALID_INSTANCE, made=[40.0] * (MAX_INSTANCES + 1))})
     answer = post(url, PREDICT, body)
     assert answer.status_code == 400 and "split the batch into several requests" in error_of(answer)
+
+
+X = TensorSpec("x", "DT_FLOAT", np.dtype(np.float32), (None,))
+nested_numbers = st.recursive(
+    st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False), lambda inner: st.lists(inner, max_size=3)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(nested_numbers)
+def test_a_vector_input_takes_any_regular_nesting_and_names_the_first_irregularity(value: object):
+    # json_tensor.cc:349-356 (shape from the first elements) and 392-436 (every list as long as the
+    # first at its level, every number at the deepest level); the [-1] input flattened as
+    # score_beater's graph reshapes it.
+    try:
+        regular = np.array(value, dtype=np.float64)
+    except ValueError:
+        regular = None
+    try:
+        _, tensors = tf_rest.request_tensors({"inputs": value}, {"x": X})
+    except RestError as error:
+        assert regular is None, error.message
+        assert error.message.startswith(("Encountered list at unexpected", "JSON Value: ")), error.message
+        assert "found at incorrect level" in error.message or "Encountered list" in error.message
+    else:
+        assert regular is not None and tensors["x"].tolist() == regular.reshape(-1).tolist()

@@ -255,7 +255,7 @@ class JsonClientErrors:
     """
 
     def __init__(self, app: ASGIApp, any_media_under: tuple[str, ...] = ()) -> None:
-        self.app, self.any_media_under = app, any_media_under
+        self.app, self.any_media_under = app, tuple(prefix.lower() for prefix in any_media_under)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -267,7 +267,7 @@ class JsonClientErrors:
         if (
             method in ("POST", "PUT", "PATCH")
             and media in REFUSED_MEDIA_TYPES
-            and not path.startswith(self.any_media_under)
+            and not path.lower().startswith(self.any_media_under)
         ):
             error = f"{media} bodies are not accepted: send JSON with 'Content-Type: application/json'"
             await _send_json(send, 415, {"error": error})
