@@ -91,12 +91,10 @@ def instances(*rows: dict) -> str:
     return json.dumps({"instances": list(rows)})
 
 
-pytestmark = pytest.mark.slow  # a server on loopback
-
-
 # --- item 1: shapes ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a server on loopback
 @pytest.mark.parametrize(
     ("body", "key", "expected"),
     [
@@ -116,6 +114,7 @@ def test_inputs_the_graph_reshapes_are_scored(url: str, model: RecordingModel, b
     assert model.received["made"] == [40.0] * len(expected)
 
 
+@pytest.mark.slow  # a server on loopback
 def test_instances_of_different_shapes_are_refused_in_tf_servings_words(url: str):
     # json_tensor.cc:465-468 and 562-566; json_tensor_test.cc:688-694 ("instances": [1, [1]]).
     mixed = instances(VALID_INSTANCE, dict(VALID_INSTANCE, made=[40.0]))
@@ -131,6 +130,7 @@ def test_instances_of_different_shapes_are_refused_in_tf_servings_words(url: str
     )
 
 
+@pytest.mark.slow  # a server on loopback
 def test_ragged_and_misplaced_columnar_values_name_the_level(url: str):
     ragged = json.dumps({"inputs": dict(VALID_INSTANCE, made=[[1.0, 2.0], [3.0]])})
     # json_tensor.cc:422-428
@@ -151,6 +151,7 @@ def test_ragged_and_misplaced_columnar_values_name_the_level(url: str):
 # --- item 2: compressed bodies ----------------------------------------------------------------
 
 
+@pytest.mark.slow  # a server on loopback
 def test_a_gzip_body_is_inflated(url: str):
     # evhttp_request.cc:175-183 and 261-266: a Content-Encoding containing "gzip" is inflated first.
     body = gzip.compress(instances(VALID_INSTANCE).encode())
@@ -158,6 +159,7 @@ def test_a_gzip_body_is_inflated(url: str):
     assert answer.status_code == 200 and answer.json() == {"predictions": [0.5]}
 
 
+@pytest.mark.slow  # a server on loopback
 def test_a_gzip_bomb_is_a_413_by_its_inflated_size(url: str):
     body = gzip.compress(b" " * (LIMIT + 1))  # a few kilobytes on the wire
     assert len(body) < LIMIT // 100
@@ -184,6 +186,7 @@ def test_a_bomb_is_never_inflated_in_full():
 # --- item 3: a label on the status route --------------------------------------------------------
 
 
+@pytest.mark.slow  # a server on loopback
 def test_status_ignores_a_label(url: str):
     # http_rest_api_handler.cc:180-201 and get_model_status_impl.cc:82-107: only a version narrows.
     answer = requests.get(f"{url}/v1/models/score_beater/labels/stable", timeout=30)
@@ -197,6 +200,7 @@ def test_status_ignores_a_label(url: str):
 # --- item 4: parsing order and edge cases ---------------------------------------------------------
 
 
+@pytest.mark.slow  # a server on loopback
 def test_the_body_is_parsed_before_the_model_is_looked_up(url: str):
     # http_rest_api_handler.cc:152-171 and json_tensor.cc:661-666: ParseJson, then the servable.
     malformed = post(url, "/v1/models/unknown:predict", "{")
@@ -207,6 +211,7 @@ def test_the_body_is_parsed_before_the_model_is_looked_up(url: str):
     assert missing.status_code == 404 and error_of(missing) == "Servable not found for request: Latest(unknown)"
 
 
+@pytest.mark.slow  # a server on loopback
 def test_classify_and_regress_as_tf_serving_answers_them(url: str):
     examples = json.dumps({"examples": [{"x": 1.0}]})
     for verb in ("classify", "regress"):
@@ -224,6 +229,7 @@ def test_classify_and_regress_as_tf_serving_answers_them(url: str):
     assert error_of(bad) == "Example must be JSON object but got JSON Number"
 
 
+@pytest.mark.slow  # a server on loopback
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_version_beyond_int64_is_a_400(url: str, method: str):
     # http_rest_api_util.cc:115-121; http_rest_api_handler_test.cc:228-234
@@ -233,6 +239,7 @@ def test_a_version_beyond_int64_is_a_400(url: str, method: str):
     assert answer.status_code == 400 and error_of(answer) == f"Failed to convert version: {version} to numeric."
 
 
+@pytest.mark.slow  # a server on loopback
 def test_the_path_is_case_insensitive_and_the_verb_is_not(url: str):
     # http_rest_api_util.h:33 "(?i)/v1/.*" and http_rest_api_util.cc:31-34: the patterns ignore case,
     upper = post(url, "/V1/MODELS/score_beater:predict", instances(VALID_INSTANCE))
@@ -245,12 +252,14 @@ def test_the_path_is_case_insensitive_and_the_verb_is_not(url: str):
     assert status.status_code == 200 and "model_version_status" in status.json()
 
 
+@pytest.mark.slow  # a server on loopback
 def test_other_http_methods_are_malformed_requests(url: str):
     # http_rest_api_handler.cc:74-75 and 107: neither POST nor GET keeps "Malformed request".
     answer = requests.put(url + PREDICT, data=instances(VALID_INSTANCE), timeout=30)
     assert answer.status_code == 400 and error_of(answer) == f"Malformed request: PUT {PREDICT}"
 
 
+@pytest.mark.slow  # a server on loopback
 def test_json_as_rapidjson_reads_it(url: str, model: RecordingModel):
     # json_tensor.cc:483-485: kParseStopWhenDoneFlag (bytes after the document are not read) and
     # kParseNanAndInfFlag (NaN, Inf, Infinity; api_rest.md:383-406). "plain" has no input rules.
@@ -312,12 +321,14 @@ def test_any_bytes_parse_or_give_a_one_line_parse_error(body: bytes):
 # --- deliberate differences (docs/tf_serving_differences.md) --------------------------------------
 
 
+@pytest.mark.slow  # a server on loopback
 def test_input_rules_refuse_what_tf_serving_would_score(url: str):
     body = instances(VALID_INSTANCE, dict(VALID_INSTANCE, made=math.nan))
     message = error_of(post(url, PREDICT, body))
     assert message.startswith("1 of 2 instances break score_beater's input rules: instance 1: made")
 
 
+@pytest.mark.slow  # a server on loopback
 def test_the_instance_limit_is_ours(url: str):
     body = json.dumps({"inputs": dict(VALID_INSTANCE, made=[40.0] * (MAX_INSTANCES + 1))})
     answer = post(url, PREDICT, body)
