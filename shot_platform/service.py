@@ -22,7 +22,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from shot_platform.core.serving.batcher import MicroBatcher, NoModelLoaded
-from shot_platform.core.serving.http import BodySizeLimit, JsonClientErrors, log_client_errors_at_info
+from shot_platform.core.serving.http import (
+    BodySizeLimit,
+    CaseInsensitivePrefix,
+    JsonClientErrors,
+    log_client_errors_at_info,
+)
 from shot_platform.core.serving.readiness import ReadinessReport
 from shot_platform.core.serving.tf_app import tf_serving_app
 from shot_platform.core.settings import Settings
@@ -190,7 +195,11 @@ class ShotService(ScoreBeaterEndpoints):
 
 _max_body = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
 ShotService.add_asgi_middleware(
-    BodySizeLimit, max_bytes=_max_body, max_inflight_bytes=int(os.environ.get(MAX_INFLIGHT_ENV) or 2 * _max_body)
+    BodySizeLimit,
+    max_bytes=_max_body,
+    max_inflight_bytes=int(os.environ.get(MAX_INFLIGHT_ENV) or 2 * _max_body),
+    inflate_under=("/v1/",),  # TF Serving inflates gzip bodies; the limit counts the inflated bytes
 )
+ShotService.add_asgi_middleware(CaseInsensitivePrefix, prefix="/v1/")  # TF Serving's paths are case-insensitive
 ShotService.add_asgi_middleware(JsonClientErrors, any_media_under=("/v1/",))
 ShotService.add_asgi_middleware(ReadinessReport, readiness=lambda: bentoml.get_current_service().readiness())

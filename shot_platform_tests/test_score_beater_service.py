@@ -4,6 +4,7 @@ after `models promote`, /readyz, and the shot endpoints without a score_beater m
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -150,7 +151,7 @@ def without(name: str) -> dict:
         ({"instances": [dict(VALID_INSTANCE, made="40")]}, 'Value: "40" Type: String is not of expected type: float'),
         ({"instances": [dict(VALID_INSTANCE, made=True)]}, "Type: True is not of expected type: float"),
         ({"instances": [dict(VALID_INSTANCE, made=None)]}, "Type: Null is not of expected type: float"),
-        ({"instances": [dict(VALID_INSTANCE, made=[40])]}, "input made must have shape [-1]"),
+        ({"instances": [VALID_INSTANCE, dict(VALID_INSTANCE, made=[40])]}, "Expecting shape [] but got: [1]"),
         ({"instances": [dict(VALID_INSTANCE, bogus=1)]}, "does not have named input: bogus"),
         ({"instances": [VALID_INSTANCE], "inputs": {}}, "expecting only one of 'inputs' or 'instances'"),
         ({"instances": []}, "No values in 'instances' array"),
@@ -179,7 +180,7 @@ def test_unparseable_json_is_a_400(service: str):
         ("GET", "/v1/models/score_beater/versions/7", 404, "Could not find version 7 of model score_beater"),
         ("GET", "/v1/models/nope/metadata", 404, "Servable not found for request: Latest(nope)"),
         ("POST", "/v1/models/score_beater/labels/stable:predict", 400, "Unrecognized servable version label: stable"),
-        ("POST", "/v1/models/score_beater:classify", 400, "use :predict"),
+        ("POST", "/v1/models/score_beater:classify", 400, "key 'examples' is expected and was not found"),
         ("POST", "/v1/models/score_beater", 400, "Malformed request: POST /v1/models/score_beater"),
     ],
 )
@@ -312,3 +313,26 @@ def test_shot_endpoints_work_without_a_score_beater_model_and_without_tensorflow
         processes = service_processes(home)
         assert processes, "the service processes were not found"
         assert not any(tensorflow_loaded(p) for p in processes), "TensorFlow was loaded without a score_beater model"
+
+
+def test_tf_serving_clients_work_unchanged(service: str):
+    """TF Serving's documented client calls against the real service and SavedModel
+    (tensorflow/serving 9d981c5; the case-by-case checks are in test_tf_serving_conformance.py)."""
+    # api_rest.md:470: `curl -d '{"instances": [...]}' -X POST .../v1/models/<name>:predict`, as requests does it.
+    body = json.dumps({"instances": [VALID_INSTANCE]})
+    expected = requests.post(service + PREDICT, data=body, timeout=10).json()["predictions"]
+    # json_tensor.cc:349-356 and 609-649: scalars are fed as sent; score_beater's graph reshapes them.
+    scalars = requests.post(service + PREDICT, data=json.dumps({"inputs": VALID_INSTANCE}), timeout=10)
+    assert scalars.status_code == 200 and scalars.json() == {"outputs": expected}
+    # evhttp_request.cc:261-266: gzip bodies are inflated; http_rest_api_util.h:33: the path ignores case.
+    packed = gzip.compress(body.encode())
+    answer = requests.post(
+        service + "/V1/MODELS/score_beater:predict", data=packed, headers={"Content-Encoding": "gzip"}, timeout=10
+    )
+    assert answer.status_code == 200 and answer.json() == {"predictions": expected}
+    bomb = gzip.compress(bytes(9 * 1024 * 1024))  # past the service's 8 MiB once inflated
+    refused = requests.post(service + PREDICT, data=bomb, headers={"Content-Encoding": "gzip"}, timeout=10)
+    assert refused.status_code == 413 and "inflates (Content-Encoding: gzip)" in refused.json()["error"]
+    # get_model_status_impl.cc:82-107: a label does not narrow the status.
+    status = requests.get(service + "/v1/models/score_beater/labels/stable", timeout=10)
+    assert status.status_code == 200 and status.json() == requests.get(service + "/v1/models/score_beater").json()

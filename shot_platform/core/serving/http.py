@@ -1,5 +1,6 @@
-"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit, a limit on the
-bytes of requests worked on at once (:mod:`.admission`), and one INFO line (not an ERROR
+"""HTTP hygiene for the BentoML service, domain-free: a request-body size limit (gzip-encoded
+bodies inflated under it), a limit on the bytes of requests worked on at once
+(:mod:`.admission`), a path prefix matched in any case, and one INFO line (not an ERROR
 traceback) per bad request.
 
 BentoML 1.4 reads the whole body before validating it, has no body-size setting, and logs every
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +31,59 @@ async def _send_json(send: Send, status: int, body: dict, extra: tuple[tuple[byt
     await send({"type": "http.response.body", "body": payload})
 
 
+# Bodies are inflated in a worker thread from this compressed size on (1 MiB of JSON inflates in
+# a few milliseconds; the event loop keeps serving meanwhile).
+INFLATE_IN_THREAD_FROM = 16 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The inflated body would pass the limit."""
+
+
+def inflate_gzip(data: bytes, max_bytes: int) -> bytes:
+    """A gzip body inflated, never more than ``max_bytes`` + 1 bytes at once: a compressed bomb
+    is refused (:class:`BodyTooLarge`) as soon as it passes the limit, without being inflated in
+    full. ``zlib.error`` for bytes that are not (whole) gzip."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size, pending = 0, data
+    while True:
+        part = inflater.decompress(pending, max_bytes + 1 - size)
+        size += len(part)
+        if size > max_bytes:
+            raise BodyTooLarge
+        parts.append(part)
+        pending = inflater.unconsumed_tail
+        if inflater.eof or not pending:
+            break
+    if not inflater.eof:
+        raise zlib.error("the gzip stream ends before its end marker")
+    return b"".join(parts)
+
+
+def _gzip_encoded(headers: dict[bytes, bytes]) -> bool:
+    # TF Serving inflates a body whose Content-Encoding contains "gzip" (net_http evhttp_request.cc:261-266).
+    return b"gzip" in headers.get(b"content-encoding", b"").lower()
+
+
+class CaseInsensitivePrefix:
+    """Sends ``/V1/...`` (any case) to the routes mounted at ``/v1``: TF Serving matches its
+    paths case-insensitively (``(?i)/v1/.*``, http_rest_api_util.h), Starlette's mounts do not."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path[: len(self.prefix)].lower() == self.prefix
+            and not path.startswith(self.prefix)
+        ):
+            scope = dict(scope, path=self.prefix + path[len(self.prefix) :])
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimit:
     """413 with a JSON message for a request body over ``max_bytes``, declared or streamed; 503
     when the bodies being worked on already add up to ``max_inflight_bytes`` for ``wait_s``.
@@ -41,6 +96,10 @@ class BodySizeLimit:
     Content-Length the request waits before its body is read, so a waiting request holds no
     memory. After a body of ``trim_from`` bytes or more, once no admitted request is left, freed
     memory is given back to the system.
+
+    Under ``inflate_under`` (path prefixes, any case) a body sent with ``Content-Encoding: gzip``
+    is inflated here, as TF Serving does: the limit and the in-flight budget count the inflated
+    bytes, and the app sees a plain body.
     """
 
     def __init__(
@@ -51,8 +110,10 @@ class BodySizeLimit:
         wait_s: float = 10.0,
         admit_from: int = 64 * 1024,
         trim_from: int = 1024 * 1024,
+        inflate_under: tuple[str, ...] = (),
     ) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.inflate_under = tuple(prefix.lower() for prefix in inflate_under)
         self.budget = ByteBudget(max(max_inflight_bytes or 2 * max_bytes, max_bytes))
         self.wait_s, self.admit_from, self.trim_from = wait_s, admit_from, trim_from
         self._trimming = False
@@ -62,6 +123,12 @@ class BodySizeLimit:
             "error": f"the service is busy with {self.budget.in_use:,} bytes of requests "
             f"(limit {self.budget.capacity:,}) and {self.budget.waiting} more waiting: retry in a few seconds "
             "(SHOT_PLATFORM_MAX_INFLIGHT_BYTES sets the limit)"
+        }
+
+    def _inflated_refusal(self) -> dict:
+        return {
+            "error": f"request body inflates (Content-Encoding: gzip) to more than the limit of {self.max_bytes:,} "
+            "bytes: send fewer items per request (SHOT_PLATFORM_MAX_BODY_BYTES sets the limit)"
         }
 
     def _refusal(self, size: str) -> dict:
@@ -74,12 +141,14 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         expected = int(declared) if declared is not None and declared.isdigit() else None
         if expected is not None and expected > self.max_bytes:
             await _send_json(send, 413, self._refusal(f"{expected:,}"))
             return
         admitted: int | None = 0
+        inflated_admitted: int | None = 0
         try:
             if expected is not None and expected >= self.admit_from:
                 # Before reading: a waiting request holds no memory, its bytes wait in the client's socket.
@@ -96,6 +165,21 @@ class BodySizeLimit:
                 if admitted is None:
                     await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
                     return
+            if self.inflate_under and _gzip_encoded(headers) and scope["path"].lower().startswith(self.inflate_under):
+                body = await self._inflate(body, send)
+                if body is None:
+                    return
+                more = len(body) - (admitted or 0)  # the inflated bytes count, not the compressed ones
+                if len(body) >= self.admit_from and more > 0:
+                    inflated_admitted = await self.budget.acquire(more, self.wait_s)
+                    if inflated_admitted is None:
+                        await _send_json(send, 503, self._busy(), ((b"retry-after", b"2"),))
+                        return
+                size = len(body)
+                plain = [
+                    (k, v) for k, v in scope.get("headers") or [] if k not in (b"content-encoding", b"content-length")
+                ]
+                scope = dict(scope, headers=[*plain, (b"content-length", str(size).encode())])
             replayed = False
 
             async def replay() -> Message:
@@ -109,6 +193,8 @@ class BodySizeLimit:
         finally:
             if admitted:
                 self.budget.release(admitted)
+            if inflated_admitted:
+                self.budget.release(inflated_admitted)
         if size >= self.trim_from and self.budget.in_use == 0 and not self._trimming:
             # Once the last of a burst of large requests is answered: a trim walks the whole heap
             # (tens of ms), in a worker thread, after the response has been sent.
@@ -118,6 +204,22 @@ class BodySizeLimit:
                 await anyio.to_thread.run_sync(give_back_free_memory)
             finally:
                 self._trimming = False
+
+    async def _inflate(self, body: bytes, send: Send) -> bytes | None:
+        """The inflated body, or None once a 413 (too large) or 400 (not gzip) is sent."""
+        try:
+            if len(body) >= INFLATE_IN_THREAD_FROM:
+                return await anyio.to_thread.run_sync(inflate_gzip, body, self.max_bytes)
+            return inflate_gzip(body, self.max_bytes)
+        except BodyTooLarge:
+            await _send_json(send, 413, self._inflated_refusal())
+        except zlib.error as error:
+            message = (
+                f"request body is not valid gzip ({error}) though sent with Content-Encoding: gzip: "
+                "send it whole, or uncompressed without that header"
+            )
+            await _send_json(send, 400, {"error": message})
+        return None
 
     async def _read(self, receive: Receive, send: Send) -> bytes | None:
         """The whole body, or None once a 413 is sent for a body past the limit."""
@@ -153,7 +255,7 @@ class JsonClientErrors:
     """
 
     def __init__(self, app: ASGIApp, any_media_under: tuple[str, ...] = ()) -> None:
-        self.app, self.any_media_under = app, any_media_under
+        self.app, self.any_media_under = app, tuple(prefix.lower() for prefix in any_media_under)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -165,7 +267,7 @@ class JsonClientErrors:
         if (
             method in ("POST", "PUT", "PATCH")
             and media in REFUSED_MEDIA_TYPES
-            and not path.startswith(self.any_media_under)
+            and not path.lower().startswith(self.any_media_under)
         ):
             error = f"{media} bodies are not accepted: send JSON with 'Content-Type: application/json'"
             await _send_json(send, 415, {"error": error})

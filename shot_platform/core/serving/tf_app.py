@@ -4,7 +4,8 @@ BentoML's ``@bentoml.api(route=...)`` cannot express ``/v1/models/<name>:predict
 inside a path segment, and one route for every model and version), so the routes are one
 catch-all mounted with BentoML's documented ``bentoml.asgi_app`` / ``Service.mount_asgi_app``;
 requests still pass through BentoML's middlewares (metrics, tracing, access log). The path is
-parsed with TF Serving's own regular expressions (:mod:`tf_rest`).
+parsed with TF Serving's own regular expressions (:mod:`tf_rest`), in any case: the service
+sends ``/V1/...`` here too (core/serving/http.py ``CaseInsensitivePrefix``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import anyio.to_thread
 import numpy as np
@@ -47,6 +49,9 @@ def _json(body: bytes, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=JSON)
 
 
+Resolve = Callable[[], tuple[ServedSavedModel, LoadedSavedModel]]
+
+
 def _model(models: Mapping[str, ServedSavedModel], target: Target) -> tuple[ServedSavedModel, LoadedSavedModel]:
     if target.label is not None:
         raise invalid(f"Unrecognized servable version label: {target.label}")
@@ -57,23 +62,39 @@ def _model(models: Mapping[str, ServedSavedModel], target: Target) -> tuple[Serv
     return served, loaded
 
 
-def predict(served: ServedSavedModel, loaded: LoadedSavedModel, body: bytes) -> tuple[int, bytes]:
-    """Parse, check, call the signature, format: one request of TF Serving's Predict API.
-
-    Returns (status, JSON body), a refusal included: raised out of the worker thread, the error
+def _answer(work: Callable[[], bytes]) -> tuple[int, bytes]:
+    """(status, JSON body), a refusal included: raised out of the worker thread, the error
     would be kept in a reference cycle (its traceback, the awaiting frame, the future holding it)
-    with the frames that hold the parsed request, until the garbage collector's next full pass.
-    """
+    with the frames that hold the parsed request, until the garbage collector's next full pass."""
     try:
-        return 200, _predict(served, loaded, body)
+        return 200, work()
     except RestError as error:
         return error.status, error.body()
     except RecursionError:  # lists nested deeper than Python's recursion limit, which orjson accepts
         return 400, invalid(tf_rest.TOO_DEEP).body()
 
 
-def _predict(served: ServedSavedModel, loaded: LoadedSavedModel, body: bytes) -> bytes:
+def predict(served: ServedSavedModel, loaded: LoadedSavedModel, body: bytes) -> tuple[int, bytes]:
+    """Parse, check, call the signature, format: one request of TF Serving's Predict API."""
+    return answer_predict(lambda: (served, loaded), body)
+
+
+def answer_predict(resolve: Resolve, body: bytes) -> tuple[int, bytes]:
+    """A Predict request; the model is looked up after the body is parsed, as TF Serving does."""
+    return _answer(lambda: _predict(resolve, body))
+
+
+def answer_examples(resolve: Resolve, body: bytes) -> tuple[int, bytes]:
+    """A Classify or Regress request, checked as TF Serving checks it; no model served here has a
+    signature of one input for them (http_rest_api_handler.cc:111-150, classifier.cc:151-190)."""
+    return _answer(lambda: _examples(resolve, body))
+
+
+def _predict(resolve: Resolve, body: bytes) -> bytes:
+    # http_rest_api_handler.cc:152-178 and json_tensor.cc:653-670: parse the body, then find the
+    # model and its signature.
     document = tf_rest.parse_predict_body(body)
+    served, loaded = resolve()
     signature_name = document.get("signature_name") or DEFAULT_SIGNATURE
     signature = loaded.signatures.get(signature_name)
     if signature is None or not signature.inputs:
@@ -90,11 +111,23 @@ def _predict(served: ServedSavedModel, loaded: LoadedSavedModel, body: bytes) ->
     return tf_rest.predict_response(request_format, outputs)
 
 
+def _examples(resolve: Resolve, body: bytes) -> bytes:
+    document = tf_rest.parse_predict_body(body)
+    tf_rest.check_examples_request(document)
+    _, loaded = resolve()
+    signature_name = document.get("signature_name") or DEFAULT_SIGNATURE
+    signature = loaded.signatures.get(signature_name)
+    if signature is None:
+        raise invalid(f"No signature was found with the name: {signature_name}")
+    if len(signature.inputs) != 1:
+        raise invalid("Expected one input Tensor.")
+    raise invalid("classify and regress (tf.Example inputs) are not served here: use :predict")
+
+
 def _status(models: Mapping[str, ServedSavedModel], target: Target) -> bytes:
+    """get_model_status_impl.cc:76-109: a version label is ignored (only a version narrows)."""
     served = models.get(target.model)
     statuses = dict(served.server.statuses) if served else {}
-    if target.label is not None:
-        raise invalid(f"Unrecognized servable version label: {target.label}")
     if target.version is not None:
         if target.version not in statuses:
             raise not_found(f"Could not find version {target.version} of model {target.model}")
@@ -108,7 +141,13 @@ def tf_serving_app(models: Callable[[], Mapping[str, ServedSavedModel]]) -> Star
     """The ``/v1/...`` routes over the models ``models()`` returns at request time."""
 
     async def handle(request: Request) -> Response:
-        path = "/v1/" + request.path_params["rest"]
+        # The path as sent (percent-encoded, any case): TF Serving matches its patterns on it and
+        # decodes the names afterwards (http_rest_api_util.cc:90-131).
+        # raw_path is the whole path when mounted at /v1, the path under the app when served alone.
+        raw = request.scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else "/" + request.path_params["rest"]
+        if not path.lower().startswith("/v1/"):
+            path = "/v1" + path
         try:
             target = tf_rest.parse_path(request.method, path)
             served_models = models()
@@ -117,14 +156,12 @@ def tf_serving_app(models: Callable[[], Mapping[str, ServedSavedModel]]) -> Star
                     _, loaded = _model(served_models, target)
                     return _json(tf_rest.metadata_response(loaded.name, loaded.version, loaded.signature_defs))
                 return _json(_status(served_models, target))
-            if target.method != "predict":
-                raise invalid(f"{target.method} is not served here: use :predict (TF Serving's Predict API)")
-            served, loaded = _model(served_models, target)
             body = await request.body()
+            answer = answer_predict if target.method == "predict" else answer_examples
             # In a worker thread, even for one instance: measured p50 6.2 ms there against 12.1 ms
             # on the event loop (the TensorFlow call is what slows down on the loop's thread).
-            status, answer = await anyio.to_thread.run_sync(predict, served, loaded, body)
-            return _json(answer, status)
+            status, content = await anyio.to_thread.run_sync(answer, partial(_model, served_models, target), body)
+            return _json(content, status)
         except RestError as error:
             return _json(error.body(), error.status)
         except Exception:  # a bug, not the client's: logged with its traceback, answered in TF Serving's shape
