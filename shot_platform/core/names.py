@@ -27,10 +27,11 @@ import unicodedata
 from collections.abc import Iterable
 
 REFUSED_CATEGORIES: tuple[str, ...] = ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
-RULE = (
-    "a name without control, format (such as a bidirectional override), private-use, surrogate "
-    "or line-separator characters (Unicode Cc, Cf, Co, Cs, Zl, Zp: they hide or reorder what a name shows)"
+REFUSED = (
+    "control, format (such as a bidirectional override), private-use, surrogate or line-separator "
+    "characters (Unicode Cc, Cf, Co, Cs, Zl, Zp: they hide or reorder what a name shows)"
 )
+RULE = f"a name without {REFUSED}"
 
 
 @functools.cache
@@ -72,7 +73,7 @@ def check_name(text: str) -> str:
     """``text`` if it is an acceptable name; else ValueError naming the character (for pydantic validators)."""
     problem = name_problem(text)
     if problem:
-        raise ValueError(f"{problem} is not allowed: a name must be {RULE}")
+        raise ValueError(f"{problem} is not allowed: a name may not hold {REFUSED}")
     return text
 
 

@@ -50,9 +50,10 @@ _undecodable = [0]  # bytes kept as surrogates so far, by every reader: rows are
 
 def _count_undecodable(error: UnicodeDecodeError) -> tuple[str, int]:
     _undecodable[0] += error.end - error.start
-    return codecs.surrogateescape_errors(error)
+    return _surrogateescape(error)
 
 
+_surrogateescape = codecs.lookup_error("surrogateescape")
 codecs.register_error(_ERRORS, _count_undecodable)
 
 
