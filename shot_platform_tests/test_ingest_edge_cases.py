@@ -355,3 +355,16 @@ def test_file_errors_are_one_line_with_file_text_escaped(tmp_path: Path, read, e
     message = str(raised.value)
     assert "\n" not in message and "\u202e" not in message
     assert "a\\nb, c\\u202ed, x" in message and "columns missing" in message
+
+
+def test_free_throw_row_hashes_of_plainly_written_rows_are_unchanged(synthetic_free_throws: pd.DataFrame):
+    """Rows stored before integers were hashed in one spelling keep their hash: a re-ingest of the same
+    file stays duplicates, never conflicts."""
+    from shot_platform.free_throws.ingest.events import row_hashes
+
+    rows = as_text(synthetic_free_throws.head(300))
+    rows.loc[3, "player"] = None
+    before = pd.util.hash_pandas_object(rows.astype("string").fillna(""), index=False).map(lambda v: f"{v:016x}")
+    assert row_hashes(rows).tolist() == before.tolist()
+    respelled = rows.assign(period=rows["period"] + ".0")
+    assert row_hashes(respelled).tolist() == before.tolist()
