@@ -175,6 +175,17 @@ def _unicode_ok(text: pd.Series, present: np.ndarray) -> np.ndarray:
 
 
 def _texts(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
+    codes, uniques = pd.factorize(text)  # empty values get -1
+    if len(uniques) <= len(text) // 2:  # a file repeats its teams, seasons, clocks: check each once
+        distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        checked = _text_checks(distinct, np.ones(len(distinct), dtype=bool), rule)
+        ok = present & (codes >= 0) & checked[np.maximum(codes, 0)] if len(distinct) else present & False
+    else:
+        ok = _text_checks(text, present, rule)
+    return text.where(ok, None), ok
+
+
+def _text_checks(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> np.ndarray:
     ok = present.copy()
     if rule.kind == "choice":
         ok &= text.isin(rule.choices).to_numpy(dtype=bool)
@@ -184,7 +195,7 @@ def _texts(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.S
         ok &= _unicode_ok(text, ok)
         if rule.kind == "pattern":
             ok &= text.str.fullmatch(rule.pattern).fillna(False).to_numpy(dtype=bool)
-    return text.where(ok, None), ok
+    return ok
 
 
 def _names_ok(text: pd.Series, usable: np.ndarray) -> np.ndarray:
