@@ -73,7 +73,9 @@ def test_a_malformed_row_costs_that_row_and_lines_are_the_file_lines(store: Shot
     def line(frame_row: pd.Series) -> str:
         return ",".join("" if pd.isna(v) else f'"{v}"' for v in frame_row)
 
-    rows.loc[3, "player_name"] = "two\nlines"  # a quoted field across two physical lines
+    # A quoted field across two physical lines; a name with a line break breaks the name rule
+    # (core.names), so the row is quarantined with the line it starts on.
+    rows.loc[3, "player_name"] = "two\nlines"
     body = [
         header,  # line 1
         line(rows.iloc[0]),  # 2
@@ -90,16 +92,18 @@ def test_a_malformed_row_costs_that_row_and_lines_are_the_file_lines(store: Shot
     path.write_text("\n".join(body) + "\n")
 
     report = ingest_shot_file(store, path)
-    assert (report.rows_read, report.inserted, report.quarantined) == (6, 3, 3)
+    assert (report.rows_read, report.inserted, report.quarantined) == (6, 2, 4)
     assert [(r["line"], r["reason"].split(",")[0]) for r in report.rejected] == [
         (4, "the row has 22 values"),
         (7, "the row has 20 values"),
-        (10, report.rejected[2]["reason"].split(",")[0]),
+        (8, "player_name must be a name without control"),
+        (10, report.rejected[3]["reason"].split(",")[0]),
     ]
-    assert "SHOT_DIST must be" in report.rejected[2]["reason"]
+    assert "SHOT_DIST must be" in report.rejected[3]["reason"]
     quarantine = store.load_quarantine().set_index("line")
     assert '"_extra_values": ["extra"]' in quarantine.loc[4, "raw"]
-    assert "two\nlines" in store.load_shots()["player_name"].tolist()
+    assert '"two\\nlines"' in quarantine.loc[8, "raw"]
+    assert set(store.load_shots()["SHOT_NUMBER"]) == {1, 6}
 
 
 class RacingStore(ShotStore):

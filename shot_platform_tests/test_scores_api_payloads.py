@@ -13,13 +13,14 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
+from shot_platform.core.names import REFUSED_CATEGORIES
 from shot_platform.free_throws.scores_api.errors import GameNotFinal, InvalidBoxScore, MalformedResponse
 from shot_platform.free_throws.scores_api.payloads import MAX_ID, Game, Season, parse_box_score, parse_page
 from shot_platform.free_throws.scores_api.server import BadRequest, _int_arg
 
 # No per-example deadline: the 2-core machine is shared, and a slow example is not a wrong one.
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
+names = st.text(st.characters(codec="utf-8", exclude_categories=REFUSED_CATEGORIES), min_size=1, max_size=30)
 counts = st.integers(0, 40)
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from shot_platform.core.names import name_problem, refused_names
 from shot_platform.core.rules import NUMBER_TEXT, ColumnRule, Ops, RuleSet, Values
 
 _NUMBER = re.compile(NUMBER_TEXT)
@@ -52,6 +53,8 @@ def text_ok(text: str, rule: ColumnRule) -> bool:
     except UnicodeEncodeError:
         return False
     if "\x00" in text or len(text) > rule.max_length:
+        return False
+    if rule.is_name and name_problem(text) is not None:
         return False
     return rule.kind != "pattern" or re.fullmatch(rule.pattern, text) is not None
 
@@ -172,6 +175,17 @@ def _unicode_ok(text: pd.Series, present: np.ndarray) -> np.ndarray:
 
 
 def _texts(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.Series, np.ndarray]:
+    codes, uniques = pd.factorize(text)  # empty values get -1
+    if len(uniques) <= len(text) // 2:  # a file repeats its teams, seasons, clocks: check each once
+        distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        checked = _text_checks(distinct, np.ones(len(distinct), dtype=bool), rule)
+        ok = present & (codes >= 0) & checked[np.maximum(codes, 0)] if len(distinct) else present & False
+    else:
+        ok = _text_checks(text, present, rule)
+    return text.where(ok, None), ok
+
+
+def _text_checks(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> np.ndarray:
     ok = present.copy()
     if rule.kind == "choice":
         ok &= text.isin(rule.choices).to_numpy(dtype=bool)
@@ -181,7 +195,15 @@ def _texts(text: pd.Series, present: np.ndarray, rule: ColumnRule) -> tuple[pd.S
         ok &= _unicode_ok(text, ok)
         if rule.kind == "pattern":
             ok &= text.str.fullmatch(rule.pattern).fillna(False).to_numpy(dtype=bool)
-    return text.where(ok, None), ok
+    return ok
+
+
+def _names_ok(text: pd.Series, usable: np.ndarray) -> np.ndarray:
+    """False for usable values that break the name rule (checked once per distinct name)."""
+    refused = refused_names(pd.unique(text[usable]))
+    if not refused:
+        return np.ones(len(text), dtype=bool)
+    return ~text.isin(refused).to_numpy(dtype=bool)
 
 
 def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
@@ -205,6 +227,11 @@ def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
         if rule.required:
             reasons.add(~present, rule.missing_message)
         reasons.add(present & ~ok, rule.message)
+        if rule.is_name:
+            named = _names_ok(text, ok)
+            reasons.add(ok & ~named, rule.name_message)
+            ok &= named
+            values = values.where(ok, None)
         typed[rule.column], usable[rule.column] = values, ok
 
     for item in rules.derived:
@@ -233,3 +260,23 @@ def validate_frame(rules: RuleSet, frame: pd.DataFrame) -> Validation:
 def _plain(values: pd.Series) -> pd.Series:
     """Nullable integers as int64 for arithmetic in row rules (they hold no NA here)."""
     return values.astype("int64") if isinstance(values.dtype, pd.Int64Dtype) else values
+
+
+_CANONICAL_INTEGERS = re.compile(r"[^0-9\n]|(?m:^0[0-9])")
+_LARGEST_CANONICAL = Decimal(10) ** 30  # far beyond any integer rule; larger texts stay as written
+
+
+def canonical_integer_text(text: pd.Series) -> pd.Series:
+    """Each value that spells a whole number, written the one way (``'08'``, ``'+8'``, ``'8.0'``, ``'8e0'``
+    -> ``'8'``); other values (empty, not a number, not whole) unchanged. For identities of rows
+    (hashes): the same typed values written differently must be the same row."""
+    values = text.astype(object).where(text.notna(), "")
+    if _CANONICAL_INTEGERS.search("\n".join(values.tolist())) is None:  # plain digits already: one scan
+        return values.astype(str)
+    written = values.tolist()
+    for position, value in enumerate(written):
+        if _NUMBER.fullmatch(value):
+            number = Decimal(value)
+            if abs(number) < _LARGEST_CANONICAL and number == number.to_integral_value():
+                written[position] = str(int(number))
+    return pd.Series(written, index=text.index, dtype=object).astype(str)

@@ -34,6 +34,10 @@ Kinds:
   byte, valid Unicode;
 - ``pattern``: text as above that matches ``pattern`` in full.
 
+``is_name=True`` (text and pattern kinds) also applies the one rule for names from
+outside (``core.names``: no control, format/bidi, private-use, surrogate or
+line-separator characters), with its own quarantine reason (:attr:`ColumnRule.name_message`).
+
 ``required=False`` lets a value be empty. ``stored_as`` names the store column
 holding the value as given when it differs from ``column.lower()`` (e.g. a raw
 value kept next to a cleaned one).
@@ -45,6 +49,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from shot_platform.core.names import RULE as NAME_RULE
 
 Kind = Literal["integer", "number", "choice", "text", "pattern"]
 KINDS: tuple[str, ...] = ("integer", "number", "choice", "text", "pattern")
@@ -73,6 +79,7 @@ class ColumnRule:
     pattern: str | None = None
     expected: str | None = None  # how a pattern is shown to people, e.g. "'M:SS'"
     stored_as: str | None = None
+    is_name: bool = False  # a person's name: core.names' rule applies too
 
     def __post_init__(self) -> None:
         problem = self._declaration_problem()
@@ -99,6 +106,8 @@ class ColumnRule:
                 return "a choice rule needs choices"
             if not (all(isinstance(c, str) for c in self.choices) or all(_is_int(c) for c in self.choices)):
                 return "choices must be all text or all integers"
+        if self.is_name and self.kind not in ("text", "pattern"):
+            return "only text and pattern rules can be names"
         if self.kind in ("text", "pattern") and not self.max_length:
             return "text rules need max_length (the column's VARCHAR size)"
         if self.kind == "pattern":
@@ -142,6 +151,11 @@ class ColumnRule:
         """The quarantine reason for a value that breaks the rule."""
         empty = "" if self.required else "empty or "
         return f"{self.column} must be {empty}{self.describe()} ({self.reason})"
+
+    @property
+    def name_message(self) -> str:
+        """The quarantine reason for a name holding a refused character (``core.names``)."""
+        return f"{self.column} must be {NAME_RULE}"
 
     @property
     def missing_message(self) -> str:

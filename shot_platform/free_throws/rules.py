@@ -45,7 +45,7 @@ FREE_THROW_RULES = RuleSet(
                    reason="four quarters and up to six overtimes"),
         ColumnRule("play", "text", max_length=256, reason="the play-by-play text"),
         ColumnRule("player", "pattern", pattern=r"^\S(.*\S)?$", max_length=64,
-                   expected="a name without leading or trailing spaces",
+                   expected="a name without leading or trailing spaces", is_name=True,
                    reason="a player is identified by his name"),
         ColumnRule("playoffs", "choice", choices=("regular", "playoffs"), reason="regular season or playoffs"),
         ColumnRule("score", "pattern", pattern=SCORE_PATTERN, max_length=16, expected="'AWAY - HOME'",

@@ -67,7 +67,7 @@ def _distance(column: str, stored_as: str | None = None) -> ColumnRule:
 
 
 def _name(column: str) -> ColumnRule:
-    return ColumnRule(column, "text", max_length=64, required=False, reason="the store's VARCHAR(64)")
+    return ColumnRule(column, "text", max_length=64, required=False, is_name=True, reason="the store's VARCHAR(64)")
 
 
 SHOT_RULES = RuleSet(

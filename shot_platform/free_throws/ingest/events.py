@@ -14,23 +14,27 @@ across the eight seasons of the file, but ids are a provider's; the season keeps
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from shot_platform.core.frame_validation import canonical_integer_text
+from shot_platform.core.text_table import TableFileError, TextTable, read_text_table
 from shot_platform.free_throws.ingest.validation import validate_free_throws
+from shot_platform.free_throws.rules import FREE_THROW_RULES
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.store import FreeThrowStore
 
 KEY = ["season_start", "game_id", "attempt"]
+WHAT = "Kaggle 'NBA free throws'"
+INTEGER_COLUMNS = tuple(rule.column for rule in FREE_THROW_RULES.columns if rule.integral)
 
 
-class FreeThrowFileError(Exception):
+class FreeThrowFileError(TableFileError):
     """The file itself cannot be used (missing, a directory, empty, not CSV/gzip, wrong header)."""
 
 
@@ -53,44 +57,48 @@ class IngestReport:
         )
 
 
-def read_free_throw_file(path: str | Path) -> pd.DataFrame:
-    """Read a free-throw CSV (optionally gzip) as text, so the quarantine keeps raw values."""
-    path = Path(path)
-    hint = "Give the path of a Kaggle 'NBA free throws' .csv or .csv.gz file."
-    if path.is_dir():
-        raise FreeThrowFileError(f"{path}: is a directory. {hint}")
-    if not path.is_file():
-        raise FreeThrowFileError(f"{path}: no such file. {hint}")
+def read_free_throw_file(path: str | Path) -> TextTable:
+    """Read a free-throw CSV (optionally gzip) as text with the platform's one CSV policy
+    (``core.text_table``): each row with its file line, malformed rows kept with their problem."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError as error:
-        raise FreeThrowFileError(f"{path}: the file is empty (not even a header). {hint}") from error
-    except (OSError, UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile, pd.errors.ParserError) as error:
-        raise FreeThrowFileError(f"{path}: cannot be read as CSV ({error}). Is it a (gzipped) CSV file?") from error
-    missing = [column for column in FREE_THROW_COLUMNS if column not in frame.columns]
-    if missing:
-        raise FreeThrowFileError(
-            f"{path}: not a free-throws file, columns missing: {', '.join(missing)}. Expected the header "
-            f"{','.join(FREE_THROW_COLUMNS)} (see docs/free_throws.md)."
-        )
-    return frame[list(FREE_THROW_COLUMNS)]
+        table = read_text_table(path, FREE_THROW_COLUMNS, WHAT)
+    except TableFileError as error:
+        raise FreeThrowFileError(str(error)) from None
+    table.frame = table.frame[list(FREE_THROW_COLUMNS)]
+    return table
 
 
 def row_hashes(raw: pd.DataFrame) -> pd.Series:
-    """Stable 16-hex-digit hash of a raw row's values (empty and missing are the same)."""
-    values = raw.reindex(columns=list(FREE_THROW_COLUMNS)).astype("string").fillna("")
-    return pd.util.hash_pandas_object(values, index=False).map(lambda value: f"{value:016x}")
+    """Stable 16-hex-digit hash of a row's values: text as written (empty and missing the same), integer
+    columns written the one way (``321030001.0`` and ``321030001`` are the same row)."""
+    values = raw.reindex(columns=list(FREE_THROW_COLUMNS)).astype(object)
+    values = values.where(values.notna(), "")
+    for column in INTEGER_COLUMNS:
+        values[column] = canonical_integer_text(values[column])
+    try:
+        hashed = pd.util.hash_pandas_object(values, index=False)
+    except UnicodeEncodeError:  # undecodable bytes (lone surrogates): such rows are quarantined; hash their escapes
+        escaped = values.map(lambda value: value.encode("utf-8", "backslashreplace").decode("utf-8"))
+        hashed = pd.util.hash_pandas_object(escaped, index=False)
+    return hashed.map(lambda value: f"{value:016x}")
 
 
-def _quarantine_frame(raw: pd.DataFrame, reasons: pd.Series, source: str) -> pd.DataFrame:
+def _quarantine_frame(
+    raw: pd.DataFrame, reasons: pd.Series, lines: np.ndarray, extras: dict[int, list[str]], source: str
+) -> pd.DataFrame:
     payload = raw[list(FREE_THROW_COLUMNS)].astype(object).where(raw[list(FREE_THROW_COLUMNS)].notna(), None)
+    records = []
+    for position, record in zip(raw.index, payload.to_dict("records"), strict=True):
+        if position in extras:
+            record["_extra_values"] = extras[position]
+        records.append(json.dumps(record))
     return pd.DataFrame(
         {
             "row_hash": raw["_row_hash"],
             "source": source,
-            "line": raw.index.to_numpy() + 2,  # header is line 1
+            "line": lines[raw.index.to_numpy()],
             "reason": reasons,
-            "raw": [json.dumps(record) for record in payload.to_dict("records")],
+            "raw": records,
         },
         index=raw.index,
     )
@@ -109,13 +117,27 @@ def ingest_free_throw_frame(
     raw: pd.DataFrame,
     source: str,
     progress: Callable[[int, int], None] | None = None,
+    lines: np.ndarray | None = None,
+    problems: pd.Series | None = None,
+    extras: dict[int, list[str]] | None = None,
 ) -> IngestReport:
-    """Validate and store raw text rows; see the module docstring for the buckets and the key."""
+    """Validate and store raw text rows; see the module docstring for the buckets and the key.
+
+    ``lines`` gives each row's line in its file (default: its position + 2, as if under a header);
+    ``problems`` what is wrong with a row's shape or bytes (found by the reader), which quarantines
+    it; ``extras`` the values beyond the header, kept in the quarantine's raw record.
+    """
     report = IngestReport(source=source, rows_read=len(raw))
     raw = raw.reset_index(drop=True)
+    lines = np.arange(2, len(raw) + 2) if lines is None else np.asarray(lines)
+    shaped = np.zeros(len(raw), dtype=bool) if problems is None else (problems.to_numpy() != "")
+    extras = extras or {}
     raw["_row_hash"] = row_hashes(raw)
-    game_text = raw["game_id"].astype("string").str.strip().fillna("")
-    repeat = pd.DataFrame({"game": game_text, "hash": raw["_row_hash"]}).duplicated()
+    # The game as its integer is written the one way ('321030001.0' is game 321030001), so that
+    # attempts are numbered the same however the file spells it.
+    game_text = canonical_integer_text(raw["game_id"].astype("string").str.strip())
+    # A malformed row is never a duplicate: its values may be shifted.
+    repeat = pd.DataFrame({"game": game_text, "hash": raw["_row_hash"]}).duplicated() & ~shaped
     report.duplicates += int(repeat.sum())
     distinct = raw[~repeat]
     attempt = distinct.groupby(game_text[~repeat], sort=False).cumcount() + 1
@@ -129,13 +151,18 @@ def ingest_free_throw_frame(
         {"game_id": game_number.where(whole, -1).astype("int64"), "attempt": attempt, "row_hash": distinct["_row_hash"]}
     )
     known = candidates.reset_index().merge(stored[["game_id", "attempt", "row_hash"]]).set_index("index").index
+    known = known[~shaped[known]]
     report.duplicates += len(known)
     fresh = distinct.drop(index=known)
 
     validation = validate_free_throws(fresh[list(FREE_THROW_COLUMNS)], file_rows=distinct[list(FREE_THROW_COLUMNS)])
     reasons = validation.reasons.copy()
-    valid = fresh[validation.valid]
-    rows = typed_rows(validation.typed[validation.valid]).assign(
+    bad_shape = shaped[fresh.index]
+    if bad_shape.any():  # a shifted or undecodable row: its other reasons are noise
+        reasons[bad_shape] = problems.to_numpy()[fresh.index[bad_shape]]
+    usable = (reasons == "").to_numpy()
+    valid = fresh[usable]
+    rows = typed_rows(validation.typed[usable]).assign(
         attempt=attempt[valid.index].astype("int64"), row_hash=valid["_row_hash"]
     )
     merged = rows.reset_index().merge(stored, on=KEY, how="left", suffixes=("", "_stored")).set_index("index")
@@ -149,8 +176,10 @@ def ingest_free_throw_frame(
 
     rejected = reasons != ""
     report.quarantined = int(rejected.sum())
-    report.rejected = [{"line": int(index) + 2, "reason": reason} for index, reason in reasons[rejected].items()]
-    report.quarantined_new = store.quarantine(_quarantine_frame(fresh[rejected], reasons[rejected], source))
+    report.rejected = [{"line": int(lines[index]), "reason": reason} for index, reason in reasons[rejected].items()]
+    report.quarantined_new = store.quarantine(
+        _quarantine_frame(fresh[rejected], reasons[rejected], lines, extras, source)
+    )
     new_rows = rows.loc[merged.index[~already]].assign(source=source)
     if not new_rows.empty:
         report.inserted = store.insert_events(new_rows, progress=progress)
@@ -163,8 +192,16 @@ def ingest_free_throw_file(
     store: FreeThrowStore, path: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> IngestReport:
     """Read and ingest one file; raises FreeThrowFileError only when the file itself is unusable."""
-    raw = read_free_throw_file(path)
-    return ingest_free_throw_frame(store, raw, source=Path(path).name, progress=progress)
+    table = read_free_throw_file(path)
+    return ingest_free_throw_frame(
+        store,
+        table.frame,
+        source=Path(path).name,
+        progress=progress,
+        lines=table.lines,
+        problems=table.problems,
+        extras=table.extras,
+    )
 
 
 __all__ = [

@@ -15,8 +15,9 @@ import re
 from collections import Counter
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from shot_platform.core.names import check_name
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.scores_api.errors import (
     GameNotFinal,
@@ -34,6 +35,7 @@ MAX_ID = 2**63 - 1  # a BIGINT column holds every id the client accepts
 _STRICT = ConfigDict(strict=True, frozen=True, extra="ignore")
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+PlayerName = Annotated[Name, AfterValidator(check_name)]  # the one name rule of files too (core.names)
 
 
 class Season(BaseModel):
@@ -110,7 +112,7 @@ class PlayerFreeThrows(BaseModel):
 
     model_config = _STRICT
 
-    player: Name
+    player: PlayerName
     free_throws_attempted: Count
     free_throws_made: Count
 
