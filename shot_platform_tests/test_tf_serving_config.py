@@ -1,0 +1,257 @@
+"""Stock TF Serving's model config from the score_beater registry: version labels (stable = champion,
+canary = newest gated-but-not-promoted challenger above it), the ``ModelServerConfig`` text parsed
+with the official ``tensorflow-serving-api`` protos, written on every save and promotion, synced
+from S3 to a local directory, and the flow's REST scorer following the ``stable`` label."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from google.protobuf import text_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tensorflow_serving.config import model_server_config_pb2
+
+from shot_platform.core.blobs import LocalBlobStore, open_blob_store
+from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.core.serving import tf_serving_config
+from shot_platform.core.serving.tf_serving_config import (
+    BASE_PATH_ENV,
+    CONFIG_FILE,
+    ServingConfigError,
+    is_canary,
+    render_config,
+    sync_to_directory,
+    version_labels,
+)
+from shot_platform.free_throws.flow.scorers import RestScorer
+from shot_platform.free_throws.inputs import INPUT_NAMES
+
+BEATS_BASE = {"log_loss": 0.40, "base_rate_log_loss": 0.69}
+NO_BETTER = {"log_loss": 0.70, "base_rate_log_loss": 0.69}
+
+
+def parse(text: str) -> model_server_config_pb2.ModelServerConfig:
+    """What TF Serving does with the file: the official proto, text format."""
+    return text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+
+
+def decision(promoted: bool, metrics: dict = BEATS_BASE) -> dict:
+    """A version's metadata as ``flow.retrain`` records the gate's decision."""
+    return {"metrics": metrics, "promotion": {"promoted": promoted, "reason": "test", "champion": None}}
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> Path:
+    """A directory that ``SavedModelStore.save`` accepts (the bytes are not loaded by these tests)."""
+    path = tmp_path / "export"
+    (path / "variables").mkdir(parents=True)
+    (path / "variables" / "variables.index").write_bytes(b"index")
+    (path / "saved_model.pb").write_bytes(b"graph")
+    return path
+
+
+def point_champion(store: SavedModelStore, version: str) -> None:
+    """The champion pointer as ``promote`` writes it (promotion itself loads TensorFlow: see the slow test)."""
+    store.blobs.put("score_beater/champion.json", json.dumps({"version": version}).encode())
+
+
+def written(store: SavedModelStore) -> model_server_config_pb2.ModelServerConfig:
+    return parse(store.blobs.get(f"score_beater/{CONFIG_FILE}").decode())
+
+
+def loaded_and_labels(config: model_server_config_pb2.ModelServerConfig) -> tuple[list[int], dict[str, int]]:
+    (model,) = config.model_config_list.config
+    return list(model.model_version_policy.specific.versions), dict(model.version_labels)
+
+
+def test_canary_is_the_newest_challenger_above_the_champion_that_beat_the_base_rate(tmp_path: Path, exported):
+    store = SavedModelStore(LocalBlobStore(tmp_path))
+    assert version_labels(store) == {}
+    store.save(exported, decision(True))  # 1
+    assert version_labels(store) == {}  # saved, never promoted: no champion, nothing labelled
+    point_champion(store, "1")
+    store.save(exported, decision(False))  # 2: lost to the champion
+    store.save(exported, decision(False, NO_BETTER))  # 3: failed the gate
+    store.save(exported, {"metrics": BEATS_BASE})  # 4: no decision recorded (an import)
+    assert version_labels(store) == {"stable": 1, "canary": 2}
+    store.save(exported, decision(False))  # 5: the newest loser
+    assert version_labels(store) == {"stable": 1, "canary": 5}
+    point_champion(store, "5")
+    assert version_labels(store) == {"stable": 5}  # nothing above the champion
+    point_champion(store, "1")  # a rollback: 2..5 are above it again
+    (tmp_path / "score_beater" / "5" / "metadata.json").write_text("{not json")
+    assert version_labels(store) == {"stable": 1, "canary": 2}  # a damaged version is never labelled
+
+
+def test_config_is_rewritten_on_save_and_keeps_exactly_the_labelled_versions(tmp_path: Path, exported, monkeypatch):
+    monkeypatch.delenv(BASE_PATH_ENV, raising=False)
+    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store.save(exported, decision(True))
+    assert not (tmp_path / "score_beater" / CONFIG_FILE).exists()  # no champion: nothing to serve
+    point_champion(store, "1")
+    store.save(exported, decision(False))  # the save alone names the new canary
+    config = written(store)
+    (model,) = config.model_config_list.config
+    assert model.name == "score_beater" and model.model_platform == "tensorflow"
+    assert model.base_path == str((tmp_path / "score_beater").resolve())
+    assert loaded_and_labels(config) == ([1, 2], {"stable": 1, "canary": 2})
+    store.update_promotion("2", {"promoted": True, "reason": "re-decided"})  # no longer a canary
+    assert loaded_and_labels(written(store)) == ([1], {"stable": 1})
+    assert [p.name for p in (tmp_path / "score_beater").iterdir() if p.name.startswith(".")] == []  # no temp left
+
+    monkeypatch.setenv(BASE_PATH_ENV, "/models/score_beater")  # TF Serving in a container
+    store.write_serving_config()
+    assert written(store).model_config_list.config[0].base_path == "/models/score_beater"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base=st.text(st.characters(blacklist_categories=("Cs",), min_codepoint=32), min_size=1, max_size=40),
+    stable=st.integers(1, 2**62),
+    canary=st.none() | st.integers(1, 2**62),
+)
+def test_rendered_config_parses_with_the_official_protos_for_any_path_and_versions(base, stable, canary):
+    labels = {"stable": stable} | ({"canary": canary} if canary else {})
+    if "\x7f" in base:
+        with pytest.raises(ServingConfigError, match=BASE_PATH_ENV):
+            render_config("score_beater", "/" + base, labels)
+        return
+    config = parse(render_config("score_beater", "/" + base, labels))
+    assert config.model_config_list.config[0].base_path == "/" + base
+    assert loaded_and_labels(config) == (sorted(set(labels.values())), labels)
+
+
+@pytest.mark.parametrize("base", ["", "models/score_beater", "/models/\nscore_beater", "/a\x00b"])
+def test_a_base_path_tf_serving_cannot_use_is_refused_with_the_setting_to_fix(base):
+    with pytest.raises(ServingConfigError, match=BASE_PATH_ENV):
+        render_config("score_beater", base, {"stable": 1})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    )
+)
+def test_is_canary_never_raises_on_hostile_metadata(metadata):
+    for candidate in (
+        metadata,
+        {"promotion": metadata, "metrics": metadata},
+        {"promotion": {"promoted": False}, "metrics": metadata},
+    ):
+        assert is_canary(candidate) in (True, False) if isinstance(candidate, dict) else True
+
+
+def test_is_canary_needs_a_recorded_non_promotion_that_beat_the_base_rate():
+    assert is_canary(decision(False))
+    assert not is_canary(decision(True))
+    assert not is_canary(decision(False, NO_BETTER))
+    assert not is_canary(decision(False, {"log_loss": float("nan"), "base_rate_log_loss": 0.69}))
+    assert not is_canary(decision(False, {"log_loss": True, "base_rate_log_loss": 2}))
+    assert not is_canary({"metrics": BEATS_BASE, "promotion": {"promoted": 0}})
+
+
+@pytest.mark.slow
+def test_sync_copies_verified_versions_from_s3_and_writes_the_config_last(tmp_path: Path, exported, monkeypatch):
+    from shot_platform_tests.s3_server import CREDENTIALS, s3_server
+
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(BASE_PATH_ENV, raising=False)
+    with s3_server("models") as endpoint:
+        store = SavedModelStore(open_blob_store("s3://models/registry", endpoint))
+        store.save(exported, decision(True))
+        point_champion(store, "1")
+        store.save(exported, decision(False))
+        assert store.blobs.list("score_beater/models.config") == ["score_beater/models.config"]
+        served = tmp_path / "served"
+        assert sync_to_directory(store, served) == {"stable": 1, "canary": 2}
+        for version in ("1", "2"):
+            assert (served / "score_beater" / version / "saved_model.pb").read_bytes() == b"graph"
+            assert (served / "score_beater" / version / "variables" / "variables.index").read_bytes() == b"index"
+        config = parse((served / "score_beater" / CONFIG_FILE).read_text())
+        assert config.model_config_list.config[0].base_path == str((served / "score_beater").resolve())
+
+        # A canary whose bytes were damaged in the store is not served; the champion still is.
+        store.save(exported, decision(False))
+        store.blobs.put("score_beater/3/saved_model.pb", b"tampered")
+        assert sync_to_directory(store, served) == {"stable": 1}
+        assert loaded_and_labels(parse((served / "score_beater" / CONFIG_FILE).read_text())) == ([1], {"stable": 1})
+        assert not (served / "score_beater" / "3").exists()
+        assert sorted(p.name for p in (served / "score_beater").iterdir()) == ["1", "2", CONFIG_FILE]
+
+        monkeypatch.setenv("SHOT_PLATFORM_S3_ENDPOINT_URL", endpoint)
+        assert tf_serving_config.main(["--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]) == 0
+        assert (tmp_path / "cli" / "score_beater" / CONFIG_FILE).is_file()
+
+
+class StandInTfServing(BaseHTTPRequestHandler):
+    """TF Serving's REST answers for two loaded versions, 1 labelled ``stable`` and 2 ``canary``
+    (model status ignores labels; metadata resolves them), or no labels at all."""
+
+    labels: dict[str, int] = {}
+    predicted: list[str] = []
+
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        prefix = "/v1/models/score_beater"
+        if self.path == prefix:
+            statuses = [{"version": v, "state": "AVAILABLE", "status": {"error_code": "OK"}} for v in ("1", "2")]
+            return self._send(200, {"model_version_status": statuses})
+        label = self.path.removeprefix(prefix + "/labels/").removesuffix("/metadata")
+        if label in self.labels:
+            spec = {"name": "score_beater", "signature_name": "", "version": str(self.labels[label])}
+            return self._send(200, {"model_spec": spec, "metadata": {}})
+        return self._send(400, {"error": f"Unrecognized servable version label: {label}"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        rows = len(json.loads(self.rfile.read(length))["inputs"][INPUT_NAMES[0]])
+        self.predicted.append(self.path)
+        self._send(200, {"outputs": [[0.5]] * rows})
+
+
+@contextlib.contextmanager
+def stand_in(labels: dict[str, int]) -> Iterator[tuple[str, list[str]]]:
+    handler = type("Handler", (StandInTfServing,), {"labels": labels, "predicted": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.predicted
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("labels", "expected"), [({"stable": 1, "canary": 2}, "1"), ({}, "2")])
+def test_rest_scorer_predicts_with_the_stable_version_when_a_canary_is_loaded(labels, expected):
+    """Stock TF Serving keeps the canary (a higher version) loaded: the flow must still score with
+    the champion. A server without labels (the embedded service) serves one version: the highest."""
+    with stand_in(labels) as (url, predicted):
+        scorer = RestScorer(url, timeout=5)
+        batch = pd.DataFrame({name: [1.0, 2.0] for name in INPUT_NAMES})
+        assert scorer.version == expected
+        assert np.array_equal(scorer.predict(batch), [0.5, 0.5])
+        assert predicted == [f"/v1/models/score_beater/versions/{expected}:predict"]
