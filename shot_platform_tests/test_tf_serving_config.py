@@ -28,6 +28,7 @@ from shot_platform.core.serving.tf_serving_config import (
     CONFIG_FILE,
     ServingConfigError,
     is_canary,
+    phase_labels,
     render_config,
     sync_to_directory,
     version_labels,
@@ -188,7 +189,7 @@ def test_sync_copies_verified_versions_from_s3_and_writes_the_config_last(tmp_pa
         assert sync_to_directory(store, served) == {"stable": 1}
         assert loaded_and_labels(parse((served / "score_beater" / CONFIG_FILE).read_text())) == ([1], {"stable": 1})
         assert not (served / "score_beater" / "3").exists()
-        assert sorted(p.name for p in (served / "score_beater").iterdir()) == ["1", "2", CONFIG_FILE]
+        assert sorted(p.name for p in (served / "score_beater").iterdir()) == [".labels.json", "1", "2", CONFIG_FILE]
 
         monkeypatch.setenv("SHOT_PLATFORM_S3_ENDPOINT_URL", endpoint)
         assert tf_serving_config.main(["--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]) == 0
@@ -200,6 +201,7 @@ class StandInTfServing(BaseHTTPRequestHandler):
     (model status ignores labels; metadata resolves them), or no labels at all."""
 
     labels: dict[str, int] = {}
+    available: tuple[str, ...] = ("1", "2")
     predicted: list[str] = []
 
     def log_message(self, *args) -> None:  # keep the test output clean
@@ -216,7 +218,7 @@ class StandInTfServing(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         prefix = "/v1/models/score_beater"
         if self.path == prefix:
-            statuses = [{"version": v, "state": "AVAILABLE", "status": {"error_code": "OK"}} for v in ("1", "2")]
+            statuses = [{"version": v, "state": "AVAILABLE", "status": {"error_code": "OK"}} for v in self.available]
             return self._send(200, {"model_version_status": statuses})
         label = self.path.removeprefix(prefix + "/labels/").removesuffix("/metadata")
         if label in self.labels:
@@ -232,8 +234,8 @@ class StandInTfServing(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def stand_in(labels: dict[str, int]) -> Iterator[tuple[str, list[str]]]:
-    handler = type("Handler", (StandInTfServing,), {"labels": labels, "predicted": []})
+def stand_in(labels: dict[str, int], available: tuple[str, ...] = ("1", "2")) -> Iterator[tuple[str, list[str]]]:
+    handler = type("Handler", (StandInTfServing,), {"labels": labels, "available": available, "predicted": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -255,3 +257,54 @@ def test_rest_scorer_predicts_with_the_stable_version_when_a_canary_is_loaded(la
         assert scorer.version == expected
         assert np.array_equal(scorer.predict(batch), [0.5, 0.5])
         assert predicted == [f"/v1/models/score_beater/versions/{expected}:predict"]
+
+
+def test_a_label_moves_only_to_a_version_tf_serving_has_loaded():
+    # TF Serving refuses to move "stable" to an unloaded version: hold it, load both.
+    assert phase_labels({"stable": 3}, {"stable": 1}, available={1}) == ({"stable": 1}, {1, 3})
+    assert phase_labels({"stable": 3}, {"stable": 1}, available={1, 3}) == ({"stable": 3}, {3})
+    # A new label may name an unloaded version (--allow_version_labels_for_unavailable_models).
+    assert phase_labels({"stable": 1, "canary": 2}, {"stable": 1}, available={1}) == (
+        {"stable": 1, "canary": 2},
+        {1, 2},
+    )
+    assert phase_labels({"stable": 3}, {"stable": 1}, available=None) == ({"stable": 3}, {3})  # nobody to ask
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    wanted=st.dictionaries(st.sampled_from(["stable", "canary"]), st.integers(1, 6), min_size=1),
+    previous=st.dictionaries(st.sampled_from(["stable", "canary"]), st.integers(1, 6)),
+    available=st.none() | st.sets(st.integers(1, 6)),
+)
+def test_phased_labels_are_loaded_and_move_only_when_tf_serving_accepts_it(wanted, previous, available):
+    labels, loaded = phase_labels(wanted, previous, available)
+    assert set(labels) == set(wanted)
+    assert set(wanted.values()) <= loaded and set(labels.values()) <= loaded
+    for label, version in labels.items():
+        moved = label in previous and previous[label] != version
+        assert version in (wanted[label], previous.get(label))
+        assert not moved or available is None or version in available
+
+
+@pytest.mark.slow
+def test_sync_holds_stable_on_the_loaded_champion_until_tf_serving_has_the_new_one(tmp_path: Path, exported):
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    served = tmp_path / "served"
+    store.save(exported, decision(True))
+    point_champion(store, "1")
+    with stand_in({}, available=()) as (url, _):  # TF Serving starting: nothing loaded yet
+        assert sync_to_directory(store, served, tf_serving_url=url) == {"stable": 1}
+    store.save(exported, decision(True))
+    point_champion(store, "2")  # a promotion
+    config = served / "score_beater" / CONFIG_FILE
+    with stand_in({}, available=("1",)) as (url, _):
+        assert sync_to_directory(store, served, tf_serving_url=url) == {"stable": 1}
+        assert loaded_and_labels(parse(config.read_text())) == ([1, 2], {"stable": 1})
+    with stand_in({}, available=("1", "2")) as (url, _):
+        assert sync_to_directory(store, served, tf_serving_url=url) == {"stable": 2}
+        assert loaded_and_labels(parse(config.read_text())) == ([2], {"stable": 2})
+    # TF Serving unreachable: nothing moves that was not already loaded.
+    store.save(exported, decision(True))
+    point_champion(store, "3")
+    assert sync_to_directory(store, served, tf_serving_url="http://127.0.0.1:9") == {"stable": 2}

@@ -21,7 +21,10 @@ file stays (TF Serving keeps serving what it has).
 
 Stock TF Serving images cannot read ``s3://`` since 2.7 (tensorflow/serving#1963, #2062), so an S3
 store is copied to a local directory by :func:`sync_to_directory` (``python -m
-shot_platform.core.serving.tf_serving_config --sync-to DIR``), verified version by version.
+shot_platform.core.serving.tf_serving_config --sync-to DIR --every 5``), verified version by
+version. Given TF Serving's URL, the sync also moves a label only once TF Serving has loaded its new
+version (:func:`phase_labels`): TF Serving refuses a config that moves a label to a version it has
+not loaded. The file in the store always names the registry's labels as they are.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import requests
 
 from shot_platform.core.blobs import BlobError, LocalBlobStore
 from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError
@@ -50,6 +56,8 @@ CANARY = "canary"
 # them (a container mounting the store elsewhere, or the synced copy of an S3 store).
 BASE_PATH_ENV = "SHOT_PLATFORM_TF_SERVING_BASE_PATH"
 DEFAULT_CONTAINER_BASE = "/models"  # the tensorflow/serving image's convention (g3doc/docker.md)
+LABELS_FILE = ".labels.json"  # what the synced config labels (hidden: TF Serving ignores it)
+STATUS_TIMEOUT_S = 5.0
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -117,13 +125,14 @@ def _quoted(value: str, what: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_config(name: str, base_path: str, labels: dict[str, int]) -> str:
-    """The ``ModelServerConfig`` text: one model, the labelled versions loaded, the labels."""
+def render_config(name: str, base_path: str, labels: dict[str, int], loaded: Iterable[int] = ()) -> str:
+    """The ``ModelServerConfig`` text: one model, the labelled versions (and ``loaded``) kept
+    loaded, the labels."""
     if STABLE not in labels:
         raise ServingConfigError(f"{name} has no champion: promote a version before writing a TF Serving config")
     if not base_path.startswith("/"):
         raise ServingConfigError(f"TF Serving's base_path must be absolute, got {base_path!r}: set {BASE_PATH_ENV}")
-    versions = sorted(set(labels.values()))
+    versions = sorted(set(labels.values()) | set(loaded))
     lines = [
         f"# Written by shot_platform from the {name} registry; every save and promotion rewrites it.",
         "model_config_list {",
@@ -171,20 +180,64 @@ def write_model_config(models: SavedModelStore, base_path: str | None = None) ->
     return labels
 
 
-def sync_to_directory(models: SavedModelStore, directory: str | Path, base_path: str | None = None) -> dict[str, int]:
+def phase_labels(
+    wanted: dict[str, int], previous: dict[str, int], available: set[int] | None
+) -> tuple[dict[str, int], set[int]]:
+    """The labels to write now and the versions to keep loaded, so TF Serving accepts the config.
+
+    TF Serving refuses to move an existing label to a version it has not loaded yet, even with
+    ``--allow_version_labels_for_unavailable_models`` (that flag covers new labels only), and a
+    refused reload also leaves the new version unloaded (``ServerCore::ReloadConfig`` stores the
+    config before ``UpdateModelVersionLabelMap`` fails). So a label whose version is not yet
+    AVAILABLE stays where it was, its old version stays loaded beside the new one, and the next
+    sync moves it. ``available`` None: no TF Serving to ask, the wanted labels as they are.
+    """
+    labels = {}
+    for label, version in wanted.items():
+        before = previous.get(label)
+        held = available is not None and before is not None and before != version and version not in available
+        labels[label] = before if held else version
+    return labels, set(wanted.values()) | set(labels.values())
+
+
+def available_versions(tf_serving_url: str, name: str, timeout_s: float = STATUS_TIMEOUT_S) -> set[int]:
+    """The versions TF Serving reports AVAILABLE (``GET /v1/models/<name>``); empty when it cannot
+    be asked (down, starting, or answering something else)."""
+    try:
+        response = requests.get(f"{tf_serving_url.rstrip('/')}/v1/models/{name}", timeout=timeout_s)
+        statuses = response.json()["model_version_status"] if response.status_code == 200 else []
+        return {int(s["version"]) for s in statuses if s.get("state") == "AVAILABLE" and str(s["version"]).isdigit()}
+    except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+
+
+def _previous_labels(target: Path) -> dict[str, int]:
+    try:
+        recorded = json.loads((target / LABELS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {k: v for k, v in recorded.items() if k in (STABLE, CANARY) and isinstance(v, int) and v > 0}
+
+
+def sync_to_directory(
+    models: SavedModelStore, directory: str | Path, base_path: str | None = None, tf_serving_url: str | None = None
+) -> dict[str, int]:
     """Copy the labelled versions (checksums verified) into ``<directory>/<name>/<version>`` and
-    write ``models.config`` there last, for a TF Serving that cannot read the store (S3).
+    write ``models.config`` there last, for a TF Serving that cannot read the store (S3), or that
+    should move labels only to versions it has loaded (``tf_serving_url``: see :func:`phase_labels`).
 
     A version is copied into a hidden directory and renamed into place, so TF Serving never sees a
     version without all its files. Versions no longer labelled are left on disk (TF Serving
-    unloads them by the config); remove them by hand when space matters. Returns the labels.
+    unloads them by the config); remove them by hand when space matters. Returns the labels written.
     """
     target = Path(directory) / models.name
     target.mkdir(parents=True, exist_ok=True)
-    labels = version_labels(models)
-    if STABLE not in labels:
+    wanted = version_labels(models)
+    if STABLE not in wanted:
         return {}
-    for label, version in sorted(labels.items(), key=lambda item: item[0] != STABLE):
+    for label, version in sorted(wanted.items(), key=lambda item: item[0] != STABLE):
         final = target / str(version)
         if final.is_dir():  # versions are immutable once saved
             continue
@@ -196,12 +249,14 @@ def sync_to_directory(models: SavedModelStore, directory: str | Path, base_path:
         except RegistryError:
             if label == STABLE:  # the previous config (and what TF Serving serves) stays
                 raise
-            del labels[label]  # a damaged canary is not served; the champion still is
+            del wanted[label]  # a damaged canary is not served; the champion still is
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
-    LocalBlobStore(target).put(
-        CONFIG_FILE, render_config(models.name, base_path or str(target.resolve()), labels).encode()
-    )
+    available = available_versions(tf_serving_url, models.name) if tf_serving_url else None
+    labels, loaded = phase_labels(wanted, _previous_labels(target), available)
+    written = LocalBlobStore(target)
+    written.put(CONFIG_FILE, render_config(models.name, base_path or str(target.resolve()), labels, loaded).encode())
+    written.put(LABELS_FILE, json.dumps(labels).encode())
     return labels
 
 
@@ -215,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="score_beater")
     parser.add_argument("--sync-to", default=None, help="copy the labelled versions and the config here")
     parser.add_argument("--base-path", default=None, help=f"base_path as TF Serving sees it (default: {BASE_PATH_ENV})")
+    parser.add_argument(
+        "--tf-serving-url",
+        default=None,
+        help="with --sync-to: move a label only once TF Serving has loaded its version",
+    )
     parser.add_argument("--every", type=float, default=0.0, help="repeat every SECONDS (0: once)")
     args = parser.parse_args(argv)
 
@@ -227,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         try:
             if args.sync_to:
-                labels = sync_to_directory(models, args.sync_to, args.base_path or os.environ.get(BASE_PATH_ENV))
+                base_path = args.base_path or os.environ.get(BASE_PATH_ENV)
+                labels = sync_to_directory(models, args.sync_to, base_path, args.tf_serving_url)
             else:
                 labels = write_model_config(models, args.base_path)
             if labels != last:
