@@ -308,3 +308,21 @@ def test_sync_holds_stable_on_the_loaded_champion_until_tf_serving_has_the_new_o
     store.save(exported, decision(True))
     point_champion(store, "3")
     assert sync_to_directory(store, served, tf_serving_url="http://127.0.0.1:9") == {"stable": 2}
+
+
+@pytest.mark.slow
+def test_every_promotion_rewrites_the_config_through_the_real_registry(tmp_path: Path, monkeypatch):
+    """A real SavedModel, promoted the way retraining and `models promote` do (verification loads it)."""
+    from shot_platform_tests.saved_models import export_model
+
+    monkeypatch.setenv(BASE_PATH_ENV, "/models/score_beater")
+    model = tmp_path / "model"
+    export_model(model, seed=1)
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    store.promote(store.save(model, decision(True)), "first model")  # the first champion
+    assert loaded_and_labels(written(store)) == ([1], {"stable": 1})
+    store.save(model, decision(False))  # lost to the champion: the canary
+    assert loaded_and_labels(written(store)) == ([1, 2], {"stable": 1, "canary": 2})
+    store.promote(store.save(model, decision(True)), "beat the champion")
+    assert loaded_and_labels(written(store)) == ([3], {"stable": 3})
+    assert written(store).model_config_list.config[0].base_path == "/models/score_beater"
