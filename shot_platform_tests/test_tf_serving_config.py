@@ -326,3 +326,21 @@ def test_every_promotion_rewrites_the_config_through_the_real_registry(tmp_path:
     store.promote(store.save(model, decision(True)), "beat the champion")
     assert loaded_and_labels(written(store)) == ([3], {"stable": 3})
     assert written(store).model_config_list.config[0].base_path == "/models/score_beater"
+
+
+def test_a_damaged_champion_keeps_the_previous_served_config_and_says_so_in_one_line(tmp_path: Path, exported, capsys):
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    served = tmp_path / "served"
+    store.save(exported, decision(True))
+    point_champion(store, "1")
+    args = ["--store", str(tmp_path / "store"), "--sync-to", str(served)]
+    assert tf_serving_config.main(args) == 0
+    before = (served / "score_beater" / CONFIG_FILE).read_text()
+    store.save(exported, decision(True))
+    point_champion(store, "2")
+    store.blobs.put("score_beater/2/variables/variables.index", b"tampered")  # after its checksums were recorded
+    assert tf_serving_config.main(args) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "score_beater version 2" in error and "promote another version" in error
+    assert (served / "score_beater" / CONFIG_FILE).read_text() == before  # TF Serving keeps serving version 1
+    assert not (served / "score_beater" / "2").exists()

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from shot_platform.core.blobs import BlobError, LocalBlobStore
-from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError
+from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError, one_line
 
 if TYPE_CHECKING:
     from shot_platform.core.saved_model_store import SavedModelStore
@@ -295,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                 stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
                 print(json.dumps({"at": stamp, "model": args.model, "labels": labels}), flush=True)
                 last = labels
-        except (RegistryError, BlobError, OSError) as error:
-            print(f"error: {' '.join(str(error).split())}", file=sys.stderr, flush=True)
+        except Exception as error:  # the store or the disk failing (botocore raises its own types): retry next cycle
+            print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
             if args.every <= 0:
                 return 1
         if args.every <= 0:
