@@ -94,8 +94,10 @@ def version_labels(models: SavedModelStore) -> dict[str, int]:
     with ``version_labels(models).get(label)`` on each request (it reads ``champion.json`` and the
     metadata of the versions above the champion, so a promotion moves the label at once); ``None``
     is TF Serving's answer for an unknown label, 400 ``Unrecognized servable version label: <label>``.
-    Then answer exactly as for ``/versions/<version>``. Raises RegistryError when the store itself
-    cannot be listed.
+    Then answer ``:predict`` and ``/metadata`` exactly as for ``/versions/<version>`` (TF Serving's
+    metadata names the resolved version in ``model_spec.version``). Status by label is TF Serving's
+    status of every version: its ``GetModelStatus`` ignores the label. Raises RegistryError when the
+    store itself cannot be listed.
     """
     champion = models.champion_version()
     if champion is None:
