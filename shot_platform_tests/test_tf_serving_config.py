@@ -230,7 +230,7 @@ class StandInTfServing(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         rows = len(json.loads(self.rfile.read(length))["inputs"][INPUT_NAMES[0]])
         self.predicted.append(self.path)
-        self._send(200, {"outputs": [[0.5]] * rows})
+        self._send(200, {"outputs": [[float(rows)]] * rows})  # each answer says the size of its request
 
 
 @contextlib.contextmanager
@@ -255,7 +255,7 @@ def test_rest_scorer_predicts_with_the_stable_version_when_a_canary_is_loaded(la
         scorer = RestScorer(url, timeout=5)
         batch = pd.DataFrame({name: [1.0, 2.0] for name in INPUT_NAMES})
         assert scorer.version == expected
-        assert np.array_equal(scorer.predict(batch), [0.5, 0.5])
+        assert np.array_equal(scorer.predict(batch), [2.0, 2.0])
         assert predicted == [f"/v1/models/score_beater/versions/{expected}:predict"]
 
 
@@ -344,3 +344,16 @@ def test_a_damaged_champion_keeps_the_previous_served_config_and_says_so_in_one_
     assert error.count("\n") == 1 and "score_beater version 2" in error and "promote another version" in error
     assert (served / "score_beater" / CONFIG_FILE).read_text() == before  # TF Serving keeps serving version 1
     assert not (served / "score_beater" / "2").exists()
+
+
+@pytest.mark.slow
+def test_rest_scorer_splits_a_batch_the_service_would_refuse_as_too_large():
+    from shot_platform.core.serving.tf_app import MAX_INSTANCES
+    from shot_platform.free_throws.flow.scorers import MAX_REQUEST_INSTANCES
+
+    assert MAX_REQUEST_INSTANCES <= MAX_INSTANCES  # the embedded service's per-request limit
+    with stand_in({"stable": 1}) as (url, predicted):
+        scorer = RestScorer(url, timeout=5, max_instances=4)
+        batch = pd.DataFrame({name: np.arange(10, dtype=float) for name in INPUT_NAMES})
+        assert scorer.predict(batch).tolist() == [4.0] * 8 + [2.0] * 2  # in order, 4 + 4 + 2
+        assert len(predicted) == 3 and scorer.calls == 1 and scorer.rows == 10

@@ -27,6 +27,9 @@ from shot_platform.free_throws.inputs import INPUT_NAMES
 SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
 OUTPUT = "probability"
 MODEL_NAME = "score_beater"
+# The embedded service answers at most this many instances per request (core/serving/tf_app.py
+# MAX_INSTANCES); a season of players is more, so a batch travels in several requests.
+MAX_REQUEST_INSTANCES = 10_000
 STABLE_LABEL = "stable"  # the champion's label in the platform's TF Serving config (core.serving.tf_serving_config)
 
 
@@ -123,6 +126,7 @@ class RestScorer:
     timeout: float = 30.0
     calls: int = 0
     rows: int = 0
+    max_instances: int = MAX_REQUEST_INSTANCES
     session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
@@ -178,15 +182,23 @@ class RestScorer:
         self.rows += len(inputs)
         if not len(inputs):
             return np.zeros(0)
-        body = {"inputs": {name: values.tolist() for name, values in _columns(inputs).items()}}
-        try:
-            url = self._url(f"/versions/{self.version}:predict")
-            response = self.session.post(url, json=body, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
-        if response.status_code != 200:
-            raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
-        return np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1)
+        columns = _columns(inputs)
+        url = self._url(f"/versions/{self.version}:predict")
+        parts = []
+        for start in range(0, len(inputs), self.max_instances):
+            body = {
+                "inputs": {
+                    name: values[start : start + self.max_instances].tolist() for name, values in columns.items()
+                }
+            }
+            try:
+                response = self.session.post(url, json=body, timeout=self.timeout)
+            except requests.RequestException as error:
+                raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
+            if response.status_code != 200:
+                raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
+            parts.append(np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1))
+        return np.concatenate(parts)
 
 
 def open_scorer(models: Any, url: str | None = None) -> Scorer:
