@@ -33,7 +33,7 @@ from shot_platform.core.serving.tf_serving_config import (
     sync_to_directory,
     version_labels,
 )
-from shot_platform.free_throws.flow.scorers import RestScorer
+from shot_platform.free_throws.flow.scorers import RestScorer, ScorerError
 from shot_platform.free_throws.inputs import INPUT_NAMES
 
 BEATS_BASE = {"log_loss": 0.40, "base_rate_log_loss": 0.69}
@@ -202,6 +202,7 @@ class StandInTfServing(BaseHTTPRequestHandler):
 
     labels: dict[str, int] = {}
     available: tuple[str, ...] = ("1", "2")
+    short = 0
     predicted: list[str] = []
 
     def log_message(self, *args) -> None:  # keep the test output clean
@@ -230,12 +231,16 @@ class StandInTfServing(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         rows = len(json.loads(self.rfile.read(length))["inputs"][INPUT_NAMES[0]])
         self.predicted.append(self.path)
-        self._send(200, {"outputs": [[float(rows)]] * rows})  # each answer says the size of its request
+        # each answer says the size of its request; a broken server drops the last output
+        self._send(200, {"outputs": [[float(rows)]] * (rows - self.short)})
 
 
 @contextlib.contextmanager
-def stand_in(labels: dict[str, int], available: tuple[str, ...] = ("1", "2")) -> Iterator[tuple[str, list[str]]]:
-    handler = type("Handler", (StandInTfServing,), {"labels": labels, "available": available, "predicted": []})
+def stand_in(
+    labels: dict[str, int], available: tuple[str, ...] = ("1", "2"), short: int = 0
+) -> Iterator[tuple[str, list[str]]]:
+    attributes = {"labels": labels, "available": available, "short": short, "predicted": []}
+    handler = type("Handler", (StandInTfServing,), attributes)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -357,3 +362,5 @@ def test_rest_scorer_splits_a_batch_the_service_would_refuse_as_too_large():
         batch = pd.DataFrame({name: np.arange(10, dtype=float) for name in INPUT_NAMES})
         assert scorer.predict(batch).tolist() == [4.0] * 8 + [2.0] * 2  # in order, 4 + 4 + 2
         assert len(predicted) == 3 and scorer.calls == 1 and scorer.rows == 10
+    with stand_in({"stable": 1}, short=1) as (url, _), pytest.raises(ScorerError, match="3 outputs for 4 instances"):
+        RestScorer(url, timeout=5, max_instances=4).predict(batch)

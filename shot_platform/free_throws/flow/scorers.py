@@ -197,7 +197,11 @@ class RestScorer:
                 raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
             if response.status_code != 200:
                 raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
-            parts.append(np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1))
+            part = np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1)
+            expected = min(self.max_instances, len(inputs) - start)
+            if len(part) != expected:  # a wrong count would shift every later player's probability
+                raise ScorerError(f"{url} answered {len(part)} outputs for {expected} instances; check the server")
+            parts.append(part)
         return np.concatenate(parts)
 
 
