@@ -6,11 +6,14 @@ Layout under the blob store (local directory or S3)::
     <name>/<version>/variables/...
     <name>/<version>/metadata.json          written last, with the sha256 of every other file
     <name>/champion.json                    the same pointer as the shot model's
+    <name>/models.config                    TF Serving's model config, rewritten on every save and promotion
 
-A real TF Serving can be pointed at the local ``<model dir>/<name>`` (``--model_base_path``): it
-ignores ``champion.json`` and ``metadata.json`` and serves the highest version (its own policy),
-while this platform serves the champion. Within a version, ``saved_model.pb`` is written after the
-variables, so a server that watches the directory never finds a graph without its weights.
+Stock TF Serving reads this directory (``--model_config_file=<model dir>/<name>/models.config``): the
+config keeps the champion (label ``stable``) and the canary (``canary``) loaded, and names nothing
+else, so TF Serving and this platform serve the same champion (``serving.tf_serving_config``). It
+ignores ``champion.json``, ``metadata.json`` and ``models.config`` as versions (not numbers).
+Within a version, ``saved_model.pb`` is written after the variables, so a server that watches the
+directory never finds a graph without its weights.
 
 Promotion, rollback and the promotion record are the shot model's (inherited from
 :class:`ModelStore`); only where the files live, how a version is numbered and how its files are
@@ -76,9 +79,6 @@ class SavedModelStore(ModelStore):
 
     def _file_key(self, version: str, relative: str) -> str:
         return self._key(version, relative)
-
-    def _write_metadata(self, version: str, metadata: dict) -> None:
-        self.blobs.put(self._file_key(version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
 
     def metadata(self, version: str) -> dict:
         if not is_version(str(version)):
@@ -220,6 +220,22 @@ class SavedModelStore(ModelStore):
                 "version or retrain"
             )
         return version
+
+    def _write_metadata(self, version: str, metadata: dict) -> None:
+        self.blobs.put(self._file_key(version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
+        self.write_serving_config()  # a new or re-decided version may be the canary
+
+    def promote(self, version: str, reason: str) -> dict:
+        record = super().promote(version, reason)
+        self.write_serving_config()  # moves TF Serving's "stable" label without a restart
+        return record
+
+    def write_serving_config(self) -> dict[str, int]:
+        """Rewrite ``<name>/models.config`` for stock TF Serving (``serving.tf_serving_config``);
+        returns the version labels it names, {} (nothing written) without a usable champion."""
+        from shot_platform.core.serving.tf_serving_config import write_model_config
+
+        return write_model_config(self)
 
     def local_path(self, version: str) -> Path | None:
         """Where a version lives on local disk (the directory TF Serving would load), if it does."""

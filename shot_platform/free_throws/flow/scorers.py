@@ -1,5 +1,7 @@
 """Who computes score_beater probabilities for the flow: the champion SavedModel in this process,
-or the service's TF Serving REST endpoint when ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set.
+or a TF Serving REST endpoint when ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set: the embedded BentoML
+service (``shot-platform serve``) or stock TensorFlow Serving (``tensorflow_model_server`` reading the
+model store's ``models.config``; docs/serving.md), which answer alike.
 
 Both take the model inputs (``inputs.INPUT_NAMES`` columns) as one batch and answer float64
 probabilities; both count their calls (``calls``, ``rows``) so the cache can be seen to work.
@@ -25,6 +27,10 @@ from shot_platform.free_throws.inputs import INPUT_NAMES
 SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
 OUTPUT = "probability"
 MODEL_NAME = "score_beater"
+# The embedded service answers at most this many instances per request (core/serving/tf_app.py
+# MAX_INSTANCES); a season of players is more, so a batch travels in several requests.
+MAX_REQUEST_INSTANCES = 10_000
+STABLE_LABEL = "stable"  # the champion's label in the platform's TF Serving config (core.serving.tf_serving_config)
 
 
 class NoModelError(RuntimeError):
@@ -120,6 +126,7 @@ class RestScorer:
     timeout: float = 30.0
     calls: int = 0
     rows: int = 0
+    max_instances: int = MAX_REQUEST_INSTANCES
     session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +138,12 @@ class RestScorer:
         return f"{self.base_url}/v1/models/{MODEL_NAME}{suffix}"
 
     def serving_version(self) -> str:
-        """The version the service answers with (its champion): ``GET /v1/models/score_beater``."""
+        """The champion: the ``stable`` label's version where the server has labels (stock TF Serving
+        with the platform's ``models.config``, which also keeps a higher canary loaded), else the
+        highest AVAILABLE version (``GET /v1/models/score_beater``; the embedded service serves one)."""
+        stable = self._labelled_version(STABLE_LABEL)
+        if stable is not None:
+            return stable
         try:
             response = self.session.get(self._url(""), timeout=self.timeout)
         except requests.RequestException as error:
@@ -149,20 +161,48 @@ class RestScorer:
             raise NoModelError(f"the service at {self.base_url} has no AVAILABLE score_beater version")
         return str(max(available))
 
+    def _labelled_version(self, label: str) -> str | None:
+        """The version a label names (``GET .../labels/<label>/metadata``: TF Serving's model status
+        ignores labels, its metadata resolves them); None when the server has no such label."""
+        try:
+            response = self.session.get(self._url(f"/labels/{label}/metadata"), timeout=self.timeout)
+        except requests.RequestException:
+            return None  # the status request below says what is wrong
+        if response.status_code != 200:
+            return None
+        try:
+            version = response.json()["model_spec"]["version"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        version = str(version)
+        return version if version.isascii() and version.isdigit() and version[0] != "0" else None
+
     def predict(self, inputs: pd.DataFrame) -> np.ndarray:
         self.calls += 1
         self.rows += len(inputs)
         if not len(inputs):
             return np.zeros(0)
-        body = {"inputs": {name: values.tolist() for name, values in _columns(inputs).items()}}
-        try:
-            url = self._url(f"/versions/{self.version}:predict")
-            response = self.session.post(url, json=body, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
-        if response.status_code != 200:
-            raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
-        return np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1)
+        columns = _columns(inputs)
+        url = self._url(f"/versions/{self.version}:predict")
+        parts = []
+        for start in range(0, len(inputs), self.max_instances):
+            body = {
+                "inputs": {
+                    name: values[start : start + self.max_instances].tolist() for name, values in columns.items()
+                }
+            }
+            try:
+                response = self.session.post(url, json=body, timeout=self.timeout)
+            except requests.RequestException as error:
+                raise ScorerError(f"cannot reach the score_beater service at {self.base_url} ({error})") from None
+            if response.status_code != 200:
+                raise ScorerError(f"{response.url} answered {response.status_code}: {response.text[:300]}")
+            part = np.asarray(response.json()["outputs"], dtype=np.float64).reshape(-1)
+            expected = min(self.max_instances, len(inputs) - start)
+            if len(part) != expected:  # a wrong count would shift every later player's probability
+                raise ScorerError(f"{url} answered {len(part)} outputs for {expected} instances; check the server")
+            parts.append(part)
+        return np.concatenate(parts)
 
 
 def open_scorer(models: Any, url: str | None = None) -> Scorer:
