@@ -47,30 +47,46 @@ LIVE_LOG_LOSS_TOLERANCE = 0.05
 
 @dataclass(frozen=True)
 class SeasonProgress:
-    """How far a season's regular season has been processed."""
+    """How far a season's regular season has been processed.
+
+    ``quarantined``: its regular-season games whose counts are missing or may be wrong (a box score
+    quarantined, a result changed after it was processed; ``ledger.held_back_games``). Such a season
+    is not complete: its "not beaten" labels may be wrong, so they stay unknown and it is neither
+    trained nor judged on.
+    """
 
     season: int
     final_games: int
     scheduled_games: int
+    quarantined: tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.final_games >= self.scheduled_games
+        return self.final_games >= self.scheduled_games and not self.quarantined
 
     def describe(self) -> str:
         if self.complete:
             return "complete"
-        return f"partial: {self.final_games} of {self.scheduled_games} games final"
+        text = f"partial: {self.final_games} of {self.scheduled_games} games final"
+        if self.quarantined:
+            games = ", ".join(map(str, self.quarantined[:5])) + (", ..." if len(self.quarantined) > 5 else "")
+            text += f", {len(self.quarantined)} quarantined ({games}): labels not final"
+        return text
 
 
 def season_progress(
-    scheduled_games: Mapping[int, int], final_games: Mapping[int, int], later_seasons_complete: bool = True
+    scheduled_games: Mapping[int, int],
+    final_games: Mapping[int, int],
+    later_seasons_complete: bool = True,
+    quarantined: Mapping[int, list[int]] | None = None,
 ) -> dict[int, SeasonProgress]:
-    """Per season: regular-season games scheduled (known before the season starts) and final so far.
+    """Per season: regular-season games scheduled (known before the season starts) and final so far,
+    and its quarantined games (``SeasonProgress.quarantined``).
 
     Seasons are processed in order, so with ``later_seasons_complete`` a season followed by one
     with final games is complete even if its last games had no free throw.
     """
+    quarantined = quarantined or {}
     started = [int(season) for season, games in final_games.items() if games > 0]
     progress = {}
     for season, games in scheduled_games.items():
@@ -78,7 +94,7 @@ def season_progress(
         final = int(final_games.get(season, 0))
         if later_seasons_complete and any(later > season for later in started):
             final = games
-        progress[season] = SeasonProgress(season, min(final, games), games)
+        progress[season] = SeasonProgress(season, min(final, games), games, tuple(quarantined.get(season, ())))
     return progress
 
 
@@ -281,9 +297,11 @@ def store_progress(store: FreeThrowStore) -> dict[int, SeasonProgress]:
     from the API's schedule before a season's first game) against :func:`final_games`."""
     schedule = tables.free_throw_schedule
     query = select(schedule.c.season, func.count()).group_by(schedule.c.season)
+    final = final_games(store)  # creates the ledger's tables when missing
     with store.engine.connect() as conn:
         scheduled = {int(season): int(games) for season, games in conn.execute(query).all()}
-    return season_progress(scheduled, final_games(store))
+        quarantined = ledger.held_back_games(conn)
+    return season_progress(scheduled, final, quarantined=quarantined)
 
 
 def write_known_labels(store: FreeThrowStore, labels: pd.DataFrame) -> int:
