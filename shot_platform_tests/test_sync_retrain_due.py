@@ -53,7 +53,7 @@ class StandInTrainer:
 
 
 def _rejected(labels: np.ndarray) -> np.ndarray:
-    return np.full(len(labels), 0.5)  # no better than the base rate: never promoted
+    return np.where(labels == 1, 0.1, 0.9)  # worse than the base rate: never promoted
 
 
 def _promoted(labels: np.ndarray) -> np.ndarray:
