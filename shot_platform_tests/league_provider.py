@@ -46,7 +46,9 @@ class League:
                 "visitor_team": "NY", "home_team_score": 100 if status == "final" else None,
                 "visitor_team_score": 90 if status == "final" else None}  # fmt: skip
         self.games[game_id] = game
-        self.boxes[game_id] = box(game, [play(game_id, season, player, made, k) for k, (player, made) in enumerate(plays)])
+        self.boxes[game_id] = box(
+            game, [play(game_id, season, player, made, k) for k, (player, made) in enumerate(plays)]
+        )
 
     def finalise(self, game_id: int) -> None:
         self.games[game_id] |= {"status": "final", "home_team_score": 100, "visitor_team_score": 90}

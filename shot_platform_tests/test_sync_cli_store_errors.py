@@ -12,6 +12,7 @@ import socket
 import socketserver
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +72,29 @@ def test_a_second_sync_process_is_told_one_is_running(database_url: str, tmp_pat
         assert line.endswith("wait for it to finish, then sync again")
         assert "3 games" in _sync(home, url, database_url).stdout  # once it is free, the sync runs
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_two_sync_processes_started_together_on_a_fresh_database(database_url: str, tmp_path: Path) -> None:
+    """No table yet: one creates the schema and syncs, the other is told a sync is running (no
+    ``UniqueViolation`` on ``CREATE TABLE``, no traceback)."""
+    home = _home(tmp_path)
+    league = _league(3)
+    league.before_box = lambda game_id: time.sleep(3) if game_id == 1_000 else None  # the first holds on
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOT_PLATFORM_")}
+    env |= {"SHOT_PLATFORM_HOME": str(home), "SHOT_PLATFORM_DATABASE_URL": database_url}
+    with serving(league) as (url, _):
+        command = [CLI, "sync", "free-throws", "--scores-api", url]
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        processes = [subprocess.Popen(command, env=env, **pipes) for _ in range(2)]
+        results = sorted((p.wait(120), *p.communicate()) for p in processes)
+    (ok, out, _), (refused, _, err) = results
+    assert ok == 0 and "3 games" in out and "caught up" in out
+    assert refused == 1 and "Traceback" not in err and "UniqueViolation" not in err, err
+    assert err.strip().startswith("error: a free-throw sync is already running on this store")
+    store = FreeThrowStore(database_url)
+    assert sorted(store.load(ledger.processed_games)["game_id"]) == [1_000, 1_001, 1_002]
+    store.dispose()
 
 
 class _Proxy(socketserver.ThreadingTCPServer):
