@@ -177,3 +177,22 @@ def test_postgres_gone_mid_sync_is_one_line_and_the_next_sync_resumes(postgres_u
     pd.testing.assert_frame_equal(mine, theirs.sort_values(key, ignore_index=True), check_dtype=False)
     store.dispose()
     reference.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg2://postgres@127.0.0.1:{port}/absent", "error: the store stopped answering ("),
+        ("nonsense://nowhere", "error: cannot open the store: "),
+    ],
+    ids=["unreachable", "bad-url"],
+)
+def test_a_store_that_cannot_be_used_is_one_line(tmp_path: Path, url: str, expected: str) -> None:
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with serving(_league(1)) as (api, _):
+        result = _sync(_home(tmp_path), api, url.format(port=port))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(expected) and "SHOT_PLATFORM_DATABASE_URL" in line

@@ -24,7 +24,7 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     updated, and every player's score_beater prediction refreshed (cached by model version and
     inputs; scored through $SHOT_PLATFORM_SCORE_BEATER_URL when set). Exits 0 when caught up.
     """
-    from sqlalchemy.exc import ArgumentError, DBAPIError
+    from sqlalchemy.exc import DBAPIError
 
     from shot_platform.core.saved_model_store import open_saved_model_store
     from shot_platform.free_throws.flow.scorers import NoModelError, ScorerError
@@ -35,8 +35,11 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     settings = Settings.from_env()
     try:  # the sync creates the schema itself, under its lock: two at once on a fresh database would race
         store = FreeThrowStore(settings.database_url)
-    except ArgumentError as error:
-        fail(f"{error}: check $SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)")
+    except Exception as error:  # a bad URL or a missing driver (as ``open_free_throw_store`` says it)
+        fail(
+            f"cannot open the store: {error}. "
+            "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
+        )
     models = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, "score_beater")
     try:
         client = ScoresApiClient(url)
