@@ -204,13 +204,15 @@ def test_the_lock_is_released_when_the_sync_fails(database_url: str) -> None:
 
 def _two_seasons(bad: bool) -> League:
     """2011-12: A Smith makes 2, B Jones 1. 2012-13: game 1202 holds 3 of A Smith's makes; without it
-    he makes 2 (not more than 2: not beaten), with it 5 (beaten). B Jones beats in game 1201."""
+    he makes 2 (not more than 2: not beaten), with it 5 (beaten). B Jones beats in game 1201.
+    2013-14 compares with 2012-13's counts: B Jones beats (3 > 2), A Smith does not (1)."""
     league = League()
     league.add(1101, 2011, [("A Smith", 1), ("A Smith", 1)])
     league.add(1102, 2011, [("B Jones", 1)])
     league.add(1201, 2012, [("A Smith", 1), ("B Jones", 1), ("B Jones", 1)])
     league.add(1202, 2012, [("A Smith", 1)] * 3)
     league.add(1203, 2012, [("A Smith", 1)])
+    league.add(1301, 2013, [("A Smith", 1), ("B Jones", 1), ("B Jones", 1), ("B Jones", 1)])
     if bad:  # made more than attempted: the whole box score is refused
         league.boxes[1202]["data"]["players"] = [{"player": "A Smith", "free_throws_attempted": 3,
                                                   "free_throws_made": 4}]  # fmt: skip
@@ -234,7 +236,7 @@ def test_a_quarantined_box_score_holds_its_seasons_labels_back(database_url: str
     store = _store(database_url)
     with serving(_two_seasons(bad)) as (url, _):
         report = sync_free_throws(store, None, _client(url), scorer=LinearScorer(), retrain=False)
-    assert report.games_processed == 5
+    assert report.games_processed == 6
 
     labels = store.load(tables.free_throw_labels)
     labels = labels[labels["season"] == 2012].set_index("player")[["made", "beat"]].to_dict("index")
@@ -242,7 +244,7 @@ def test_a_quarantined_box_score_holds_its_seasons_labels_back(database_url: str
     metadata = _ground_truth(database_url, tmp_path / "models")
     if not bad:
         assert labels == {"A Smith": {"made": 5, "beat": 1}, "B Jones": {"made": 2, "beat": 1}}
-        assert progress.complete and complete_seasons(store) == [2012] and report.held_back == {}
+        assert progress.complete and complete_seasons(store) == [2012, 2013] and report.held_back == {}
         assert metadata["seasons_with_quarantined_games"] == "none"
         return
     # A Smith's "not beaten" would be wrong (his 3 makes are in the refused box score): no label.
@@ -251,9 +253,13 @@ def test_a_quarantined_box_score_holds_its_seasons_labels_back(database_url: str
     assert "2012-13 labels not final: 1 regular-season games quarantined (1202)" in report.summary()
     assert not progress.complete and progress.quarantined == (1202,)
     assert progress.describe() == "partial: 3 of 3 games final, 1 quarantined (1202): labels not final"
+    # The next season's labels compare with 2012-13's made counts: not final either.
+    following = store_progress(store)[2013]
+    assert not following.complete and following.last_quarantined == (1202,)
+    assert following.describe().endswith("1 games of last season quarantined (1202): labels not final")
     assert complete_seasons(store) == []  # neither trained nor judged on
-    assert metadata["seasons_with_quarantined_games"] == "2012-13: games 1202 (labels not final)"
-    assert metadata["labels_pending"] == 1 and metadata["labels_known"] == 1
+    assert metadata["seasons_with_quarantined_games"] == "2012-13: games 1202 (labels of 2012-13 and 2013-14 not final)"
+    assert metadata["labels_pending"] == 2 and metadata["labels_known"] == 2  # A Smith's, in both seasons
     assert "1 quarantined (1202)" in metadata["partial_seasons"]
     written = store.load(tables.free_throw_labels)  # the asset's upsert does not add the held-back label
     assert pd.Series(written.loc[written["season"] == 2012, "player"]).tolist() == ["B Jones"]

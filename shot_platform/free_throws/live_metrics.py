@@ -52,26 +52,36 @@ class SeasonProgress:
     ``quarantined``: its regular-season games whose counts are missing or may be wrong (a box score
     quarantined, a result changed after it was processed; ``ledger.held_back_games``). Such a season
     is not complete: its "not beaten" labels may be wrong, so they stay unknown and it is neither
-    trained nor judged on.
+    trained nor judged on. ``last_quarantined``: the same for the previous season, whose made counts
+    are the bar this season's labels compare with: its beats may be wrong, so it is not complete either.
     """
 
     season: int
     final_games: int
     scheduled_games: int
     quarantined: tuple[int, ...] = ()
+    last_quarantined: tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.final_games >= self.scheduled_games and not self.quarantined
+        return self.final_games >= self.scheduled_games and not self.quarantined and not self.last_quarantined
 
     def describe(self) -> str:
         if self.complete:
             return "complete"
         text = f"partial: {self.final_games} of {self.scheduled_games} games final"
         if self.quarantined:
-            games = ", ".join(map(str, self.quarantined[:5])) + (", ..." if len(self.quarantined) > 5 else "")
-            text += f", {len(self.quarantined)} quarantined ({games}): labels not final"
+            text += f", {len(self.quarantined)} quarantined ({_games(self.quarantined)}): labels not final"
+        if self.last_quarantined:
+            text += (
+                f", {len(self.last_quarantined)} games of last season quarantined ({_games(self.last_quarantined)}): "
+                "labels not final"
+            )
         return text
+
+
+def _games(ids: tuple[int, ...]) -> str:
+    return ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
 
 
 def season_progress(
@@ -94,7 +104,9 @@ def season_progress(
         final = int(final_games.get(season, 0))
         if later_seasons_complete and any(later > season for later in started):
             final = games
-        progress[season] = SeasonProgress(season, min(final, games), games, tuple(quarantined.get(season, ())))
+        progress[season] = SeasonProgress(
+            season, min(final, games), games, tuple(quarantined.get(season, ())), tuple(quarantined.get(season - 1, ()))
+        )
     return progress
 
 

@@ -41,7 +41,9 @@ def season_table(report: LiveReport) -> pd.DataFrame:
 def quarantined_seasons(report: LiveReport) -> str:
     """Seasons whose labels are not final because regular-season games of theirs are quarantined."""
     return "; ".join(
-        f"{season_short(season)}: games {', '.join(map(str, state.quarantined))} (labels not final)"
+        f"{season_short(season)}: games {', '.join(map(str, state.quarantined))} (labels of "
+        f"{season_short(season)}{' and ' + season_short(season + 1) if season + 1 in report.progress else ''} "
+        "not final)"
         for season, state in sorted(report.progress.items())
         if state.quarantined
     )

@@ -561,7 +561,8 @@ class _Engine:
         complete for labels or retraining (``ledger.held_back_games``, ``live_metrics.store_progress``).
         """
         with self.clock("store"), self.store.transaction() as conn:
-            held_back = set(ledger.held_back_games(conn).get(state.season, []))
+            quarantined = ledger.held_back_games(conn)
+            held_back = set(quarantined.get(state.season, []))
             held_back |= {
                 row["game_id"] for row in self.pending_ledger
                 if row["season"] == state.season and row["status"] == ledger.QUARANTINED
@@ -581,6 +582,11 @@ class _Engine:
             self.progress(
                 f"{season_short(state.season)}: regular season complete, {len(state.population)} labels "
                 f"({int(state.beaten.sum())} beaten)"
+            )
+        if quarantined.get(state.season - 1):  # last season's counts are this season's bar
+            self.progress(
+                f"{season_short(state.season)}: its labels compare with {season_short(state.season - 1)}, which has "
+                "quarantined games: the season is not used for retraining"
             )
         self.pending_retrain = True  # after the batch commits: retraining reads the store
 
