@@ -11,6 +11,7 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,28 @@ CLI = str(BIN / "shot-platform")
 RETRAINING = "retraining score_beater on"
 
 
+@dataclass(frozen=True)
+class Uninterrupted:
+    data: Path
+    exported: Path
+    home: Path
+    stdout: str
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Uninterrupted:
+    """The reference: the same sync never stopped (SQLite), shared by both databases' killed runs."""
+    root = tmp_path_factory.mktemp("retrain_killed")
+    frame = generate_free_throws(seasons=4, first_season=2010, regular_games=40, playoff_games=2, seed=8)
+    data = write_free_throws(frame, root / "four.csv.gz")
+    exported = root / "exported"
+    export_model(exported, seed=1)
+    home = _home(root / "clean", exported)
+    with replay_server(data, release="all") as url:
+        stdout = _sync(home, url)
+    return Uninterrupted(data, exported, home, stdout)
+
+
 def _home(root: Path, exported: Path) -> Path:
     models = SavedModelStore(LocalBlobStore(root / "home" / "models"))
     models.promote(models.save(exported, {}), "test: an untrained-looking first model")
@@ -35,8 +58,10 @@ def _home(root: Path, exported: Path) -> Path:
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOT_PLATFORM_")}
+    database = (home / "database_url").read_text() if (home / "database_url").exists() else None
     return {**env, "SHOT_PLATFORM_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-            "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+            "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS": "1", "PYTHONUNBUFFERED": "1",
+            **({"SHOT_PLATFORM_DATABASE_URL": database} if database else {})}  # fmt: skip
 
 
 def _sync(home: Path, url: str) -> str:
@@ -77,25 +102,24 @@ def _kill_during_training(home: Path, url: str) -> str:
 
 
 @pytest.mark.slow
-def test_sync_killed_during_retraining_ends_like_an_uninterrupted_run(tmp_path: Path) -> None:
-    frame = generate_free_throws(seasons=4, first_season=2010, regular_games=40, playoff_games=2, seed=8)
-    data = write_free_throws(frame, tmp_path / "four.csv.gz")
-    exported = tmp_path / "exported"
-    export_model(exported, seed=1)
-    clean, killed = _home(tmp_path / "clean", exported), _home(tmp_path / "killed", exported)
-    with replay_server(data, release="all") as url:
-        uninterrupted = _sync(clean, url)
+def test_sync_killed_during_retraining_ends_like_an_uninterrupted_run(
+    database_url: str, tmp_path: Path, uninterrupted: Uninterrupted
+) -> None:
+    """The killed store on SQLite or PostgreSQL; the reference on SQLite (the numbers must not depend on it)."""
+    killed = _home(tmp_path / "killed", uninterrupted.exported)
+    (killed / "database_url").write_text(database_url)
+    with replay_server(uninterrupted.data, release="all") as url:
         before = _kill_during_training(killed, url)
         models = SavedModelStore(LocalBlobStore(killed / "models"))
         assert models.versions() == ["1"], before  # killed during the training, before a challenger was saved
         restarted = _sync(killed, url)
         third = _sync(killed, url)
 
-    assert "3 retraining runs" in uninterrupted  # 2011-12 (nothing to train on), 2012-13, 2013-14
+    assert "3 retraining runs" in uninterrupted.stdout  # 2011-12 (nothing to train on), 2012-13, 2013-14
     assert restarted.splitlines()[0].startswith(RETRAINING), restarted  # due from the store, first thing
     assert "2 retraining runs" in restarted
     assert "0 retraining runs" in third  # attempted for these labels: not again
-    reference = SavedModelStore(LocalBlobStore(clean / "models"))
+    reference = SavedModelStore(LocalBlobStore(uninterrupted.home / "models"))
     assert models.versions() == reference.versions() == ["1", "2", "3"]
     assert models.champion_version() == reference.champion_version()
     for version in ("2", "3"):
@@ -103,7 +127,8 @@ def test_sync_killed_during_retraining_ends_like_an_uninterrupted_run(tmp_path: 
         assert mine["promotion"]["promoted"] == theirs["promotion"]["promoted"]
         assert mine["metrics"]["log_loss"] == pytest.approx(theirs["metrics"]["log_loss"], abs=1e-6)
 
-    expected, got = _predictions(clean, tmp_path / "clean.csv"), _predictions(killed, tmp_path / "killed.csv")
+    expected = _predictions(uninterrupted.home, tmp_path / "clean.csv")
+    got = _predictions(killed, tmp_path / "killed.csv")
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-6, atol=1e-7)
     preseason = expected[expected["games_played"] == 0].groupby("season")["model_version"].unique()
     assert list(preseason["2013 - 2014"]) == ["2"]  # the next season comes from the promoted model

@@ -14,10 +14,16 @@ season's last regular-season game):
 4. the game is recorded in the ledger (``ledger.py``).
 
 Before a season's first game, every player of the previous season gets a preseason prediction
-(games_played 0). The last regular-season game completes the season's labels (not beaten); if that
-brings at least ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS`` (default 100) labelled player-seasons,
-score_beater is retrained through the gate (``retrain.py``) before the next season's preseason
-predictions. Playoff games are ingested and recorded but change no count.
+(games_played 0). The last regular-season game completes the season's labels (not beaten; held back
+when one of its games was quarantined: its free throws are missing). Retraining is due from what the
+store says, checked when a sync starts and after a season completes: the newest complete season with
+at least ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS`` (default 100) labelled player-seasons the champion
+has not trained on, and no retraining judged on it recorded yet. score_beater is then retrained
+through the gate (``retrain.py``) before the next season's preseason predictions, and the attempt is
+recorded once it ends: a sync killed during it retrains when it restarts, a rejected challenger is
+not trained again. Playoff games are ingested and recorded but change no count.
+
+One sync per store at a time (``lock.py``): a second one raises ``SyncRunning`` at once.
 
 Never twice, never skipped: the next game must be the next one of the API's schedule; when the
 listing skips a game, the engine asks for that game itself and stops (to retry later) while it is
@@ -26,7 +32,8 @@ with the reason and reported; the flow goes on. Plays that come again with other
 stored ones conflict with them and are quarantined by the ingest path (counts come from the stored
 events, so none changes). After the new games, the games the provider changed since the last
 check (``updated_at``) are compared with the ledger's ``box_hash``: a result that changed after it
-was processed is quarantined and reported, never applied (``corrections.py``).
+was processed is quarantined and reported, never applied (``corrections.py``). A processed game that
+the schedule no longer lists keeps its number and its counts, and is quarantined and reported once.
 """
 
 from __future__ import annotations
