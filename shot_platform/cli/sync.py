@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import fail, open_free_throw_store
+from shot_platform.cli.main import fail
 from shot_platform.core.settings import Settings
 
 
@@ -24,13 +24,22 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     updated, and every player's score_beater prediction refreshed (cached by model version and
     inputs; scored through $SHOT_PLATFORM_SCORE_BEATER_URL when set). Exits 0 when caught up.
     """
+    from sqlalchemy.exc import DBAPIError
+
     from shot_platform.core.saved_model_store import open_saved_model_store
     from shot_platform.free_throws.flow.scorers import NoModelError, ScorerError
-    from shot_platform.free_throws.flow.sync import sync_free_throws
+    from shot_platform.free_throws.flow.sync import SyncRunning, sync_free_throws
     from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiError
+    from shot_platform.free_throws.store import FreeThrowStore
 
     settings = Settings.from_env()
-    store = open_free_throw_store(settings)
+    try:  # the sync creates the schema itself, under its lock: two at once on a fresh database would race
+        store = FreeThrowStore(settings.database_url)
+    except Exception as error:  # a bad URL or a missing driver (as ``open_free_throw_store`` says it)
+        fail(
+            f"cannot open the store: {error}. "
+            "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
+        )
     models = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, "score_beater")
     try:
         client = ScoresApiClient(url)
@@ -43,6 +52,14 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
         fail(str(error))
     except ScoresApiError as error:
         fail(f"{error} (games processed before this are kept; sync again to resume)")
+    except SyncRunning as error:
+        fail(str(error))
+    except DBAPIError as error:  # unreachable, or gone mid-sync: the open batch rolled back, nothing half-done
+        cause = (str(error.orig).strip().splitlines() or [""])[0] if error.orig is not None else type(error).__name__
+        fail(
+            f"the store stopped answering ({cause}); games processed before this are kept: "
+            "check $SHOT_PLATFORM_DATABASE_URL and the database, then sync again to resume"
+        )
     click.echo(report.summary())
     for problem in report.problems:
         click.echo(f"stopped early: {problem}", err=True)

@@ -47,30 +47,56 @@ LIVE_LOG_LOSS_TOLERANCE = 0.05
 
 @dataclass(frozen=True)
 class SeasonProgress:
-    """How far a season's regular season has been processed."""
+    """How far a season's regular season has been processed.
+
+    ``quarantined``: its regular-season games whose counts are missing or may be wrong (a box score
+    quarantined, a result changed after it was processed; ``ledger.held_back_games``). Such a season
+    is not complete: its "not beaten" labels may be wrong, so they stay unknown and it is neither
+    trained nor judged on. ``last_quarantined``: the same for the previous season, whose made counts
+    are the bar this season's labels compare with: its beats may be wrong, so it is not complete either.
+    """
 
     season: int
     final_games: int
     scheduled_games: int
+    quarantined: tuple[int, ...] = ()
+    last_quarantined: tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.final_games >= self.scheduled_games
+        return self.final_games >= self.scheduled_games and not self.quarantined and not self.last_quarantined
 
     def describe(self) -> str:
         if self.complete:
             return "complete"
-        return f"partial: {self.final_games} of {self.scheduled_games} games final"
+        text = f"partial: {self.final_games} of {self.scheduled_games} games final"
+        if self.quarantined:
+            text += f", {len(self.quarantined)} quarantined ({_games(self.quarantined)}): labels not final"
+        if self.last_quarantined:
+            text += (
+                f", {len(self.last_quarantined)} games of last season quarantined ({_games(self.last_quarantined)}): "
+                "labels not final"
+            )
+        return text
+
+
+def _games(ids: tuple[int, ...]) -> str:
+    return ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
 
 
 def season_progress(
-    scheduled_games: Mapping[int, int], final_games: Mapping[int, int], later_seasons_complete: bool = True
+    scheduled_games: Mapping[int, int],
+    final_games: Mapping[int, int],
+    later_seasons_complete: bool = True,
+    quarantined: Mapping[int, list[int]] | None = None,
 ) -> dict[int, SeasonProgress]:
-    """Per season: regular-season games scheduled (known before the season starts) and final so far.
+    """Per season: regular-season games scheduled (known before the season starts) and final so far,
+    and its quarantined games (``SeasonProgress.quarantined``).
 
     Seasons are processed in order, so with ``later_seasons_complete`` a season followed by one
     with final games is complete even if its last games had no free throw.
     """
+    quarantined = quarantined or {}
     started = [int(season) for season, games in final_games.items() if games > 0]
     progress = {}
     for season, games in scheduled_games.items():
@@ -78,7 +104,9 @@ def season_progress(
         final = int(final_games.get(season, 0))
         if later_seasons_complete and any(later > season for later in started):
             final = games
-        progress[season] = SeasonProgress(season, min(final, games), games)
+        progress[season] = SeasonProgress(
+            season, min(final, games), games, tuple(quarantined.get(season, ())), tuple(quarantined.get(season - 1, ()))
+        )
     return progress
 
 
@@ -281,9 +309,11 @@ def store_progress(store: FreeThrowStore) -> dict[int, SeasonProgress]:
     from the API's schedule before a season's first game) against :func:`final_games`."""
     schedule = tables.free_throw_schedule
     query = select(schedule.c.season, func.count()).group_by(schedule.c.season)
+    final = final_games(store)  # creates the ledger's tables when missing
     with store.engine.connect() as conn:
         scheduled = {int(season): int(games) for season, games in conn.execute(query).all()}
-    return season_progress(scheduled, final_games(store))
+        quarantined = ledger.held_back_games(conn)
+    return season_progress(scheduled, final, quarantined=quarantined)
 
 
 def write_known_labels(store: FreeThrowStore, labels: pd.DataFrame) -> int:

@@ -1,8 +1,10 @@
 """When score_beater is due for retraining: labelled player-seasons its champion has not trained on.
 
 Only *complete* seasons count: a season in progress knows only its beats, and a model trained on
-them would learn that everybody beats. The champion's training data is the ``train_seasons`` of
-its registry metadata (``flow.retrain.trained_seasons``, the same watermark the sync engine uses).
+them would learn that everybody beats. A season with a quarantined game (or whose previous season has
+one) is not complete (``live_metrics.SeasonProgress``): some of its labels may be wrong. The
+champion's training data is the ``train_seasons`` of its registry metadata
+(``flow.retrain.trained_seasons``, the same watermark the sync engine uses).
 The run key names the labels (the champion's last training season and the newest complete
 season), so the same labels never launch two retraining runs.
 """

@@ -38,6 +38,17 @@ def season_table(report: LiveReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["season", "status", "players", "labels_known", "beats", "beat_rate"])
 
 
+def quarantined_seasons(report: LiveReport) -> str:
+    """Seasons whose labels are not final because regular-season games of theirs are quarantined."""
+    return "; ".join(
+        f"{season_short(season)}: games {', '.join(map(str, state.quarantined))} (labels of "
+        f"{season_short(season)}{' and ' + season_short(season + 1) if season + 1 in report.progress else ''} "
+        "not final)"
+        for season, state in sorted(report.progress.items())
+        if state.quarantined
+    )
+
+
 def _share_table(by_season: pd.DataFrame, version: str) -> pd.DataFrame:
     """log loss / AUC by share of the season, one series per season, for the plots."""
     mine = by_season[by_season["model_version"] == version]
@@ -77,6 +88,8 @@ def score_beater_ground_truth(
         "labels_pending": len(report.labels) - len(known),
         "labels_per_season": MetadataValue.md(seasons.to_markdown(index=False) if len(seasons) else "no data yet"),
         "partial_seasons": ", ".join(f"{r.season} ({r.status})" for r in partial.itertuples()) or "none",
+        # A quarantined game's free throws are missing: its season's "not beaten" labels stay unknown.
+        "seasons_with_quarantined_games": quarantined_seasons(report) or "none",
         "labelled_predictions": len(report.rows),
     }
     by_version = report.by_version.copy()
@@ -122,6 +135,8 @@ def score_beater_ground_truth(
     metadata["live_by_model_version"] = MetadataValue.md(
         by_version[shown].round(4).to_markdown(index=False) if len(by_version) else "no complete season served yet"
     )
+    if metadata["seasons_with_quarantined_games"] != "none":
+        context.log.warning(f"quarantined games hold labels back: {metadata['seasons_with_quarantined_games']}")
     context.log.info(
         f"{len(known)} labels known, {len(report.labels) - len(known)} pending; "
         f"{len(report.rows)} served predictions at evaluation points have a label"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 from sqlalchemy import (
     BigInteger,
@@ -34,6 +35,14 @@ from shot_platform.free_throws.store.tables import metadata
 
 PROCESSED = "processed"
 QUARANTINED = "quarantined"
+# Game quarantine kinds whose game's counts are missing or may be wrong: its season's labels are not final.
+COUNT_AFFECTING_KINDS = ("invalid_box_score", "corrected_result")
+VANISHED = "vanished_from_schedule"  # processed, then dropped from the provider's schedule: counts kept
+# Raw text kept for a quarantined game: enough to read what came, bounded so one answer cannot fill the store.
+MAX_STORED_CHARS = 65_536
+_REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+RETRAIN_ATTEMPT = "retrain_attempted:"  # flow_state name prefix + judged season: its retraining ran
 
 processed_games = Table(
     "free_throw_processed_games",
@@ -144,8 +153,34 @@ def record_game(
     )
 
 
+def storable_text(text: str, limit: int = MAX_STORED_CHARS) -> tuple[str, str]:
+    """``text`` as both databases can store it, and what was altered ("" when nothing).
+
+    One rule for SQLite and PostgreSQL: NUL (PostgreSQL text cannot hold it) and lone surrogates
+    (not UTF-8) become U+FFFD, and the text is cut to ``limit`` characters.
+    """
+    cleaned = _UNSTORABLE.sub(_REPLACEMENT, text)
+    replaced = len(_UNSTORABLE.findall(text))
+    changes = []
+    if replaced:
+        changes.append(f"{replaced} NUL or non-UTF-8 characters replaced by U+FFFD")
+    if len(cleaned) > limit:
+        changes.append(f"cut from {len(cleaned):,} to {limit:,} characters")
+        cleaned = cleaned[:limit]
+    return cleaned, "; ".join(changes)
+
+
 def quarantine_game(conn: Connection, *, season: int | None, game_id: int, kind: str, reason: str, payload: str) -> int:
-    """Record a game-level problem once (by payload, kind and reason); returns 1 when it was new."""
+    """Record a game-level problem once (by payload, kind and reason); returns 1 when it was new.
+
+    The payload and reason are stored as ``storable_text`` makes them (the reason says when the
+    payload was altered); the hash is of the text as received, so the same problem is recorded once.
+    """
+    digest = payload_hash(game_id, kind, reason, payload)
+    stored_reason, _ = storable_text(reason, 4_096)
+    stored_payload, altered = storable_text(payload)
+    if altered:
+        stored_reason += f" (payload stored altered: {altered})"
     statement = dialect_insert(conn, game_quarantine).on_conflict_do_nothing(index_elements=["payload_hash"])
     result = conn.execute(
         statement,
@@ -153,21 +188,58 @@ def quarantine_game(conn: Connection, *, season: int | None, game_id: int, kind:
             "season": season,
             "game_id": game_id,
             "kind": kind,
-            "reason": reason,
-            "payload_hash": payload_hash(game_id, kind, reason, payload),
-            "payload": payload,
+            "reason": stored_reason,
+            "payload_hash": digest,
+            "payload": stored_payload,
             "quarantined_at": dt.datetime.now(dt.UTC),
         },
     )
     return int(result.rowcount or 0)
 
 
+def held_back_games(conn: Connection) -> dict[int, list[int]]:
+    """Per season, its regular-season games whose counts are missing or may be wrong: quarantined
+    (a box score that broke a rule) or whose result changed after it was processed. Their season's
+    labels are not final (``live_metrics.SeasonProgress.complete``)."""
+    query = (
+        select(processed_games.c.season, processed_games.c.game_id)
+        .where(processed_games.c.game_number.is_not(None))
+        .where(
+            (processed_games.c.status == QUARANTINED)
+            | tuple_(processed_games.c.season, processed_games.c.game_id).in_(
+                select(game_quarantine.c.season, game_quarantine.c.game_id).where(
+                    game_quarantine.c.kind.in_(COUNT_AFFECTING_KINDS)
+                )
+            )
+        )
+        .distinct()
+        .order_by(processed_games.c.season, processed_games.c.game_id)
+    )
+    games: dict[int, list[int]] = {}
+    for season, game_id in conn.execute(query).all():
+        games.setdefault(int(season), []).append(int(game_id))
+    return games
+
+
+def retrain_attempted(conn: Connection, judge_season: int) -> str | None:
+    """The outcome recorded when the retraining judged on ``judge_season`` ran (None: not yet)."""
+    return read_state(conn, f"{RETRAIN_ATTEMPT}{judge_season}")
+
+
+def record_retrain_attempt(conn: Connection, judge_season: int, outcome: str) -> None:
+    write_state(conn, f"{RETRAIN_ATTEMPT}{judge_season}", outcome)
+
+
 __all__ = [
+    "COUNT_AFFECTING_KINDS",
+    "MAX_STORED_CHARS",
     "PROCESSED",
     "QUARANTINED",
+    "VANISHED",
     "ensure_schema",
     "flow_state",
     "game_quarantine",
+    "held_back_games",
     "iso",
     "last_processed",
     "payload_hash",
@@ -175,6 +247,9 @@ __all__ = [
     "quarantine_game",
     "read_state",
     "record_game",
+    "record_retrain_attempt",
     "recorded",
+    "retrain_attempted",
+    "storable_text",
     "write_state",
 ]

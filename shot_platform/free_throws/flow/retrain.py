@@ -77,13 +77,35 @@ def comparison_table(reports: dict[str, dict[str, float]]) -> dict[str, dict[str
     return {str(name): {str(k): float(v) for k, v in row.items()} for name, row in table.iterrows()}
 
 
+def saved_attempt(models: Any, train_seasons: list[int], judge_season: int) -> tuple[str, dict] | None:
+    """The newest registry version when it is the challenger of these labels (same training seasons,
+    judged on ``judge_season``): a retraining that saved it and was stopped before it was recorded."""
+    versions = models.versions()
+    if not versions:
+        return None
+    metadata = models.metadata(versions[-1])
+    same = [int(s) for s in metadata.get("train_seasons", [])] == train_seasons
+    if same and [int(s) for s in metadata.get("test_seasons", [])] == [judge_season] and "promotion" in metadata:
+        return versions[-1], metadata
+    return None
+
+
 def retrain_score_beater(
-    store: FreeThrowStore, models: Any, *, judge_season: int, trainer: Trainer | None = None, seed: int = 0
+    store: FreeThrowStore,
+    models: Any,
+    *,
+    judge_season: int,
+    trainer: Trainer | None = None,
+    seed: int = 0,
+    resume: bool = False,
 ) -> dict:
     """Train a challenger, judge it against the champion on ``judge_season``, promote only if at least as good.
 
     Returns the decision: ``promoted``, ``reason``, ``version`` (the challenger's, if trained),
     ``challenger_log_loss``, ``champion_version``, ``champion_log_loss``, ``train_seasons``.
+    With ``resume`` (the sync engine), a challenger of the same labels already in the registry (a run
+    killed after saving it) is not trained again: its recorded decision is applied (promoted if it
+    was to be), so the store ends as if the run had not been stopped.
     """
     complete = complete_seasons(store)
     train_seasons = [season for season in complete if season < judge_season]
@@ -93,6 +115,20 @@ def retrain_score_beater(
     if not train_seasons:
         return outcome | {"reason": f"not retrained: no complete labelled season before {season_short(judge_season)}"}
     champion = models.champion_version()
+    saved = saved_attempt(models, train_seasons, judge_season) if resume else None
+    if saved is not None:
+        version, metadata = saved
+        decision = metadata["promotion"]
+        if decision.get("promoted") and champion != version:
+            models.promote(version, str(decision.get("reason", "")))
+        return outcome | {
+            "promoted": bool(decision.get("promoted")),
+            "reason": f"{decision.get('reason', '')} (version {version}, saved by a retraining that was stopped)",
+            "version": version,
+            "challenger_log_loss": metadata.get("metrics", {}).get("log_loss"),
+            "champion_version": decision.get("champion"),
+            "champion_log_loss": decision.get("champion_log_loss"),
+        }
     if champion is not None and judge_season in trained_seasons(models):
         return outcome | {"reason": f"not retrained: champion {champion} trained on {season_short(judge_season)}"}
 
@@ -172,5 +208,6 @@ __all__ = [
     "keras_trainer",
     "new_labelled_player_seasons",
     "retrain_score_beater",
+    "saved_attempt",
     "trained_seasons",
 ]

@@ -14,10 +14,16 @@ season's last regular-season game):
 4. the game is recorded in the ledger (``ledger.py``).
 
 Before a season's first game, every player of the previous season gets a preseason prediction
-(games_played 0). The last regular-season game completes the season's labels (not beaten); if that
-brings at least ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS`` (default 100) labelled player-seasons,
-score_beater is retrained through the gate (``retrain.py``) before the next season's preseason
-predictions. Playoff games are ingested and recorded but change no count.
+(games_played 0). The last regular-season game completes the season's labels (not beaten; held back
+when one of its games was quarantined: its free throws are missing). Retraining is due from what the
+store says, checked when a sync starts and after a season completes: the newest complete season with
+at least ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS`` (default 100) labelled player-seasons the champion
+has not trained on, and no retraining judged on it recorded yet. score_beater is then retrained
+through the gate (``retrain.py``) before the next season's preseason predictions, and the attempt is
+recorded once it ends: a sync killed during it retrains when it restarts, a rejected challenger is
+not trained again. Playoff games are ingested and recorded but change no count.
+
+One sync per store at a time (``lock.py``): a second one raises ``SyncRunning`` at once.
 
 Never twice, never skipped: the next game must be the next one of the API's schedule; when the
 listing skips a game, the engine asks for that game itself and stops (to retry later) while it is
@@ -26,7 +32,8 @@ with the reason and reported; the flow goes on. Plays that come again with other
 stored ones conflict with them and are quarantined by the ingest path (counts come from the stored
 events, so none changes). After the new games, the games the provider changed since the last
 check (``updated_at``) are compared with the ledger's ``box_hash``: a result that changed after it
-was processed is quarantined and reported, never applied (``corrections.py``).
+was processed is quarantined and reported, never applied (``corrections.py``). A processed game that
+the schedule no longer lists keeps its number and its counts, and is quarantined and reported once.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +57,7 @@ from sqlalchemy import Connection, delete, func, select
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
+from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
 from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, Scorer, open_scorer
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
@@ -102,6 +111,8 @@ class SyncReport:
     waiting_for: int | None = None  # a scheduled game the API has not finalised; later games wait for it
     problems: list[str] = field(default_factory=list)  # what stopped the sync early (retry later)
     corrections: list[str] = field(default_factory=list)  # processed games whose result changed since
+    schedule_changes: list[str] = field(default_factory=list)  # processed games the schedule dropped since
+    held_back: dict[int, list[int]] = field(default_factory=dict)  # season -> quarantined regular games
     model_version: str = ""
 
     @property
@@ -118,6 +129,16 @@ class SyncReport:
         )
         if self.corrections:
             text += f"; {len(self.corrections)} results changed after they were processed (quarantined, not applied)"
+        if self.schedule_changes:
+            text += (
+                f"; {len(self.schedule_changes)} processed games no longer in the provider's schedule "
+                "(counts kept, quarantined)"
+            )
+        for season, games in sorted(self.held_back.items()):
+            text += (
+                f"; {season_short(season)} labels not final: {len(games)} regular-season games quarantined "
+                f"({', '.join(map(str, games[:5]))}{', ...' if len(games) > 5 else ''})"
+            )
         if self.waiting_for is not None:
             text += f"; waiting for game {self.waiting_for} (not final yet)"
         return text
@@ -233,7 +254,7 @@ class _Engine:
         self.listing_problems: dict[int, QuarantinedGame] = {}  # listed with a bad used field: quarantined
         self.numbers: dict[int, dict[int, int]] = {}  # season_numbers of each schedule
         self.state: SeasonState | None = None
-        self.pending_retrain: int | None = None  # a season whose labels completed in the open batch
+        self.pending_retrain = False  # a season's labels completed in the open batch
         self.pending_predictions: list[tuple[Scorer, pd.DataFrame]] = []
         self.cache = PredictionCache()
         self.fetcher = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="scores-api")
@@ -273,15 +294,47 @@ class _Engine:
 
     def season_numbers(self, season: int) -> dict[int, int]:
         """Regular-season game id (All-Star excluded) -> its 1-based position in id order (kept per
-        schedule: computing it for every listed game cost 1.5 s a season)."""
+        schedule: computing it for every listed game cost 1.5 s a season).
+
+        A regular-season game the ledger processed keeps its place even when the provider's schedule
+        no longer lists it (its counts are stored; renumbering would break every later sync): it is
+        quarantined as ``vanished_from_schedule`` and reported, once.
+        """
         games = self.schedule(season)
         if season not in self.numbers:
-            regular = [
-                g for g in games if not g.postseason and not g.all_star and not is_all_star(g.home_team, g.visitor_team)
-            ]
-            ordered = sorted(regular, key=lambda g: g.id)
-            self.numbers[season] = {game.id: number for number, game in enumerate(ordered, start=1)}
+            regular = {
+                g.id
+                for g in games
+                if not g.postseason and not g.all_star and not is_all_star(g.home_team, g.visitor_team)
+            }
+            processed = ledger.processed_games
+            with self.clock("store"), self.store.transaction() as conn:
+                numbered = dict(
+                    conn.execute(
+                        select(processed.c.game_id, processed.c.game_number).where(
+                            processed.c.season == season, processed.c.game_number.is_not(None)
+                        )
+                    ).all()
+                )
+                vanished = sorted(int(game_id) for game_id in numbered if int(game_id) not in regular)
+                for game_id in vanished:
+                    self._vanished(conn, season, game_id, int(numbered[game_id]))
+            ordered = sorted(regular | set(vanished))
+            self.numbers[season] = {game_id: number for number, game_id in enumerate(ordered, start=1)}
         return self.numbers[season]
+
+    def _vanished(self, conn: Connection, season: int, game_id: int, number: int) -> None:
+        line = (
+            f"game {game_id} (regular-season game {number} of {season_short(season)}) was processed but the "
+            f"provider's schedule no longer lists it: its stored counts are kept"
+        )
+        payload = json.dumps({"season": season, "game_id": game_id, "game_number": number}, sort_keys=True)
+        new = ledger.quarantine_game(conn, season=season, game_id=game_id, kind=ledger.VANISHED, reason=line,
+                                     payload=payload)  # fmt: skip
+        if new:
+            self.report.quarantined += new
+            self.report.schedule_changes.append(line)
+            self.progress(f"quarantined: {line}")
 
     def season_state(self, season: int) -> SeasonState:
         if self.state is not None and self.state.season == season:
@@ -517,30 +570,67 @@ class _Engine:
         state.labelled[rows] = True
 
     def season_complete(self, state: SeasonState) -> None:
-        """The regular season is over: every label is known (final made counts for all)."""
-        with self.clock("store"), self.store.transaction() as conn:
-            before = self.report.labels_new
-            self._write_labels(conn, state, np.flatnonzero(~state.beaten), beat=0)
-            self._write_labels(conn, state, np.flatnonzero(state.beaten), beat=1)  # final made counts
-            complete = self.report.labels_new - before
-        self.progress(
-            f"{season_short(state.season)}: regular season complete, {len(state.population)} labels "
-            f"({int(state.beaten.sum())} beaten)"
-        )
-        del complete
-        self.pending_retrain = state.season  # after the batch commits: retraining reads the store
+        """The regular season is over: every label is known (final made counts for all).
 
-    def maybe_retrain(self, season: int) -> None:
-        from shot_platform.free_throws.flow.retrain import new_labelled_player_seasons, retrain_score_beater
+        Unless one of its games was quarantined: its free throws are missing, so a "not beaten" may be
+        wrong (a beat is right: counts only grow). Those labels are held back and the season is not
+        complete for labels or retraining (``ledger.held_back_games``, ``live_metrics.store_progress``).
+        """
+        with self.clock("store"), self.store.transaction() as conn:
+            quarantined = ledger.held_back_games(conn)
+            held_back = set(quarantined.get(state.season, []))
+            held_back |= {
+                row["game_id"] for row in self.pending_ledger
+                if row["season"] == state.season and row["status"] == ledger.QUARANTINED
+                and row["game_number"] is not None
+            }  # fmt: skip
+            if not held_back:
+                self._write_labels(conn, state, np.flatnonzero(~state.beaten), beat=0)
+            self._write_labels(conn, state, np.flatnonzero(state.beaten), beat=1)  # final made counts
+        if held_back:
+            self.report.held_back[state.season] = sorted(held_back)
+            self.progress(
+                f"{season_short(state.season)}: regular season over, but {len(held_back)} of its games are "
+                f"quarantined ({', '.join(map(str, sorted(held_back)))}): {int((~state.beaten).sum())} "
+                "'not beaten' labels held back and the season is not used for retraining"
+            )
+        else:
+            self.progress(
+                f"{season_short(state.season)}: regular season complete, {len(state.population)} labels "
+                f"({int(state.beaten.sum())} beaten)"
+            )
+        if quarantined.get(state.season - 1):  # last season's counts are this season's bar
+            self.progress(
+                f"{season_short(state.season)}: its labels compare with {season_short(state.season - 1)}, which has "
+                "quarantined games: the season is not used for retraining"
+            )
+        self.pending_retrain = True  # after the batch commits: retraining reads the store
+
+    def maybe_retrain(self) -> None:
+        """Retrain when the store says it is due: the newest complete season with labels the champion
+        has not trained on, at least ``retrain_min`` of them, and no retraining judged on it yet (the
+        attempt is recorded after it ends, so a sync killed during it retrains when it restarts, and a
+        challenger the gate rejected is not trained again for the same labels)."""
+        from shot_platform.free_throws.flow.retrain import retrain_score_beater
+        from shot_platform.free_throws.retraining import new_labels
 
         if self.models is None or self.retrain_min is None:
             return
-        new = new_labelled_player_seasons(self.store, self.models)
-        if new < self.retrain_min:
-            self.progress(f"no retraining: {new} new labelled player-seasons, fewer than {self.retrain_min}")
+        with self.clock("model"):
+            due = new_labels(self.store, self.models)
+        judge = due.judge_season
+        if judge is None:
             return
-        self.progress(f"retraining score_beater on {new} new labelled player-seasons ...")
-        outcome = retrain_score_beater(self.store, self.models, judge_season=season, trainer=self.trainer)
+        with self.store.engine.connect() as conn:
+            if ledger.retrain_attempted(conn, judge) is not None:
+                return
+        if due.count < self.retrain_min:
+            self.progress(f"no retraining: {due.count} new labelled player-seasons, fewer than {self.retrain_min}")
+            return
+        self.progress(f"retraining score_beater on {due.describe()} ...")
+        outcome = retrain_score_beater(self.store, self.models, judge_season=judge, trainer=self.trainer, resume=True)
+        with self.store.transaction() as conn:
+            ledger.record_retrain_attempt(conn, judge, json.dumps(outcome, sort_keys=True, default=str))
         self.report.retrained.append(outcome)
         self.progress(f"retraining: {outcome.get('reason', outcome)}")
         if not self.fixed_scorer:
@@ -561,6 +651,7 @@ class _Engine:
         return None
 
     def run(self, max_games: int | None) -> None:
+        self.maybe_retrain()  # due from an earlier sync that ended (or was killed) before it finished
         while max_games is None or self.report.games_processed < max_games:
             left = BATCH_GAMES if max_games is None else min(BATCH_GAMES, max_games - self.report.games_processed)
             batch = self.next_batch(_cursor(self.store), left)
@@ -578,14 +669,15 @@ class _Engine:
             try:
                 self.process_batch(fetched, batch_plays, source)
             except BaseException:
+                self.pending_retrain = False
                 self.state = None  # the transaction rolled back: reload the counts from the store
                 self.cache.clear()  # ... and what the cache believed was stored
                 self.pending_predictions, self.pending_rows, self.pending_ledger = [], {}, []
                 self.pending_features, self.pending_points = [], []
                 raise
-            if self.pending_retrain is not None:
-                season, self.pending_retrain = self.pending_retrain, None
-                self.maybe_retrain(season)
+            if self.pending_retrain:
+                self.pending_retrain = False
+                self.maybe_retrain()
             if self.report.waiting_for is not None or len(fetched) < len(batch):
                 return
 
@@ -767,13 +859,30 @@ def sync_free_throws(
     otherwise at ``retrain_min_new_labels`` (default ``$SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS``, 100)
     new labelled player-seasons, with ``trainer`` (default ``flow.retrain.keras_trainer``). Raises ``NoModelError``
     when there is no model to predict with, and the client's ``ScoresApiError`` subclasses when the
-    API cannot be used (everything processed before that is committed).
+    API cannot be used (everything processed before that is committed); ``SyncRunning`` at once when
+    another sync holds the store's lock (``lock.py``).
     """
     report = SyncReport()
-    store.create_schema()
-    ledger.ensure_schema(store)
     threshold = retrain_threshold(retrain_min_new_labels) if retrain else None
-    engine = _Engine(store, models, client, report, scorer, progress, threshold, trainer)
+    with sync_lock(store.engine):
+        store.create_schema()
+        ledger.ensure_schema(store)
+        engine = _Engine(store, models, client, report, scorer, progress, threshold, trainer)
+        _sync(engine, store, client, report, scorer, models, full_refeed, max_games, progress)
+    return report
+
+
+def _sync(
+    engine: _Engine,
+    store: FreeThrowStore,
+    client: ScoresApiClient,
+    report: SyncReport,
+    scorer: Scorer | None,
+    models: Any,
+    full_refeed: bool,
+    max_games: int | None,
+    progress: Callable[[str], None] | None,
+) -> None:
     try:
         if scorer is None and models is not None and models.champion_version() is None:
             raise NoModelError(
@@ -794,7 +903,13 @@ def sync_free_throws(
     finally:
         engine.fetcher.shutdown(cancel_futures=True)
         engine.clock.finish()
-    return report
 
 
-__all__ = ["RETRAIN_ENV", "SyncReport", "retrain_threshold", "sync_free_throws", "unprocessed_final_games"]
+__all__ = [
+    "RETRAIN_ENV",
+    "SyncReport",
+    "SyncRunning",
+    "retrain_threshold",
+    "sync_free_throws",
+    "unprocessed_final_games",
+]
