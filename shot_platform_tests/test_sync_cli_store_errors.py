@@ -30,6 +30,7 @@ from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.league_provider import League, serving
 from shot_platform_tests.service_process import BIN
+from shot_platform_tests.stand_in_scorers import stand_in_load_check
 
 CLI = str(BIN / "shot-platform")
 
@@ -40,7 +41,7 @@ def _home(tmp_path: Path) -> Path:
     stand_in = tmp_path / "stand-in"
     stand_in.mkdir()
     (stand_in / "saved_model.pb").write_bytes(b"never loaded")
-    models = SavedModelStore(LocalBlobStore(home / "models"))
+    models = SavedModelStore(LocalBlobStore(home / "models"), load_check=stand_in_load_check)
     models.promote(models.save(stand_in, {}), "test")
     return home
 

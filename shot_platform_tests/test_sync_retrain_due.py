@@ -26,7 +26,7 @@ from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.store import FreeThrowStore
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
-from shot_platform_tests.stand_in_scorers import LinearScorer
+from shot_platform_tests.stand_in_scorers import LinearScorer, stand_in_load_check
 
 FIRST = 2010  # 2010-11 history; 2011-12 and 2012-13 predicted and labelled
 
@@ -69,7 +69,7 @@ def api(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _models(tmp_path: Path) -> SavedModelStore:
-    models = SavedModelStore(LocalBlobStore(tmp_path / "models"))
+    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), load_check=stand_in_load_check)
     first = tmp_path / "first"
     first.mkdir()
     (first / "saved_model.pb").write_bytes(b"stand-in")

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import shot_platform
@@ -74,8 +75,13 @@ def _write_order(relative: str) -> tuple[int, str]:
 class SavedModelStore(ModelStore):
     """Versions of one SavedModel: save an exported directory, fetch a verified copy, promote."""
 
-    def __init__(self, blobs: BlobStore, name: str = "score_beater") -> None:
+    def __init__(
+        self, blobs: BlobStore, name: str = "score_beater", load_check: Callable[[Path], str | None] | None = None
+    ) -> None:
+        """``load_check(directory)`` is what promotion asks of a version's copy beyond its checksums:
+        None when it loads, else the problem (default: TensorFlow loads it in a child process)."""
         super().__init__(blobs, name)
+        self.load_check = load_check or check_saved_model
 
     def _file_key(self, version: str, relative: str) -> str:
         return self._key(version, relative)
@@ -213,7 +219,7 @@ class SavedModelStore(ModelStore):
         self.metadata(version)  # the version's name is checked before it goes into a path
         with tempfile.TemporaryDirectory(prefix=f"{self.name}-{version}-verify-") as copy:
             self.load(version, Path(copy) / "model")
-            problem = check_saved_model(Path(copy) / "model")
+            problem = self.load_check(Path(copy) / "model")
         if problem:
             raise CorruptArtifactError(
                 f"{self.name} version {version} does not load as a SavedModel ({problem}); promote another "

@@ -1,7 +1,7 @@
 """One sync at a time per store: a PostgreSQL advisory lock, or a file lock beside a SQLite file.
 
 Two syncs on one store would both process the next game (the loser fails on the ledger's key, or on
-a fresh PostgreSQL database on ``CREATE TABLE``). The lock is taken before the schema is created
+a fresh PostgreSQL database on creating a table). The lock is taken before the schema is created
 and held until the sync returns; the second sync is told that one is running, and exits.
 The operating system releases both kinds when the process dies (a killed sync leaves no stale lock).
 """
