@@ -111,7 +111,9 @@ def test_labels_resolve_and_a_promotion_moves_stable_without_a_restart(exports, 
         for label in ("STABLE", "beta", "latest"):
             assert_unrecognized(predict(url, f"/labels/{label}"), label)
         assert_unrecognized(requests.get(f"{url}{MODEL}/labels/beta/metadata", timeout=10), "beta")
-        assert_unrecognized(requests.post(f"{url}/v1/models/other/labels/stable:predict", json={}, timeout=10), "stable")
+        assert_unrecognized(
+            requests.post(f"{url}/v1/models/other/labels/stable:predict", json={}, timeout=10), "stable"
+        )
 
         store.promote("2", "test: the canary won")  # what `shot-platform models promote` writes
         wait_for(lambda: metadata_version(url, "/labels/stable") == "2", timeout=3)  # a few polls, no restart
@@ -168,7 +170,9 @@ def test_a_canary_that_does_not_load_is_reported_once_and_never_blocks_the_champ
 def test_any_other_label_is_tf_servings_400(label: str, label_service: str):
     # The label arrives percent-encoded in the path and is decoded before the lookup
     # (http_rest_api_util.cc:90-131); only the two labels of the label map resolve.
-    answer = requests.post(f"{label_service}{MODEL}/labels/{quote(label, safe='')}:predict", json=instances(1), timeout=10)
+    answer = requests.post(
+        f"{label_service}{MODEL}/labels/{quote(label, safe='')}:predict", json=instances(1), timeout=10
+    )
     if label == "stable":
         assert answer.status_code == 200
     else:

@@ -143,7 +143,10 @@ class SavedModelServer:
                 self.last_error = f"model store unreachable: {one_line(error)}"
                 return False
             swapped = self._poll(pointer)
-            if pointer.version is not None:  # without a usable champion the labels stay (TF Serving's config does)
+            # Without a usable pointer the labels stay (as TF Serving's config does). Without a served
+            # champion no canary is loaded: its version would be the only AVAILABLE one, which a client
+            # of the unlabelled status (the highest AVAILABLE version) would take for the champion.
+            if pointer.version is not None and self._loaded.champion is not None:
                 self._follow_canary(int(pointer.version), json.dumps(pointer.record, sort_keys=True))
             return swapped
         finally:
