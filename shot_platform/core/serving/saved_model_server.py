@@ -89,7 +89,7 @@ class SavedModelServer:
         self._failed: tuple[str, str] | None = None  # (version, pointer record) whose load failed
         self._reported: tuple | None = None
         self.canary_error: str | None = None
-        self._canary_failed: tuple[int, str] | None = None  # (canary version, pointer record) whose load failed
+        self._canary_failed: tuple[int, str, str] | None = None  # (version, pointer record, error) of a failed load
         self._canary_reported: tuple | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{store.name}-watcher", daemon=True)
@@ -227,18 +227,21 @@ class SavedModelServer:
         if loaded.canary is not None and loaded.canary.version == wanted:
             self.canary_error = None
             return
-        if wanted is None or (wanted, record) == self._canary_failed:
+        failed = self._canary_failed
+        if wanted is None or (failed is not None and (wanted, record) == failed[:2]):
             if loaded.canary is not None:
                 self._set(Loaded(loaded.champion, None))
             if wanted is None:
                 self.canary_error, self._canary_failed = None, None
+            else:  # the same failing canary: the error stands, nothing to fetch
+                self.canary_error = failed[2] if failed else None
             return
         if loaded.canary is not None:  # the old canary goes before the new one loads
             self._set(Loaded(loaded.champion, None))
         model = loaded.version(wanted) or self._load(wanted)  # the served champion may be the canary
         if model is None:
             self.canary_error = f"canary version {wanted} did not load: {self.statuses[wanted].error_message}"
-            self._canary_failed = (wanted, record)
+            self._canary_failed = (wanted, record, self.canary_error)
             return
         self._set(Loaded(self._loaded.champion, model))
         self.statuses[wanted] = VersionStatus(AVAILABLE)
@@ -251,7 +254,7 @@ class SavedModelServer:
             return
         self._canary_reported = key
         if self.canary_error:
-            log.warning("%s: %s; the champion keeps serving, the canary label is absent", self.name, self.canary_error)
+            log.warning("%s: %s; the champion keeps serving", self.name, self.canary_error)
         elif key[0] is not None:
             log.info("%s: canary version %s loaded", self.name, key[0])
 
