@@ -179,7 +179,8 @@ def test_unparseable_json_is_a_400(service: str):
         ("GET", "/v1/models/nope", 404, "Could not find any versions of model nope"),
         ("GET", "/v1/models/score_beater/versions/7", 404, "Could not find version 7 of model score_beater"),
         ("GET", "/v1/models/nope/metadata", 404, "Servable not found for request: Latest(nope)"),
-        ("POST", "/v1/models/score_beater/labels/stable:predict", 400, "Unrecognized servable version label: stable"),
+        # server_core.cc:890-891: a label the model does not have (no canary here: version 2 has no gate decision)
+        ("POST", "/v1/models/score_beater/labels/canary:predict", 400, "Unrecognized servable version label: canary"),
         ("POST", "/v1/models/score_beater:classify", 400, "key 'examples' is expected and was not found"),
         ("POST", "/v1/models/score_beater", 400, "Malformed request: POST /v1/models/score_beater"),
     ],

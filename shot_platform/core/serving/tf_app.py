@@ -53,11 +53,24 @@ Resolve = Callable[[], tuple[ServedSavedModel, LoadedSavedModel]]
 
 
 def _model(models: Mapping[str, ServedSavedModel], target: Target) -> tuple[ServedSavedModel, LoadedSavedModel]:
-    if target.label is not None:
-        raise invalid(f"Unrecognized servable version label: {target.label}")
+    """The version a request names: its label, its version, or (neither) the champion.
+
+    A label resolves through the labels of the last poll, which name loaded versions only; an
+    unknown label, one with no version now (no canary) and any label of an unknown model are TF
+    Serving's INVALID_ARGUMENT (server_core.cc:873-892 ``GetModelVersionForLabel``, 400 over REST).
+    Without a version TF Serving serves its latest loaded version; this service serves the champion
+    (docs/tf_serving_differences.md)."""
     served = models.get(target.model)
-    loaded = served.server.model if served else None
-    if served is None or loaded is None or (target.version is not None and target.version != loaded.version):
+    server = served.server if served else None
+    if target.label is not None:
+        loaded = server.by_label(target.label) if server else None
+        if served is None or loaded is None:
+            raise invalid(f"Unrecognized servable version label: {target.label}")
+        return served, loaded
+    loaded = None
+    if server is not None:
+        loaded = server.model if target.version is None else server.by_version(target.version)
+    if served is None or loaded is None:
         raise not_found(f"Servable not found for request: {tf_rest.servable_request(target)}")
     return served, loaded
 

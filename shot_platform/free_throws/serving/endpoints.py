@@ -79,7 +79,8 @@ class ScoreBeaterEndpoints:
     saved_models: dict[str, ServedSavedModel]
 
     def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
-        """Serve the champion (if any; TensorFlow is imported only then) and follow promotions."""
+        """Serve the champion and its canary (if any; TensorFlow is imported only then) and follow
+        promotions; ``/score_beater/predict`` always scores with the champion."""
         store = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, MODEL_NAME)
         on_status = lambda status: divergence.set(1 if status["diverged"] else 0)  # noqa: E731
         self.score_beater = SavedModelServer(store, poll_seconds, on_status=on_status).start()
