@@ -125,3 +125,18 @@ def test_a_champion_without_training_dates_is_judged_against_the_base_rate_only(
     champion = champion_fit_on(early, history, overfit(), "20000101T000000-undated")
     decision = decide(store_with_champion(tmp_path, champion), challenger, every, history)
     assert decision.promote and "records no training dates" in decision.reason
+
+
+def test_an_identical_retrain_ties_and_keeps_the_champion(season, challenger, tmp_path):
+    """One promotion rule: strictly lower log loss on the same unseen games. The same model saved again
+    under a new version ties, is not promoted, and records both scores."""
+    _, every, history = season
+    trained = challenger.model
+    champion = ShotModel(trained.estimator, trained.feature_columns, "20000101T000000-first", dict(trained.metadata))
+    models = store_with_champion(tmp_path, champion)
+    again = ShotModel(trained.estimator, trained.feature_columns, "20990101T000000-again", dict(trained.metadata))
+    again.metadata["version"] = again.version
+    decision = decide_promotion(models, again, held_out_evaluator(every[challenger.split.test], history))
+    assert decision.challenger_log_loss == decision.champion_log_loss
+    assert not decision.promote and decision.reason.startswith("not promoted (a tie keeps the champion)")
+    assert models.champion_version() == champion.version

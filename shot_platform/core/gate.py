@@ -1,4 +1,4 @@
-"""Champion/challenger gate: a new model serves only if it is at least as good.
+"""Champion/challenger gate: a new model serves only if it is strictly better.
 
 Both models are scored on the same held-out games, the idea of TFX's model
 "blessing": the challenger's test games that come *after both models'
@@ -21,8 +21,9 @@ The rules, in order:
    games than the champion; retraining after new games arrive, or
    ``shot-platform models promote``, decides it. Promoting by default would let
    any retrain on old data replace a champion unexamined;
-5. otherwise promoted when its log loss on those games is no worse than the
-   champion's.
+5. otherwise promoted when its log loss on those games is strictly lower than
+   the champion's: a tie keeps the champion (an identical retrain must not move
+   the pointer, the registry's labels or the cached predictions).
 
 The domain passes ``evaluate(model, after)``: the model's log loss and the row
 count on the challenger's test games later than ``after`` (an ISO date).
@@ -96,8 +97,12 @@ def decide_promotion(models: ModelStore, challenger: StoredModel, evaluate: Eval
     except ValueError as error:  # e.g. built for another feature set
         reason = f"promoted: champion {version} cannot score these games ({error})"
         return PromotionDecision(True, reason, challenger_loss, version, None, after, rows)
-    promote = challenger_loss <= champion_loss
-    verdict = "promoted" if promote else "not promoted"
+    promote = challenger_loss < champion_loss
+    verdict = (
+        "promoted"
+        if promote
+        else ("not promoted (a tie keeps the champion)" if challenger_loss == champion_loss else "not promoted")
+    )
     reason = (
         f"{verdict}: log loss {challenger_loss:.4f} vs champion {version} {champion_loss:.4f} "
         f"on the same {rows:,} test rows after {after} (after both training windows)"

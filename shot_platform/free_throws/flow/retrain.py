@@ -9,8 +9,8 @@ domain's (pooled log loss at 0/25/50/75% of the season, ``evaluation.evaluate``)
 regression and HistGradientBoosting are trained on the same rows and judged on the same season,
 and the comparison goes into the challenger's metadata. The challenger is saved as a new version
 either way (with its decision in its metadata) and becomes the champion only when it beats the
-base rate and its log loss is no worse than the champion's on the same rows. No refit after the
-judgement: the promoted model is the one judged.
+base rate and its log loss is strictly lower than the champion's on the same rows (a tie keeps the
+champion). No refit after the judgement: the promoted model is the one judged.
 
 Labels come from the stored counts (``labels.beat_labels``), exact for complete seasons, so a
 store filled by file ingest trains without waiting for the ground-truth asset.
@@ -99,7 +99,7 @@ def retrain_score_beater(
     seed: int = 0,
     resume: bool = False,
 ) -> dict:
-    """Train a challenger, judge it against the champion on ``judge_season``, promote only if at least as good.
+    """Train a challenger, judge it against the champion on ``judge_season``, promote only if strictly better.
 
     Returns the decision: ``promoted``, ``reason``, ``version`` (the challenger's, if trained),
     ``challenger_log_loss``, ``champion_version``, ``champion_log_loss``, ``train_seasons``.
@@ -161,9 +161,14 @@ def retrain_score_beater(
         elif champion_loss is None:
             promote, why = True, f"promoted: first model, log loss {loss:.4f} beats the base rate's"
         else:
-            promote = loss <= champion_loss
+            promote = loss < champion_loss
+            verdict = (
+                "promoted"
+                if promote
+                else "not promoted" + (" (a tie keeps the champion)" if loss == champion_loss else "")
+            )
             why = (
-                f"{'promoted' if promote else 'not promoted'}: log loss {loss:.4f} vs champion {champion} "
+                f"{verdict}: log loss {loss:.4f} vs champion {champion} "
                 f"{champion_loss:.4f} on {season_short(judge_season)} (neither trained on it)"
             )
         metadata = {

@@ -42,8 +42,8 @@ def shot_model(
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
     scored on the latest games (a time split, never random). It becomes the
-    champion only if it beats the base rate and is no worse than the current
-    champion on the same test games, after both models' training windows.
+    champion only if it beats the base rate and is strictly better than the current
+    champion on the same test games (a tie keeps the champion), after both models' training windows.
     """
     store, models = shot_store.get(), model_store.get()
     shots, history = store.load_shots(), store.load_player_history()
