@@ -164,7 +164,7 @@ def test_retraining_at_season_boundaries_promotes_only_a_better_model(tmp_path: 
     assert third["train_seasons"] == [2011, 2012] and third["test_seasons"] == [2013]
     for meta in (second, third):
         decision = meta["promotion"]
-        assert decision["promoted"] == (meta["metrics"]["log_loss"] <= decision["champion_log_loss"]), decision
+        assert decision["promoted"] == (meta["metrics"]["log_loss"] < decision["champion_log_loss"]), decision
     assert second["promotion"]["promoted"], "a model trained on real labels beats the untrained one"
 
     predictions = _predictions(home, tmp_path, "retrained")
