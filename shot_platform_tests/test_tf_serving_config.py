@@ -22,7 +22,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from shot_platform.core.blobs import LocalBlobStore, open_blob_store
 from shot_platform.core.saved_model_store import SavedModelStore
-from shot_platform.core.serving import tf_serving_config
+from shot_platform.core.serving import tf_serving_sync
 from shot_platform.core.serving.tf_serving_config import (
     BASE_PATH_ENV,
     CONFIG_FILE,
@@ -192,7 +192,7 @@ def test_sync_copies_verified_versions_from_s3_and_writes_the_config_last(tmp_pa
         assert sorted(p.name for p in (served / "score_beater").iterdir()) == [".labels.json", "1", "2", CONFIG_FILE]
 
         monkeypatch.setenv("SHOT_PLATFORM_S3_ENDPOINT_URL", endpoint)
-        assert tf_serving_config.main(["--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]) == 0
+        assert tf_serving_sync.main(["--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]) == 0
         assert (tmp_path / "cli" / "score_beater" / CONFIG_FILE).is_file()
 
 
@@ -339,12 +339,12 @@ def test_a_damaged_champion_keeps_the_previous_served_config_and_says_so_in_one_
     store.save(exported, decision(True))
     point_champion(store, "1")
     args = ["--store", str(tmp_path / "store"), "--sync-to", str(served)]
-    assert tf_serving_config.main(args) == 0
+    assert tf_serving_sync.main(args) == 0
     before = (served / "score_beater" / CONFIG_FILE).read_text()
     store.save(exported, decision(True))
     point_champion(store, "2")
     store.blobs.put("score_beater/2/variables/variables.index", b"tampered")  # after its checksums were recorded
-    assert tf_serving_config.main(args) == 1
+    assert tf_serving_sync.main(args) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "score_beater version 2" in error and "promote another version" in error
     assert (served / "score_beater" / CONFIG_FILE).read_text() == before  # TF Serving keeps serving version 1

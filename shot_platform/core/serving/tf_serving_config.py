@@ -29,14 +29,10 @@ not loaded. The file in the store always names the registry's labels as they are
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import os
 import re
 import shutil
-import sys
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +40,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from shot_platform.core.blobs import BlobError, LocalBlobStore
-from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError, one_line
+from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError
 
 if TYPE_CHECKING:
     from shot_platform.core.saved_model_store import SavedModelStore
@@ -260,51 +256,3 @@ def sync_to_directory(
     written.put(CONFIG_FILE, render_config(models.name, base_path or str(target.resolve()), labels, loaded).encode())
     written.put(LABELS_FILE, json.dumps(labels).encode())
     return labels
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m shot_platform.core.serving.tf_serving_config",
-        description="Write TF Serving's models.config from the score_beater registry, or sync the served versions "
-        "to a local directory for TF Serving.",
-    )
-    parser.add_argument("--store", default=None, help="model store (default: SHOT_PLATFORM_MODEL_STORE)")
-    parser.add_argument("--model", default="score_beater")
-    parser.add_argument("--sync-to", default=None, help="copy the labelled versions and the config here")
-    parser.add_argument("--base-path", default=None, help=f"base_path as TF Serving sees it (default: {BASE_PATH_ENV})")
-    parser.add_argument(
-        "--tf-serving-url",
-        default=None,
-        help="with --sync-to: move a label only once TF Serving has loaded its version",
-    )
-    parser.add_argument("--every", type=float, default=0.0, help="repeat every SECONDS (0: once)")
-    args = parser.parse_args(argv)
-
-    from shot_platform.core.saved_model_store import open_saved_model_store
-    from shot_platform.core.settings import Settings
-
-    settings = Settings.from_env()
-    models = open_saved_model_store(args.store or settings.model_store, settings.s3_endpoint_url, args.model)
-    last = None
-    while True:
-        try:
-            if args.sync_to:
-                base_path = args.base_path or os.environ.get(BASE_PATH_ENV)
-                labels = sync_to_directory(models, args.sync_to, base_path, args.tf_serving_url)
-            else:
-                labels = write_model_config(models, args.base_path)
-            if labels != last:
-                stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-                print(json.dumps({"at": stamp, "model": args.model, "labels": labels}), flush=True)
-                last = labels
-        except Exception as error:  # the store or the disk failing (botocore raises its own types): retry next cycle
-            print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
-            if args.every <= 0:
-                return 1
-        if args.every <= 0:
-            return 0
-        time.sleep(args.every)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -46,14 +46,6 @@ def trained_seasons(models: Any) -> list[int]:
     return [int(season) for season in models.metadata(version).get("train_seasons", [])]
 
 
-def new_labelled_player_seasons(store: FreeThrowStore, models: Any) -> int:
-    """Labelled player-seasons of complete seasons later than every season the champion trained on
-    (``retraining.new_labels``: a season in progress does not count until its regular season ends)."""
-    from shot_platform.free_throws.retraining import new_labels
-
-    return new_labels(store, models).count
-
-
 def complete_seasons(store: FreeThrowStore) -> list[int]:
     """Seasons whose regular season is complete and whose previous season is stored: every player
     of the previous season has his label (``live_metrics.store_progress``)."""
@@ -211,7 +203,6 @@ __all__ = [
     "comparison_table",
     "complete_seasons",
     "keras_trainer",
-    "new_labelled_player_seasons",
     "retrain_score_beater",
     "saved_attempt",
     "trained_seasons",
