@@ -61,6 +61,8 @@ def default_resources(settings: Settings | None = None) -> dict:
     }
 
 
+Settings.from_env()  # production mode refuses to load without its database and model store
+
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,

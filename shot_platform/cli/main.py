@@ -110,6 +110,12 @@ def cli() -> None:
     Everything is stored under $SHOT_PLATFORM_HOME (default ./.shot_platform);
     set SHOT_PLATFORM_DATABASE_URL to use PostgreSQL instead of SQLite.
     """
+    from shot_platform.core.settings import SettingsError
+
+    try:
+        Settings.from_env()
+    except SettingsError as error:
+        fail(str(error))
 
 
 def model_or_fail(models: ModelStore[ShotModel]) -> ShotModel:

@@ -1,8 +1,10 @@
 """Where the platform keeps things, read from the environment in one place.
 
-The embedded default needs no server: everything lives under
-``$SHOT_PLATFORM_HOME`` (default ``./.shot_platform``). Production swaps in
-PostgreSQL and S3 by setting variables, not by changing code.
+The embedded default (``SHOT_PLATFORM_ENV=local``) needs no server: everything lives under
+``$SHOT_PLATFORM_HOME`` (default ``./.shot_platform``). Production swaps in PostgreSQL and S3 by
+setting variables, not by changing code; ``SHOT_PLATFORM_ENV=production`` refuses to start (the CLI,
+the Dagster code location, the service) without them, so a pod never writes to a local SQLite file by
+accident.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+ENV_ENV = "SHOT_PLATFORM_ENV"  # local (default) | production
+ENVIRONMENTS = ("local", "production")
 HOME_ENV = "SHOT_PLATFORM_HOME"
 DATABASE_URL_ENV = "SHOT_PLATFORM_DATABASE_URL"
 MODEL_DIR_ENV = "SHOT_PLATFORM_MODEL_DIR"
@@ -18,6 +22,24 @@ MODEL_STORE_ENV = "SHOT_PLATFORM_MODEL_STORE"  # s3://bucket/prefix for S3; unse
 S3_ENDPOINT_ENV = "SHOT_PLATFORM_S3_ENDPOINT_URL"  # MinIO or another S3-compatible server
 API_KEY_ENV = "SHOT_PLATFORM_API_KEY"  # required by POST /shots on the service
 RETRAIN_THRESHOLD_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS"
+
+
+class SettingsError(ValueError):
+    """The environment cannot be used as it is; the message names the variable and what to set."""
+
+
+def _production_requirements() -> None:
+    environment = (os.environ.get(ENV_ENV) or "local").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"{ENV_ENV} must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    if environment != "production":
+        return
+    missing = [name for name in (DATABASE_URL_ENV, MODEL_STORE_ENV) if not (os.environ.get(name) or "").strip()]
+    if missing:
+        raise SettingsError(
+            f"{ENV_ENV}=production needs {' and '.join(missing)} (the PostgreSQL URL and the model store, "
+            "e.g. s3://bucket/prefix); set them, or unset SHOT_PLATFORM_ENV to use the embedded local store"
+        )
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,8 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """Raises :class:`SettingsError` in production mode without a database URL and a model store."""
+        _production_requirements()
         home = Path(os.environ.get(HOME_ENV) or ".shot_platform").absolute()
         url = os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{home / 'store.db'}"
         model_dir = Path(os.environ.get(MODEL_DIR_ENV) or home / "models").absolute()
