@@ -136,3 +136,27 @@ def test_a_challenger_saved_before_the_stop_is_promoted_not_trained_again(
         and "saved by a retraining that was stopped" in outcome["reason"]
     )
     assert models.versions() == ["1", "2"] and models.champion_version() == "2"
+
+
+@pytest.mark.slow
+def test_nothing_is_trained_or_stored_when_the_champion_saw_every_training_season(
+    database_url: str, tmp_path: Path, api: str
+) -> None:
+    """The champion trained on 2011-12 and was judged on 2012-13 (as the first model of a store is): a
+    challenger judged on 2012-13 would train on 2011-12 again and could only tie. Nothing retrains,
+    the registry keeps its one version, and the next sync does not try again."""
+    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), load_check=stand_in_load_check)
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "saved_model.pb").write_bytes(b"stand-in")
+    models.promote(models.save(first, {"train_seasons": [FIRST + 1], "test_seasons": [FIRST + 2]}), "first model")
+    trainer = StandInTrainer(_promoted)
+
+    report = _sync(database_url, models, api, trainer)
+
+    assert trainer.calls == 0 and models.versions() == ["1"] and models.champion_version() == "1"
+    assert [o["reason"] for o in report.retrained] == [
+        "not retrained: nothing new to learn (champion 1 trained on 2011-12 already)"
+    ]
+    again = _sync(database_url, models, api, trainer)
+    assert trainer.calls == 0 and again.retrained == [] and models.versions() == ["1"]

@@ -123,6 +123,13 @@ def retrain_score_beater(
         }
     if champion is not None and judge_season in trained_seasons(models):
         return outcome | {"reason": f"not retrained: champion {champion} trained on {season_short(judge_season)}"}
+    if champion is not None and set(train_seasons) <= set(trained_seasons(models)):
+        # A challenger would learn from nothing the champion has not seen: it could only tie, and the
+        # registry would fill with copies. Nothing is trained or stored.
+        seasons = ", ".join(season_short(season) for season in train_seasons)
+        return outcome | {
+            "reason": f"not retrained: nothing new to learn (champion {champion} trained on {seasons} already)"
+        }
 
     started = time.perf_counter()
     counts = load_counts(store)
