@@ -3,22 +3,21 @@
 The history lives in ``shot_platform/migrations`` (Alembic). ``upgrade`` is cheap when the store is
 current (one query for its revision, once per engine), so every entry point calls it: the CLI, the
 Dagster resources, the service's start-up, the sync. Two processes upgrading one store at once are
-serialised: a PostgreSQL advisory lock, a file lock beside a SQLite file; the second finds the store
-current and does nothing.
+serialised (``core/store_lock.py``): the second waits, then finds the store current and does nothing.
 """
 
 from __future__ import annotations
 
 import functools
 import weakref
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from filelock import FileLock
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
+
+from shot_platform.core.store_lock import store_lock
 
 SCRIPT_LOCATION = "shot_platform:migrations"
 # Any fixed 64-bit key: PostgreSQL advisory locks are per database, so it only has to differ from the
@@ -58,36 +57,9 @@ def upgrade(engine: Engine) -> None:
     if engine in _current:
         return
     if current_revision(engine) != head_revision():
-        with _exclusive(engine), engine.begin() as conn:
+        with store_lock(engine, ADVISORY_LOCK_KEY, ".migrate.lock", wait_s=LOCK_TIMEOUT_S), engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
     _current.add(engine)
-
-
-class _exclusive:
-    """One migrating process per store at a time."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.conn: Connection | None = None
-        self.file_lock: FileLock | None = None
-
-    def __enter__(self) -> None:
-        if self.engine.dialect.name == "postgresql":
-            self.conn = self.engine.connect()
-            self.conn.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'"))
-            self.conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            self.conn.commit()
-        elif self.engine.url.database and self.engine.url.database != ":memory:":
-            self.file_lock = FileLock(str(Path(self.engine.url.database)) + ".migrate.lock", timeout=LOCK_TIMEOUT_S)
-            self.file_lock.acquire()
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.conn is not None:
-            self.conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            self.conn.commit()
-            self.conn.close()
-        if self.file_lock is not None:
-            self.file_lock.release()
 
 
 __all__ = ["SchemaError", "current_revision", "head_revision", "upgrade"]
