@@ -85,7 +85,7 @@ class SavedModelScorer:
         if version is None:
             raise NoModelError(
                 f"no score_beater model yet in {models.blobs.describe()}: train one "
-                "(`shot-platform materialize --select score_beater`) or promote a version "
+                "(`shot-platform materialize --select group:free_throws`) or promote a version "
                 "(`shot-platform models promote --model score_beater N`), then sync again"
             )
         try:

@@ -886,7 +886,7 @@ def _sync(
     try:
         if scorer is None and models is not None and models.champion_version() is None:
             raise NoModelError(
-                "no score_beater model yet: train one (`shot-platform materialize --select score_beater`) or "
+                "no score_beater model yet: train one (`shot-platform materialize --select group:free_throws`) or "
                 "promote a version (`shot-platform models promote --model score_beater N`), then sync again"
             )
         if full_refeed:
