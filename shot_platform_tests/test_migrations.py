@@ -155,3 +155,13 @@ def test_db_current_names_the_next_step_when_behind(tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(cli, ["db", "current"])
     assert result.exit_code == 0
     assert "store revision none" in result.output and "run `shot-platform db upgrade`" in result.output
+
+
+@pytest.mark.parametrize("command", ["upgrade", "current"])
+@pytest.mark.parametrize("url", ["nonsense://", "postgresql+nodriver://x@127.0.0.1/db", "not a url"])
+def test_db_commands_refuse_an_unusable_url_in_one_line(command: str, url: str, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SHOT_PLATFORM_HOME", str(tmp_path))
+    monkeypatch.setenv("SHOT_PLATFORM_DATABASE_URL", url)
+    result = CliRunner().invoke(cli, ["db", command])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1

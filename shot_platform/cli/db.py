@@ -16,7 +16,12 @@ def db() -> None:
 def _engine():
     from shot_platform.core.database import create_store_engine
 
-    return create_store_engine(Settings.from_env().database_url)
+    try:
+        return create_store_engine(Settings.from_env().database_url)
+    except Exception as error:  # an unknown dialect, a driver that is not installed, a malformed URL
+        fail(
+            f"cannot use SHOT_PLATFORM_DATABASE_URL: {str(error).splitlines()[0]}; give a sqlite:/// or postgresql URL"
+        )
 
 
 def _where(engine) -> str:
