@@ -59,12 +59,9 @@ def parse_selection(text: str | None) -> AssetSelection | None:
 def groups_with_data(settings: Settings) -> AssetSelection | None:
     """Without --select: the groups whose store has rows (a group with no data has nothing to
     train on); every group when none has data, so the failure names what is missing."""
-    from shot_platform.cli.main import open_free_throw_store, open_store
+    from shot_platform.core.domain import each
 
-    stored = {
-        "shots": open_store(settings).shot_summary()["rows"],
-        "free_throws": open_free_throw_store(settings).summary()["rows"],
-    }
+    stored = {domain.name: rows(settings) for domain, rows in each("has_data")}
     empty = [group for group, rows in stored.items() if not rows]
     if not empty or len(empty) == len(stored):
         return None
