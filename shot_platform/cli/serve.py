@@ -12,7 +12,7 @@ import click
 from shot_platform.cli.main import fail
 from shot_platform.core.settings import Settings
 
-SERVICE = "shot_platform.service:ShotService"
+SERVICE = "shot_platform.service:PlatformService"
 
 
 @click.command("serve")
@@ -20,7 +20,7 @@ SERVICE = "shot_platform.service:ShotService"
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--poll-seconds", default=None, type=float, help="how often to look for a new champion (default 5)")
 def serve(host: str, port: int, poll_seconds: float | None) -> None:
-    """Serve POST /predict with the champion model (same as `bentoml serve` in bento/).
+    """Serve every domain's endpoints with its champion models (same as `bentoml serve` in bento/).
 
     A newly promoted model is picked up without a restart.
     """
