@@ -22,6 +22,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+# Imported before the domain registers, as in a process that ran other tests first: the commands'
+# choices (--model, --domain) must still offer it.
+from shot_platform.cli import models as models_command  # noqa: F401
 from shot_platform.core import domain as registry
 
 ROOT = Path(__file__).resolve().parents[1]

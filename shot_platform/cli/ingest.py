@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.main import open_store
+from shot_platform.cli.main import DomainChoice, open_store
 from shot_platform.core.domain import domain as find_domain
 from shot_platform.core.domain import domains, resolve
 from shot_platform.core.settings import Settings
@@ -20,7 +20,7 @@ def _with_store() -> list:
 @click.option("--limit", default=20, show_default=True)
 @click.option(
     "--domain",
-    type=click.Choice([d.cli_name for d in _with_store()]),
+    type=DomainChoice(lambda: [d.cli_name for d in _with_store()]),
     help="one domain's rows (default: every domain's)",
 )
 def quarantine(limit: int, domain: str | None) -> None:

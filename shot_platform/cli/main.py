@@ -8,7 +8,7 @@ groups ``ingest``, ``generate`` and ``sync``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import click
@@ -77,6 +77,23 @@ class LazyGroup(click.Group):
         table = self.table()
         with formatter.section("Commands"):
             formatter.write_dl([(name, table[name][1]) for name in sorted(table)])
+
+
+class DomainChoice(click.Choice):
+    """A choice among names the registered domains give, read when it is used: a command module
+    imported before a domain registers (in a test process) still offers that domain's names."""
+
+    def __init__(self, names: Callable[[], Iterable[str]]) -> None:
+        self.names = names
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(sorted(self.names()))
+
+    @choices.setter
+    def choices(self, value: Iterable[str]) -> None:
+        """click.Choice assigns its fixed choices here; the names are read from the domains instead."""
 
 
 class Store(Protocol):

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from shot_platform.cli.main import fail
+from shot_platform.cli.main import DomainChoice, fail
 from shot_platform.core import domain
 from shot_platform.core.model_store import ModelStore, RegistryError, one_line
 from shot_platform.core.settings import Settings
@@ -18,7 +18,7 @@ from shot_platform.core.settings import Settings
 model_option = click.option(
     "--model",
     "model_name",
-    type=click.Choice(sorted(domain.models())),
+    type=DomainChoice(domain.models),
     default=None,
     help="which model's registry (default: every one for `list`; the one holding VERSION for `promote`)",
 )
