@@ -49,7 +49,7 @@ def _required(column_type: sa.types.TypeEngine, names: str) -> list[sa.Column]:
 
 
 def _shooting_profile(name: str, *primary_key: str) -> None:
-    """The two tables of a player's attempts, makes and rates by zone (as shooter or as defender)."""
+    """A table of players' attempts, makes and rates by zone, as shooter or as defender (history and profiles)."""
     _create_table(
         name,
         sa.Column("role", sa.String(length=16), nullable=False),
@@ -62,7 +62,7 @@ def _shooting_profile(name: str, *primary_key: str) -> None:
 
 
 def _row_quarantine(name: str) -> None:
-    """The two tables of file rows refused at ingest (shots and free throws keep the same record)."""
+    """A table of the file rows refused at ingest (shots and free throws keep the same record of one)."""
     _create_table(
         name,
         _id(),
