@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from shot_platform.cli.main import fail, open_free_throw_store, open_store, progress_printer
 from shot_platform.core.ingest.quarantine import listing as quarantine_listing
-from shot_platform.core.ingest.rows import IngestFile, IngestFileError
+from shot_platform.core.ingest.report import IngestReport
+from shot_platform.core.ingest.rows import IngestFileError
 from shot_platform.core.settings import Settings
 
 
@@ -15,7 +18,7 @@ def ingest() -> None:
     """Load data files into the store."""
 
 
-def ingest_files(store: object, paths: tuple[str, ...], ingest_file: IngestFile, domain: str) -> None:
+def ingest_files(store: object, paths: tuple[str, ...], ingest_file: Callable[..., IngestReport], domain: str) -> None:
     """Ingest each file, print its report; an unusable file stops with its one-line error."""
     for path in paths:
         try:

@@ -1,8 +1,9 @@
 """The steps every domain's ingest shares around its own rules: reading a file with the one CSV policy,
 letting a row's shape problem override its other reasons, and the quarantine record of a refused row.
 
-A domain supplies what is its own (required columns, rules, key, store) as an ``ingest_frame``
-function; :func:`ingest_file` reads the file and hands the rows over with their lines.
+A domain supplies what is its own (required columns, rules, key, store) as a function that ingests
+rows (``ingest_shot_frame``, ``ingest_free_throw_frame``); :func:`ingest_file` reads a file and hands
+that function the rows with their lines, shape problems and extra values.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,6 @@ def as_table(rows: pd.DataFrame | TextTable, first_line: int) -> TextTable:
     frame = rows.reset_index(drop=True)
     problems = pd.Series("", index=frame.index, dtype=object)
     return TextTable(frame=frame, lines=np.arange(first_line, first_line + len(frame)), problems=problems)
-
-
-class IngestFile(Protocol):
-    """A domain's ingest of one file (see ``shots.ingest.shots.ingest_shot_file``)."""
-
-    def __call__(
-        self, store: Any, path: str | Path, progress: Callable[[int, int], None] | None = None
-    ) -> IngestReport: ...
 
 
 def read_table(path: str | Path, required: Sequence[str], what: str, only_required: bool = False) -> TextTable:
@@ -109,7 +102,6 @@ def rejected_lines(reasons: pd.Series, lines: np.ndarray) -> list[dict]:
 
 
 __all__ = [
-    "IngestFile",
     "IngestFileError",
     "as_table",
     "ingest_file",
