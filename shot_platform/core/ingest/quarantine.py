@@ -2,7 +2,7 @@
 
 One table, ``quarantine``, with a ``domain`` column. A record is either a row of a file or a
 request body (kind ``row``, with its source and line) or a domain's own record of something larger
-it refused (the free-throw sync's games: kind ``invalid_box_score``, ``corrected_result``... with the
+it refused (a game of a sync: a kind of the domain's, such as ``corrected_result``, with the
 season and game). The same record is kept once: ``row_hash`` identifies it within its domain and kind (the
 ingest's hash of the row, the sync's hash of the payload). Reason and raw text are stored as
 ``storable.storable_text`` makes them, for every record.
@@ -124,7 +124,7 @@ def describe(record: pd.Series) -> str:
 
 
 def listing(database_url: str, domain: str, limit: int) -> list[str]:
-    """The domain's quarantine (``free-throws`` or ``free_throws``) as the CLI prints it: the count,
+    """The domain's quarantine (its CLI name or its name: ``-`` or ``_``) as the CLI prints it: the count,
     then the first ``limit`` records, rows and the domain's own records (the sync's games) alike."""
     name = domain.replace("-", "_")
     engine = create_store_engine(database_url)

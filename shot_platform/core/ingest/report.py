@@ -16,7 +16,7 @@ class IngestReport:
     quarantined: int = 0
     quarantined_new: int = 0
     conflicts: int = 0  # of the quarantined: same key as a stored row (or an earlier row), other values
-    cleaned: dict[str, int] = field(default_factory=dict)  # cleaning rule -> rows it changed (shots clean)
+    cleaned: dict[str, int] = field(default_factory=dict)  # cleaning rule -> rows it changed (domains that clean)
     rejected: list[dict] = field(default_factory=list)  # {"line", "reason"} of this source's quarantined rows
 
     def summary(self) -> str:

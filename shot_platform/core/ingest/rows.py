@@ -2,7 +2,7 @@
 letting a row's shape problem override its other reasons, and the quarantine record of a refused row.
 
 A domain supplies what is its own (required columns, rules, key, store) as a function that ingests
-rows (``ingest_shot_frame``, ``ingest_free_throw_frame``); :func:`ingest_file` reads a file and hands
+rows (``store, rows, source, progress``); :func:`ingest_file` reads a file and hands
 that function the rows with their lines, shape problems and extra values.
 """
 
