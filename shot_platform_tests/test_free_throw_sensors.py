@@ -310,7 +310,7 @@ def test_a_corrected_result_gets_a_run_of_its_own_and_is_quarantined_once(flow: 
         games["games_processed"].value == 0
         and f"game {corrected.id}: result changed" in games["corrected_results"].value
     )
-    quarantine = flow.store.load(ledger.game_quarantine)
+    quarantine = ledger.load_game_quarantine(flow.store)
     assert quarantine[["game_id", "kind"]].values.tolist() == [[corrected.id, "corrected_result"]]
     done, _ = flow.games_sensor(cursor)  # reported: nothing left to check, no second run
     assert isinstance(done, SkipReason) and "no new final game" in done.skip_message
