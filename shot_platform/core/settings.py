@@ -109,11 +109,13 @@ class ServingSettings:
 
     poll_seconds: float = field(
         default=DEFAULT_POLL_SECONDS,
-        metadata=_declares(POLL_ENV, "5", "service", "how often the service looks for a new champion or new profiles"),
+        metadata=_declares(
+            POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"
+        ),
     )
     max_body_bytes: int = field(
         default=DEFAULT_MAX_BODY_BYTES,
-        metadata=_declares(MAX_BODY_ENV, "8388608", "service", "request-body limit of the service (413 above it)"),
+        metadata=_declares(MAX_BODY_ENV, "`8388608`", "service", "request-body limit of the service (413 above it)"),
     )
     # Bodies being worked on at once (two of the largest): a request holds several times its body in
     # memory while it is parsed and scored; more wait their turn (503 after 10 s).
@@ -203,21 +205,21 @@ class Settings:
     retrain_min_new_shots: int = field(
         default=DEFAULT_RETRAIN_MIN,
         metadata=_declares(
-            RETRAIN_THRESHOLD_ENV, "100", "code location", "new shots that trigger shot-model retraining"
+            RETRAIN_THRESHOLD_ENV, "`100`", "code location", "new shots that trigger shot-model retraining"
         ),
     )
     retrain_min_new_labels: int = field(
         default=DEFAULT_RETRAIN_MIN,
         metadata=_declares(
             RETRAIN_LABELS_ENV,
-            "100",
+            "`100`",
             "code location, sync",
             "labelled player-seasons of complete seasons that trigger score_beater retraining",
         ),
     )
     model_threads: int = field(
         default=1,
-        metadata=_declares(THREADS_ENV, "1", "training, scoring", "CPU threads for fitting and scoring (see below)"),
+        metadata=_declares(THREADS_ENV, "`1`", "training, scoring", "CPU threads for fitting and scoring (see below)"),
     )
     score_beater_url: str | None = field(
         default=None,
