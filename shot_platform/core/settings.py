@@ -14,10 +14,10 @@ docs/operations.md is :func:`variables_table`, checked by a test so the two cann
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 ENV_ENV = "SHOT_PLATFORM_ENV"  # local (default) | production
 ENVIRONMENTS = ("local", "production")
@@ -43,6 +43,7 @@ DAGSTER_HOME_ENV = "DAGSTER_HOME"
 BENTOML_HOME_ENV = "BENTOML_HOME"
 TF_LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"  # TensorFlow's; only written (export_variable), never read here
 
+Number = TypeVar("Number", int, float)
 DEFAULT_RETRAIN_MIN = 100
 ALL = "CLI, code location, service"  # the read-by column of the settings every process uses
 DEFAULT_POLL_SECONDS = 5.0
@@ -76,7 +77,7 @@ def _text(name: str) -> str | None:
     return value or None
 
 
-def _number(name: str, default: float, kind: type, minimum: float, what: str) -> Any:
+def _number(name: str, default: Number, kind: Callable[[str], Number], minimum: float, what: str) -> Number:
     text = _text(name)
     if text is None:
         return default
