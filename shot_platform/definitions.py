@@ -7,8 +7,6 @@ pay for it; only the score_beater model module imports it, when a run needs it.
 
 from __future__ import annotations
 
-import os
-
 from dagster import (
     Definitions,
     EnvVar,
@@ -18,7 +16,7 @@ from dagster import (
     load_assets_from_package_module,
 )
 
-from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
+from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings, configured
 from shot_platform.free_throws import assets as free_throw_assets
 from shot_platform.free_throws import checks as free_throw_checks
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
@@ -44,7 +42,7 @@ def env_setting(name: str) -> EnvVar | str:
     database password stays out of the UI and the run storage); "" when it is not, which the
     resource resolves to the embedded default (SQLite and models under $SHOT_PLATFORM_HOME) when used.
     Dagster refuses an ``EnvVar`` whose variable is unset, so the default cannot be an EnvVar."""
-    return EnvVar(name) if os.environ.get(name) else ""
+    return EnvVar(name) if configured(name) else ""
 
 
 def default_resources(settings: Settings | None = None) -> dict:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import uuid
 from typing import Any
 
@@ -39,14 +38,6 @@ from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
 from shot_platform.shots.serving.state import shot_state_watcher
 from shot_platform.shots.store import ShotStore
 
-POLL_ENV = "SHOT_PLATFORM_MODEL_POLL_SECONDS"
-MAX_BODY_ENV = "SHOT_PLATFORM_MAX_BODY_BYTES"
-# 10,000 shots (the most one request may carry) are about 2.6 MB as /predict JSON and 4.5 MB as
-# full shot-logs rows on POST /shots (measured in test_service.py); 8 MiB leaves room for both.
-DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-# Bodies being worked on at once (two of the largest): a request holds several times its body in
-# memory while it is parsed and scored; more wait their turn (503 after 10 s).
-MAX_INFLIGHT_ENV = "SHOT_PLATFORM_MAX_INFLIGHT_BYTES"
 VERSION_HEADER = "X-Model-Version"
 NO_MODEL = "no model is loaded yet: train one with `shot-platform materialize` (or promote one)"
 log = logging.getLogger("shot_platform.serving")
@@ -111,11 +102,11 @@ class ShotService(ScoreBeaterEndpoints):
         log_client_errors_at_info()
         if not self.api_key:
             log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
-        poll = float(os.environ.get(POLL_ENV, "5"))
+        poll = settings.serving.poll_seconds
         self.watcher = shot_state_watcher(models, store, poll, on_swap=_on_swap, on_status=_on_status).start()
         self.request_log = shot_request_log(store).start()
         self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
-        self.start_score_beater(settings, float(os.environ.get(POLL_ENV, "5")))
+        self.start_score_beater(settings, poll)
 
     def readiness(self) -> tuple[bool, dict]:
         """Ready once any model is being served; the report gives every model's state."""
@@ -193,11 +184,11 @@ class ShotService(ScoreBeaterEndpoints):
         self.request_log.close()
 
 
-_max_body = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
+_limits = Settings.from_env().serving
 ShotService.add_asgi_middleware(
     BodySizeLimit,
-    max_bytes=_max_body,
-    max_inflight_bytes=int(os.environ.get(MAX_INFLIGHT_ENV) or 2 * _max_body),
+    max_bytes=_limits.max_body_bytes,
+    max_inflight_bytes=_limits.max_inflight_bytes,
     inflate_under=("/v1/",),  # TF Serving inflates gzip bodies; the limit counts the inflated bytes
 )
 ShotService.add_asgi_middleware(CaseInsensitivePrefix, prefix="/v1/")  # TF Serving's paths are case-insensitive

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import operator
-import os
 import re
 
 import click
 from dagster import AssetSelection, DagsterError, DagsterInstance, DagsterInvalidSubsetError, materialize
 
 from shot_platform.cli.main import fail
-from shot_platform.core.settings import Settings
+from shot_platform.core.settings import DAGSTER_HOME_ENV, Settings, export_variable
 
 # The embedded instance: SQLite storage in DAGSTER_HOME, one retraining run at a time.
 LOCAL_INSTANCE_CONFIG = """telemetry:
@@ -39,7 +38,7 @@ def dagster_instance(settings: Settings) -> DagsterInstance:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(LOCAL_INSTANCE_CONFIG)
-    os.environ["DAGSTER_HOME"] = str(home)
+    export_variable(DAGSTER_HOME_ENV, str(home))  # DagsterInstance.get() reads it
     return DagsterInstance.get()
 
 

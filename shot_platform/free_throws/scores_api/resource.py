@@ -9,12 +9,12 @@ starts its own for the duration of the run (``data_path``), e.g. for a demo or a
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any, TypeVar
 
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
+from shot_platform.core.settings import configured
 from shot_platform.free_throws.scores_api.client import KEY_ENV, URL_ENV, ReplayClient, ScoresApiClient
 from shot_platform.free_throws.scores_api.process import replay_server
 
@@ -103,5 +103,5 @@ def scores_api_from_env() -> ScoresApiResource:
     """The live provider from ``$SHOT_PLATFORM_SCORES_API_URL`` and, if set, ``$SHOT_PLATFORM_SCORES_API_KEY``."""
     return ScoresApiResource(
         base_url=EnvVar(URL_ENV),
-        api_key=EnvVar(KEY_ENV) if os.environ.get(KEY_ENV) else None,
+        api_key=EnvVar(KEY_ENV) if configured(KEY_ENV) else None,
     )
