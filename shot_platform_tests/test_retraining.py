@@ -123,7 +123,9 @@ def test_instance_and_store_run_on_postgres_and_models_on_s3(stack: Stack):
 
 def promote_constructed_champion(stack: Stack, estimator, labels, before: str | None = None) -> str:
     """Fit ``estimator`` on the stored shots (those dated before ``before``, if given) with ``labels``,
-    record its training dates honestly, save it and make it the champion the service serves."""
+    record its training dates and newest shot honestly, save it and make it the champion the service
+    serves. It records no ``training_input`` (it was not trained by the pipeline from the asset's
+    input), so a materialisation always trains a challenger against it."""
     shots = stack.store.load_shots()
     if before is not None:
         shots = shots[shots["game_date"] < pd.Timestamp(before)].reset_index(drop=True)
@@ -132,7 +134,7 @@ def promote_constructed_champion(stack: Stack, estimator, labels, before: str | 
     model = ShotModel(estimator, tuple(FEATURE_COLUMNS), new_version(salt=f"constructed{id(estimator)}"))
     model.metadata = {
         "version": model.version,
-        "trained_through_shot_id": int(stack.store.shot_summary()["max_id"]),
+        "trained_through_shot_id": int(shots["id"].max()),  # the newest shot it was fitted on
         "train_dates": [str(shots["game_date"].min().date()), str(shots["game_date"].max().date())],
         "metrics": {},
     }
@@ -247,10 +249,10 @@ def test_a_champion_trained_on_every_stored_game_is_kept_and_the_reason_says_why
     assert result.success
     metadata = shot_model_metadata(result)
     assert metadata["promoted"] is False and metadata["judged_rows"] == 0
-    assert "none of the challenger's test games is after both training windows" in metadata["promotion_reason"]
+    assert "no game unseen by both models" in metadata["promotion_reason"]
     assert stack.models.champion_version() == overfit
     kept = stack.models.metadata(metadata["version"])
-    assert kept["promotion"]["promote"] is False
+    assert kept["promotion"]["promoted"] is False
     assert stack.served_version() == overfit
 
 

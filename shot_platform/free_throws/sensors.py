@@ -11,7 +11,8 @@ get a run of no game (``max_games`` 0) that quarantines and reports them, keyed 
 
 ``score_beater_labels_sensor`` counts the labelled player-seasons of complete seasons the champion
 has not trained on (``retraining.new_labels``); at ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS``
-(default 100) it requests ``retrain_score_beater`` with a run key naming those labels. The games
+(default 100) it requests ``retrain_score_beater`` with a run key naming those labels, unless a
+challenger would learn nothing the champion has not seen (``NewLabels.nothing_new``): then no run. The games
 sensor holds the next season back until that run has finished, so the next season's preseason
 predictions come from the retrained champion when it won.
 """
@@ -42,7 +43,7 @@ FINISHED = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 def retraining_pending(context: SensorEvaluationContext, due: NewLabels, threshold: int) -> str | None:
     """Why the next season must wait for a retraining run, or None when it need not."""
-    if due.count < threshold:
+    if due.count < threshold or due.nothing_new is not None:
         return None
     runs = context.instance.get_runs(filters=RunsFilter(tags={LABELS_TAG: due.run_key}), limit=1)
     if runs and runs[0].status in FINISHED:
@@ -131,6 +132,8 @@ def score_beater_labels_sensor(
     threshold = retrain_threshold()
     registry = registry_of(model_store)
     due = new_labels(free_throw_store.get(), registry)
+    if due.nothing_new is not None:  # a tick at start-up with a champion trained on everything
+        return SkipReason(f"{due.describe()}; {due.nothing_new}")
     if due.count < threshold:
         return SkipReason(f"{due.describe()}; retraining starts at {threshold}")
     if context.cursor == due.run_key:

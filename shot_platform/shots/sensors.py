@@ -4,7 +4,8 @@ The watermark is the newest shot id the champion was trained on (stored in
 its metadata); the cursor is the newest id a run was already requested for.
 Counting ids above the larger of the two is a primary-key range scan, cheap
 on millions of rows. The run key names the data, so the same rows never
-launch two runs.
+launch two runs; no new shot never launches one, whatever the threshold (a tick at start-up with a
+champion trained on every stored shot is a skip).
 """
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
@@ -44,7 +45,7 @@ def retrain_on_new_shots(
     threshold = Settings.from_env().retrain_min_new_shots
     since = max(champion_watermark(model_store, context.log), int(context.cursor or 0))
     new_shots, latest = shot_store.get().count_shots_after(since)
-    if new_shots < threshold:
+    if new_shots == 0 or new_shots < threshold:  # nothing new (whatever the threshold): no run
         return SkipReason(f"{new_shots} new labelled shots since shot id {since}; retraining starts at {threshold}")
     context.update_cursor(str(latest))
     return RunRequest(
