@@ -21,12 +21,16 @@ from dagster import (
     instance_for_test,
 )
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
-from shot_platform.definitions import all_assets, all_checks
+from shot_platform.definitions import defs
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterRetrainingResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ReplayClient
 from shot_platform.free_throws.scores_api.process import free_port, replay_server
@@ -94,8 +98,8 @@ class Flow:
 
     def execute(self, job_name: str, request: RunRequest):
         definitions = Definitions(
-            assets=all_assets,
-            asset_checks=all_checks,
+            assets=defs.assets,
+            asset_checks=defs.asset_checks,
             jobs=[free_throw_games_job, retrain_score_beater_job],
             resources=self.resources,
         )
@@ -133,7 +137,8 @@ def flow(free_throw_seasons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         resources = {
             "shot_store": ShotStoreResource(database_url=url),
             "free_throw_store": FreeThrowStoreResource(database_url=url),
-            "model_store": ModelStoreResource(location=str(models)),
+            "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
+            "score_beater_retraining": ScoreBeaterRetrainingResource(),
             "scores_api": ScoresApiResource(base_url=api, retries=1),
             "score_beater_scorer": PaceScorerResource(),
         }
@@ -211,7 +216,7 @@ def test_skip_reasons_when_the_api_cannot_be_used(flow: Flow, monkeypatch: pytes
 
 def test_no_run_without_a_model(flow: Flow, tmp_path: Path):
     advance(flow, 2)
-    empty = {**flow.resources, "model_store": ModelStoreResource(location=str(tmp_path / "no_models"))}
+    empty = {**flow.resources, "score_beater_models": ScoreBeaterModelsResource(location=str(tmp_path / "no_models"))}
     result = free_throw_games_sensor(build_sensor_context(instance=flow.instance, resources=empty))
     assert isinstance(result, SkipReason) and "no score_beater model yet" in result.skip_message
 

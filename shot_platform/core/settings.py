@@ -42,6 +42,12 @@ def _production_requirements() -> None:
         )
 
 
+def is_set(name: str) -> bool:
+    """Whether the variable ``name`` is set and not empty (the code location gives Dagster an ``EnvVar``
+    only then: Dagster refuses one whose variable is unset)."""
+    return bool((os.environ.get(name) or "").strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved locations; build with :meth:`from_env`."""

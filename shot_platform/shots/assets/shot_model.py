@@ -37,7 +37,7 @@ def shot_model(
     context: AssetExecutionContext,
     config: ShotModelConfig,
     shot_store: ShotStoreResource,
-    model_store: ShotModelStoreResource,
+    shot_models: ShotModelStoreResource,
 ) -> MaterializeResult:
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
@@ -45,7 +45,7 @@ def shot_model(
     champion only if it beats the base rate and is strictly better than the current
     champion on the same test games (a tie keeps the champion), after both models' training windows.
     """
-    store, models = shot_store.get(), model_store.get()
+    store, models = shot_store.get(), shot_models.get()
     shots, history = store.load_shots(), store.load_player_history()
     if config.train_window_dates:
         recent = shots["game_date"].drop_duplicates().nlargest(config.train_window_dates)
