@@ -18,6 +18,7 @@ from shot_platform.cli import cli
 from shot_platform.cli.materialize import LOCAL_INSTANCE_CONFIG, parse_selection
 from shot_platform.definitions import defs
 from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
+from shot_platform.free_throws.definitions import defs as free_throw_defs
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.resources import (
@@ -28,7 +29,6 @@ from shot_platform.free_throws.resources import (
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
-from shot_platform.shots.resources import ShotStoreResource
 from shot_platform_tests.cli_process import materialise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,14 +192,16 @@ def test_ground_truth_reports_labels_and_live_metrics(
     monkeypatch.setattr(predictions_module, "champion_scorer", lambda *_: scorer)
     resources = {
         "free_throw_store": FreeThrowStoreResource(database_url=free_throw_store.url),
-        "shot_store": ShotStoreResource(database_url=free_throw_store.url),
         "score_beater_models": ScoreBeaterModelsResource(location=str(tmp_path / "models")),
         "scores_api": ScoresApiResource(base_url=""),  # no provider: free_throw_games is a no-op
         "score_beater_scorer": ScoreBeaterScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(
-            [*defs.assets, *defs.asset_checks], resources=resources, instance=instance, selection="group:free_throws"
+            [*free_throw_defs.assets, *free_throw_defs.asset_checks],
+            resources=resources,
+            instance=instance,
+            selection="group:free_throws",
         )
     assert result.success
     events = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}

@@ -12,7 +12,7 @@ import pytest
 from dagster import instance_for_test, materialize
 
 from shot_platform.core.saved_model_store import open_saved_model_store
-from shot_platform.definitions import defs
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.inputs import games_at_fractions
@@ -30,7 +30,6 @@ from shot_platform.free_throws.resources import (
 )
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.store import FreeThrowStore, tables
-from shot_platform.shots.resources import ShotStoreResource
 
 FEATURES = pd.DataFrame(
     {  # three players of 2009-10, predicted for 2010-11 (a 10-game season)
@@ -109,7 +108,6 @@ def store_predictions(store: FreeThrowStore, version: str, season: int, correct:
 
 def ground_truth(store: FreeThrowStore, models: Path):
     resources = {
-        "shot_store": ShotStoreResource(database_url=store.url),
         "free_throw_store": FreeThrowStoreResource(database_url=store.url),
         "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
         "scores_api": ScoresApiResource(base_url=""),  # not used: only the ground truth runs

@@ -22,7 +22,7 @@ from dagster import (
 )
 
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
-from shot_platform.definitions import defs
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
 from shot_platform.free_throws.resources import (
@@ -38,7 +38,6 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.sensors import LABELS_TAG, free_throw_games_sensor, score_beater_labels_sensor
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
-from shot_platform.shots.resources import ShotStoreResource
 
 pytestmark = pytest.mark.slow  # a replay server process per test, and whole seasons synced through runs
 
@@ -135,7 +134,6 @@ def flow(free_throw_seasons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         schedule = [game for season in client.seasons() for game in client.schedule(season.season)]
         games = pd.DataFrame({"season": [g.season for g in schedule], "id": [g.id for g in schedule]})
         resources = {
-            "shot_store": ShotStoreResource(database_url=url),
             "free_throw_store": FreeThrowStoreResource(database_url=url),
             "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
             "score_beater_retraining": ScoreBeaterRetrainingResource(),

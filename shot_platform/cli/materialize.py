@@ -161,8 +161,16 @@ def checked_selection(text: str) -> AssetSelection:
 
 
 def known_assets() -> list[str]:
-    """Asset keys of the code location, in graph order."""
-    return [key.to_user_string() for asset in graph_assets(code_location()) for key in asset.keys]
+    """Asset keys of the code location, group by group, each in graph order (upstream first)."""
+    graph = code_location().resolve_asset_graph()
+    groups = [domain.name for domain in domains()]
+    place = {key: index for index, key in enumerate(graph.toposorted_asset_keys)}
+
+    def position(key) -> tuple[int, int]:
+        group = graph.get(key).group_name
+        return (groups.index(group) if group in groups else len(groups), place[key])
+
+    return [key.to_user_string() for key in sorted(graph.materializable_asset_keys, key=position)]
 
 
 def describe(result) -> list[str]:
