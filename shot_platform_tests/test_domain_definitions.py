@@ -15,7 +15,7 @@ from dagster import Definitions
 from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster._serdes import serialize_value
 
-from shot_platform.cli.materialize import refeed_assets
+from shot_platform.cli.materialize import parse_selection, refeed_assets, refeed_config
 from shot_platform.core.domain import domains
 from shot_platform.definitions import defs, domain_definitions
 
@@ -64,6 +64,10 @@ def test_materialize_finds_the_prediction_caches_by_their_tag():
     for name in found:
         [asset] = [asset for asset in defs.assets if name in {key.to_user_string() for key in asset.keys}]
         assert "full_refeed" in asset.op.config_schema.config_type.fields
+    on = {"config": {"full_refeed": True}}
+    assert refeed_config(defs, None) == {"score_beater_predictions": on, "shot_predictions": on}
+    assert refeed_config(defs, parse_selection("key:shot_model+")) == {"shot_predictions": on}
+    assert refeed_config(defs, parse_selection("raw_shots")) == {}
 
 
 def test_thresholds_show_in_the_ui_and_follow_the_environment():

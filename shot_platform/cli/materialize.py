@@ -74,6 +74,16 @@ def refeed_assets(defs: Definitions) -> list[str]:
     ]
 
 
+def refeed_config(defs: Definitions, selection: AssetSelection | list[str] | None) -> dict:
+    """Op config setting ``full_refeed`` on each selected asset that keeps a prediction cache."""
+    chosen = (
+        {key.to_user_string() for key in AssetSelection.from_coercible(selection).resolve(graph_assets(defs))}
+        if selection is not None
+        else None
+    )
+    return {name: {"config": {"full_refeed": True}} for name in refeed_assets(defs) if chosen is None or name in chosen}
+
+
 def parse_selection(text: str | None) -> AssetSelection | None:
     """Dagster's asset selection syntax (``group:<domain>``, ``key:<asset>+``, ``<asset>``);
     comma-separated parts are unioned, so the older ``a,b`` lists keep working."""
@@ -111,14 +121,7 @@ def run_assets(selection: str | AssetSelection | list[str] | None = None, full_r
         selection = parse_selection(selection)
     run_config = dict(QUIET_LOGS)
     if full_refeed:
-        chosen = (
-            {key.to_user_string() for key in AssetSelection.from_coercible(selection).resolve(assets)}
-            if selection is not None
-            else None
-        )
-        run_config["ops"] = {
-            name: {"config": {"full_refeed": True}} for name in refeed_assets(defs) if chosen is None or name in chosen
-        }
+        run_config["ops"] = refeed_config(defs, selection)
     with dagster_instance(settings) as instance:
         return materialize(
             [*assets, *(defs.asset_checks or ())],

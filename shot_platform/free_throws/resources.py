@@ -4,14 +4,13 @@ flow's scorer and the retraining threshold."""
 from __future__ import annotations
 
 import functools
-import os
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
-from shot_platform.core.settings import Settings
+from shot_platform.core.settings import Settings, is_set
 from shot_platform.free_throws.flow.scorers import MODEL_NAME, Scorer
 from shot_platform.free_throws.flow.sync import RETRAIN_ENV, retrain_threshold
 from shot_platform.free_throws.scores_api.client import URL_ENV
@@ -89,6 +88,6 @@ def scores_api_resource() -> ScoresApiResource:
     asking it for a client then fails with the client's own message naming the variable, and the
     sensor and the ``free_throw_games`` asset report "no Scores API configured" instead of failing.
     """
-    if os.environ.get(URL_ENV):
+    if is_set(URL_ENV):
         return scores_api_from_env()
     return ScoresApiResource(base_url="")
