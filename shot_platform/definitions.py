@@ -22,4 +22,10 @@ def domain_definitions() -> dict[str, Definitions]:
     return {domain.name: domain.load("definitions") for domain in domains()}
 
 
-defs = Definitions.merge(*domain_definitions().values())
+def merged_definitions() -> Definitions:
+    """The code location: every registered domain's Definitions in one (a domain registered after this
+    module was imported, e.g. by a test, is found by calling it again)."""
+    return Definitions.merge(*domain_definitions().values())
+
+
+defs = merged_definitions()
