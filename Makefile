@@ -7,6 +7,7 @@ export DAGSTER_HOME ?= $(SHOT_PLATFORM_HOME)/dagster
 DATA ?=
 FT_DATA ?=
 GAMES ?= 400
+UI_PORT ?= 3000
 STAMP := $(VENV)/.installed
 
 .PHONY: help install db run demo ui serve bento test lint benchmark clean
@@ -38,7 +39,7 @@ demo: $(STAMP) db
 # `dg dev` (the project's [tool.dg] in pyproject.toml), the successor of `dagster dev`.
 ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/dg dev --host 0.0.0.0 --port 3000
+	$(BIN)/dg dev --host 0.0.0.0 --port $(UI_PORT)
 
 run: demo ui
 
