@@ -21,14 +21,13 @@ from sqlalchemy import create_engine, select
 
 from shot_platform.core.ingest.quarantine import quarantine as quarantine_table
 from shot_platform.core.ingest.storable import MAX_STORED_CHARS, storable_text
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.assets.score_beater_ground_truth import score_beater_ground_truth
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
 from shot_platform.free_throws.flow.retrain import complete_seasons
 from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.live_metrics import store_progress
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.league_provider import League, serving
@@ -222,7 +221,7 @@ def _two_seasons(bad: bool) -> League:
 def _ground_truth(database_url: str, models: Path) -> dict:
     resources = {
         "free_throw_store": FreeThrowStoreResource(database_url=database_url),
-        "model_store": ModelStoreResource(location=str(models)),
+        "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
     }
     with instance_for_test() as instance:
         result = materialize([score_beater_ground_truth], resources=resources, instance=instance)

@@ -8,6 +8,7 @@ DOMAIN = Domain(
     name="free_throws",
     description="score_beater: will a player make more regular-season free throws than last season?",
     definitions="shot_platform.free_throws.definitions:defs",
+    has_data="shot_platform.free_throws.stored_rows:stored_rows",
     commands=(
         Command(
             "free-throws",

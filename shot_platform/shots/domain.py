@@ -8,6 +8,7 @@ DOMAIN = Domain(
     name="shots",
     description="Shot make/miss: probability that an NBA field-goal attempt is made.",
     definitions="shot_platform.shots.definitions:defs",
+    has_data="shot_platform.shots.stored_rows:stored_rows",
     commands=(
         Command("shots", "shot_platform.cli.ingest:ingest_shots", "Load Kaggle shot-logs files.", group="ingest"),
         Command(

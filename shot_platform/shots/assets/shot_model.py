@@ -39,7 +39,7 @@ def shot_model(
     context: AssetExecutionContext,
     config: ShotModelConfig,
     shot_store: ShotStoreResource,
-    model_store: ShotModelStoreResource,
+    shot_models: ShotModelStoreResource,
 ) -> MaterializeResult:
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
@@ -48,7 +48,7 @@ def shot_model(
     champion's on the same unseen games (after both training windows); a tie keeps the champion
     (``core.gate``). When the champion was trained from exactly these shots nothing is trained.
     """
-    store, models = shot_store.get(), model_store.get()
+    store, models = shot_store.get(), shot_models.get()
     shots, history = store.load_shots(), store.load_player_history()
     if config.train_window_dates:
         recent = shots["game_date"].drop_duplicates().nlargest(config.train_window_dates)
