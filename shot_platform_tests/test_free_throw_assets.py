@@ -16,16 +16,19 @@ from dagster import AssetKey, AssetSelection, DefaultSensorStatus, instance_for_
 
 from shot_platform.cli import cli
 from shot_platform.cli.materialize import LOCAL_INSTANCE_CONFIG, parse_selection
-from shot_platform.core.resources import ModelStoreResource
-from shot_platform.definitions import all_assets, all_checks, defs
+from shot_platform.definitions import defs
 from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
+from shot_platform.free_throws.definitions import defs as free_throw_defs
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
-from shot_platform.shots.resources import ShotStoreResource
 from shot_platform_tests.cli_process import materialise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +93,8 @@ def test_definitions_assemble_the_game_by_game_flow():
     for source in (ROOT / "dagster.yaml", None):  # the production instance and the embedded one
         text = source.read_text() if source else LOCAL_INSTANCE_CONFIG
         limits = yaml.safe_load(text)["run_coordinator"]["config"]["tag_concurrency_limits"]
-        assert {"key": "shot_platform/kind", "value": "free_throw_sync", "limit": 1} in limits
-        assert {"key": "shot_platform/kind", "value": "retrain", "limit": 1} in limits
+        # one run per kind at a time: one sync run, one retraining run across both domains
+        assert {"key": "shot_platform/kind", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
 
 
 def test_definitions_do_not_import_tensorflow():
@@ -114,7 +117,7 @@ def test_only_the_model_module_imports_tensorflow():
 def test_selection_syntax():
     def keys(text: str) -> set[str]:
         return {
-            key.to_user_string() for key in AssetSelection.from_coercible(parse_selection(text)).resolve(all_assets)
+            key.to_user_string() for key in AssetSelection.from_coercible(parse_selection(text)).resolve(defs.assets)
         }
 
     assert keys("group:free_throws") == set(GROUP)
@@ -189,14 +192,16 @@ def test_ground_truth_reports_labels_and_live_metrics(
     monkeypatch.setattr(predictions_module, "champion_scorer", lambda *_: scorer)
     resources = {
         "free_throw_store": FreeThrowStoreResource(database_url=free_throw_store.url),
-        "shot_store": ShotStoreResource(database_url=free_throw_store.url),
-        "model_store": ModelStoreResource(location=str(tmp_path / "models")),
+        "score_beater_models": ScoreBeaterModelsResource(location=str(tmp_path / "models")),
         "scores_api": ScoresApiResource(base_url=""),  # no provider: free_throw_games is a no-op
         "score_beater_scorer": ScoreBeaterScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(
-            [*all_assets, *all_checks], resources=resources, instance=instance, selection="group:free_throws"
+            [*free_throw_defs.assets, *free_throw_defs.asset_checks],
+            resources=resources,
+            instance=instance,
+            selection="group:free_throws",
         )
     assert result.success
     events = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}

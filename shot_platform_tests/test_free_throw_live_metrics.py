@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 from dagster import instance_for_test, materialize
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import open_saved_model_store
-from shot_platform.definitions import all_assets, all_checks
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.inputs import games_at_fractions
@@ -24,10 +23,13 @@ from shot_platform.free_throws.live_metrics import (
     season_progress,
     served_at_points,
 )
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.store import FreeThrowStore, tables
-from shot_platform.shots.resources import ShotStoreResource
 
 FEATURES = pd.DataFrame(
     {  # three players of 2009-10, predicted for 2010-11 (a 10-game season)
@@ -106,15 +108,17 @@ def store_predictions(store: FreeThrowStore, version: str, season: int, correct:
 
 def ground_truth(store: FreeThrowStore, models: Path):
     resources = {
-        "shot_store": ShotStoreResource(database_url=store.url),
         "free_throw_store": FreeThrowStoreResource(database_url=store.url),
-        "model_store": ModelStoreResource(location=str(models)),
+        "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
         "scores_api": ScoresApiResource(base_url=""),  # not used: only the ground truth runs
         "score_beater_scorer": ScoreBeaterScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(
-            [*all_assets, *all_checks], selection="score_beater_ground_truth", resources=resources, instance=instance
+            [*defs.assets, *defs.asset_checks],
+            selection="score_beater_ground_truth",
+            resources=resources,
+            instance=instance,
         )
     assert result.success
     metadata = {k: v.value for k, v in result.get_asset_materialization_events()[0].materialization.metadata.items()}

@@ -16,7 +16,7 @@ import requests
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.service import DEFAULT_MAX_BODY_BYTES
+from shot_platform.core.settings import DEFAULT_MAX_BODY_BYTES
 from shot_platform.shots.features.player import build_player_history
 from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import train_shot_model

@@ -14,8 +14,8 @@ from shot_platform.core.serving.unit import UnitBase
 class Echo(UnitBase):
     started: tuple | None = None
 
-    def start(self, settings, poll_seconds: float) -> None:
-        self.started = (settings, poll_seconds)
+    def start(self, settings) -> None:
+        self.started = settings
 
     def stop(self) -> None:
         self.started = None
@@ -29,7 +29,7 @@ class Echo(UnitBase):
 
 
 class Count(UnitBase):
-    def start(self, settings, poll_seconds: float) -> None: ...
+    def start(self, settings) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -48,7 +48,7 @@ class EchoAgain(Count):
 
 
 def test_each_endpoint_keeps_its_route_and_specs_and_calls_its_unit(platform_home):
-    composed = service_class("Composed", __name__, [Echo, Count], poll_seconds=0.5)
+    composed = service_class("Composed", __name__, [Echo, Count])
     assert composed.__module__ == __name__ and composed.__name__ == "Composed"
     service = bentoml.service(name="composed")(composed)
     assert {name: api.route for name, api in service.apis.items()} == {"echo": "/echo", "count": "/count"}
@@ -57,7 +57,7 @@ def test_each_endpoint_keeps_its_route_and_specs_and_calls_its_unit(platform_hom
 
     instance = composed()
     assert [type(unit) for unit in instance.units] == [Echo, Count]
-    assert instance.unit(Echo).started[1] == 0.5
+    assert instance.unit(Echo).started is not None  # started with the settings
     assert asyncio.run(instance.echo("hi")) == {"echo": "hi", "unit": "Echo"}
     assert instance.count([1, 2, 3]) == 3
     assert instance.readiness() == (True, {"echo": {"state": "serving"}, "count": {"state": "no model"}})
@@ -67,4 +67,4 @@ def test_each_endpoint_keeps_its_route_and_specs_and_calls_its_unit(platform_hom
 
 def test_two_units_with_one_route_are_refused():
     with pytest.raises(ValueError, match="clashes"):
-        service_class("Clash", __name__, [Echo, EchoAgain], poll_seconds=1)
+        service_class("Clash", __name__, [Echo, EchoAgain])

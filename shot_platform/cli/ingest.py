@@ -1,34 +1,54 @@
-"""``shot-platform quarantine``: quarantined rows with their reasons. (``ingest`` is a shared group
-of the domains' commands, see :mod:`shot_platform.cli.main`.)"""
+"""The shared helper of the domains' ``shot-platform ingest ...`` commands, and ``shot-platform quarantine``.
+(``ingest`` is a shared group of the domains' commands, see :mod:`shot_platform.cli.main`.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from shot_platform.cli.main import DomainChoice, open_store
+from shot_platform.cli.main import DomainChoice, fail, progress_printer
 from shot_platform.core.domain import domain as find_domain
-from shot_platform.core.domain import domains, resolve
+from shot_platform.core.domain import domains
+from shot_platform.core.ingest.quarantine import listing as quarantine_listing
+from shot_platform.core.ingest.report import IngestReport
+from shot_platform.core.ingest.rows import IngestFileError
 from shot_platform.core.settings import Settings
 
 
-def _with_store() -> list:
-    """The domains that keep rows (and so a quarantine) in a store: ``extra["store"]`` names its class."""
-    return [d for d in domains() if "store" in d.extra]
+def ingest_files(store: object, paths: tuple[str, ...], ingest_file: Callable[..., IngestReport], domain: str) -> None:
+    """Ingest each file, print its report; an unusable file stops with its one-line error."""
+    for path in paths:
+        try:
+            report = ingest_file(store, path, progress=progress_printer("inserted"))
+        except IngestFileError as error:
+            fail(str(error))
+        click.echo(report.line())
+        click.echo(report.summary(), err=True)
+        if report.quarantined:
+            click.echo(
+                "  quarantined rows and their reasons are in the quarantine table "
+                f"(`shot-platform quarantine --domain {domain}` lists them)",
+                err=True,
+            )
 
 
 @click.command("quarantine")
 @click.option("--limit", default=20, show_default=True)
 @click.option(
     "--domain",
-    type=DomainChoice(lambda: [d.cli_name for d in _with_store()]),
+    type=DomainChoice(lambda: [d.cli_name for d in domains()]),
     help="one domain's rows (default: every domain's)",
 )
 def quarantine(limit: int, domain: str | None) -> None:
-    """List quarantined rows with their reasons."""
+    """List quarantined rows (and the domains' own quarantined records, such as the sync's games) with their reasons."""
     settings = Settings.from_env()
-    chosen = [find_domain(domain)] if domain else _with_store()
+    chosen = [find_domain(domain)] if domain else list(domains())
     for each in chosen:
-        rows = open_store(resolve(each.extra["store"]), settings).load_quarantine()
-        click.echo(f"{len(rows)} quarantined rows" + ("" if domain else f" ({each.cli_name})"))
-        for row in rows.head(limit).itertuples():
-            click.echo(f"{row.source}:{row.line}: {row.reason}")
+        try:
+            lines = quarantine_listing(settings.database_url, each.name, limit)
+        except Exception as error:  # an unreachable or unusable store: one line, not a traceback
+            fail(f"cannot read the quarantine: {error}. Check SHOT_PLATFORM_DATABASE_URL.")
+        if not domain:
+            lines[0] += f" ({each.cli_name})"
+        click.echo("\n".join(lines))

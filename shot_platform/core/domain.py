@@ -68,8 +68,6 @@ class Domain:
     - ``has_data``: ``function(settings) -> int``, rows stored (``materialize`` skips a domain with none).
     - ``demo``: a ``click.Command`` whose options join ``shot-platform demo``'s and whose callback
       ingests the domain's demo data.
-    - ``extra``: further references; ``"store"`` names its store class (``class(url)``, with
-      ``create_schema()`` and ``load_quarantine()``), for ``shot-platform quarantine``.
     """
 
     name: str

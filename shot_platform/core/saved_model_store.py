@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -49,6 +48,7 @@ from shot_platform.core.model_store import (
     ModelStore,
     recorded_files,
 )
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, child_environment
 
 GRAPH_FILE = "saved_model.pb"
 VERSION = re.compile(r"[1-9][0-9]{0,17}")  # TF Serving's integer versions, written without leading zeros
@@ -253,10 +253,8 @@ class SavedModelStore(ModelStore):
 def check_saved_model(path: Path, timeout_s: float = CHECK_TIMEOUT_S) -> str | None:
     """Load a SavedModel directory in a child process (``python -m shot_platform.core.serving.saved_model_check``);
     None when it loads, else the one-line reason."""
-    env = dict(os.environ)
-    package_root = str(Path(shot_platform.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env = child_environment(pythonpath=str(Path(shot_platform.__file__).resolve().parents[1]))
+    env.setdefault(TF_LOG_LEVEL_ENV, "2")
     command = [sys.executable, "-m", "shot_platform.core.serving.saved_model_check", str(path)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout_s)

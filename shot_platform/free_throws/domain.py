@@ -10,6 +10,7 @@ DOMAIN = Domain(
     name="free_throws",
     description="score_beater: will a player make more regular-season free throws than last season?",
     definitions="shot_platform.free_throws.definitions:defs",
+    has_data="shot_platform.free_throws.stored_rows:stored_rows",
     commands=(
         Command("free-throws", f"{COMMANDS}.data:ingest_free_throws", "Load Kaggle free-throw files.", group="ingest"),
         Command("free-throws", f"{COMMANDS}.data:generate_free_throws", "Synthetic seasons.", group="generate"),
@@ -25,7 +26,5 @@ DOMAIN = Domain(
             describe="shot_platform.free_throws.registry:describe_version",
         ),
     ),
-    has_data=f"{COMMANDS}.data:stored_rows",
     demo=f"{COMMANDS}.data:demo",
-    extra={"store": "shot_platform.free_throws.store:FreeThrowStore"},
 )

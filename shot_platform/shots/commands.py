@@ -7,31 +7,9 @@ from pathlib import Path
 
 import click
 
+from shot_platform.cli.ingest import ingest_files
 from shot_platform.cli.main import fail, model_or_fail, open_store, progress_printer
 from shot_platform.core.settings import Settings
-
-
-def _ingest(paths: tuple[str, ...], settings: Settings) -> None:
-    from shot_platform.shots.ingest.shots import ShotFileError, ingest_shot_file
-    from shot_platform.shots.store import ShotStore
-
-    store = open_store(ShotStore, settings)
-    for path in paths:
-        try:
-            report = ingest_shot_file(store, path, progress=progress_printer("inserted"))
-        except ShotFileError as error:
-            fail(str(error))
-        click.echo(
-            f"inserted {report.inserted}, duplicate {report.duplicates}, quarantined {report.quarantined}"
-            + (f" ({report.conflicts} conflicting with stored rows)" if report.conflicts else "")
-        )
-        click.echo(report.summary(), err=True)
-        if report.quarantined:
-            click.echo(
-                "  quarantined rows and their reasons are in the shots_quarantine table "
-                "(`shot-platform quarantine` lists them)",
-                err=True,
-            )
 
 
 @click.command("shots")
@@ -39,7 +17,10 @@ def _ingest(paths: tuple[str, ...], settings: Settings) -> None:
 def ingest_shots(paths: tuple[str, ...]) -> None:
     """Load Kaggle shot-logs files (.csv or .csv.gz). Safe to repeat: rows already
     stored count as duplicates; bad rows go to the quarantine with a reason."""
-    _ingest(paths, Settings.from_env())
+    from shot_platform.shots.ingest.shots import ingest_shot_file
+    from shot_platform.shots.store import ShotStore
+
+    ingest_files(open_store(ShotStore, Settings.from_env()), paths, ingest_shot_file, "shots")
 
 
 @click.command("shots")
@@ -120,10 +101,3 @@ def demo(data: str | None, games: int) -> None:
     except ShotFileError as error:
         fail(str(error))
     click.echo("  " + report.summary())
-
-
-def stored_rows(settings: Settings) -> int:
-    """Shots stored (``materialize`` without ``--select`` skips a domain with none)."""
-    from shot_platform.shots.store import ShotStore
-
-    return int(open_store(ShotStore, settings).shot_summary()["rows"])

@@ -10,6 +10,7 @@ DOMAIN = Domain(
     name="shots",
     description="Shot make/miss: probability that an NBA field-goal attempt is made.",
     definitions="shot_platform.shots.definitions:defs",
+    has_data="shot_platform.shots.stored_rows:stored_rows",
     commands=(
         Command("shots", f"{COMMANDS}:ingest_shots", "Load Kaggle shot-logs files.", group="ingest"),
         Command("shots", f"{COMMANDS}:generate_shots", "A synthetic shot season.", group="generate"),
@@ -17,7 +18,5 @@ DOMAIN = Domain(
     ),
     service_unit="shot_platform.shots.serving.unit:ShotUnit",
     models=(ModelRef("shot_model", "shot_platform.shots.models.registry:open_shot_models"),),
-    has_data=f"{COMMANDS}:stored_rows",
     demo=f"{COMMANDS}:demo",
-    extra={"store": "shot_platform.shots.store:ShotStore"},
 )

@@ -15,7 +15,7 @@ from shot_platform_tests.third_domain.model import MODEL_NAME, DartModel, open_d
 class DartsUnit(UnitBase):
     model: DartModel | None = None
 
-    def start(self, settings: Settings, poll_seconds: float) -> None:
+    def start(self, settings: Settings) -> None:
         try:  # loaded once: the test promotes its champion before the service starts
             self.model = open_dart_models(settings).load()
         except RegistryError:

@@ -29,7 +29,6 @@ class ComposedService:
     """The units' lifecycle and readiness; the endpoints are added by :func:`service_class`."""
 
     unit_classes: tuple[type, ...] = ()
-    poll_seconds: float = 5.0
 
     def __init__(self) -> None:
         settings = Settings.from_env()
@@ -38,7 +37,7 @@ class ComposedService:
         self.units: list[ServiceUnit] = []
         for unit_class in self.unit_classes:
             unit = unit_class()
-            unit.start(settings, self.poll_seconds)
+            unit.start(settings)
             self.units.append(unit)
 
     def unit(self, unit_class: type) -> Any:
@@ -85,7 +84,7 @@ def _delegate(method: APIMethod, index: int) -> APIMethod:
     return attrs.evolve(method, func=call)
 
 
-def service_class(name: str, module: str, unit_classes: Sequence[type], poll_seconds: float) -> type:
+def service_class(name: str, module: str, unit_classes: Sequence[type]) -> type:
     """A class named ``name`` (in ``module``, for BentoML's import string) serving every unit's endpoints.
 
     Two units declaring the same endpoint name or route is an error, not a silent override.
@@ -95,7 +94,6 @@ def service_class(name: str, module: str, unit_classes: Sequence[type], poll_sec
         "__qualname__": name,
         "__doc__": "Every registered domain's endpoints and models, on one service.",
         "unit_classes": tuple(unit_classes),
-        "poll_seconds": poll_seconds,
     }
     routes: dict[str, str] = {}
     for index, unit_class in enumerate(unit_classes):

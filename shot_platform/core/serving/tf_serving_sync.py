@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import time
 
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         try:
             if args.sync_to:
-                base_path = args.base_path or os.environ.get(BASE_PATH_ENV)
+                base_path = args.base_path or settings.tf_serving_base_path
                 labels = sync_to_directory(models, args.sync_to, base_path, args.tf_serving_url)
             else:
                 labels = write_model_config(models, args.base_path)

@@ -35,14 +35,14 @@ class Middleware:
 class ServiceUnit(Protocol):
     """What the service calls on each unit (one instance per service worker).
 
-    - ``start(settings, poll_seconds)`` in the worker, before any request: open stores, start model
-      watchers (``poll_seconds``: how often to look for a new champion); ``stop()`` at shutdown.
+    - ``start(settings)`` in the worker, before any request: open stores, start model watchers
+      (``settings.serving.poll_seconds``: how often to look for a new champion); ``stop()`` at shutdown.
     - ``readiness()``: ``{model name: {"state": "serving" | ..., "version": ..., ...}}``; the service
       is ready once any model of any unit is serving (``/readyz`` shows them all).
     - ``mounts()`` / ``middlewares()`` (class methods, optional): read once when the service class is built.
     """
 
-    def start(self, settings: Settings, poll_seconds: float) -> None: ...
+    def start(self, settings: Settings) -> None: ...
 
     def stop(self) -> None: ...
 

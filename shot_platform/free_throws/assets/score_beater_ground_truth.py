@@ -4,7 +4,6 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from shot_platform.core.plots import calibration_png, markdown_image, metric_by_share_png
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS
 from shot_platform.free_throws.labels import BEAT
 from shot_platform.free_throws.live_metrics import (
@@ -15,7 +14,7 @@ from shot_platform.free_throws.live_metrics import (
     registry_test_log_losses,
     write_known_labels,
 )
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.schema import SEASON, season_short
 
 
@@ -69,7 +68,9 @@ def _share_table(by_season: pd.DataFrame, version: str) -> pd.DataFrame:
 
 @asset(deps=["score_beater_predictions", "free_throw_player_features", "free_throw_games"], compute_kind="pandas")
 def score_beater_ground_truth(
-    context: AssetExecutionContext, free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
+    context: AssetExecutionContext,
+    free_throw_store: FreeThrowStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
 ) -> MaterializeResult:
     """Labels as they become known (beat: as soon as a player passes last season's made count;
     not beaten: when the regular season ends), in the `free_throw_labels` table; and, per season and
@@ -95,7 +96,9 @@ def score_beater_ground_truth(
     by_version = report.by_version.copy()
     if len(report.by_season):
         versions = sorted(report.by_season["model_version"].unique())
-        tests = registry_test_log_losses(versions, model_store.resolved_location(), model_store.s3_endpoint_url or None)
+        tests = registry_test_log_losses(
+            versions, score_beater_models.resolved_location(), score_beater_models.s3_endpoint_url or None
+        )
         by_version["test_log_loss"] = by_version["model_version"].map(tests)
         table = report.by_season[["model_version", SEASON, "status", "rows", "log_loss", "auc", "brier"]].copy()
         table["base_log_loss"] = report.by_season["base_log_loss"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.live_metrics import (
     LIVE_LOG_LOSS_TOLERANCE,
     load_live_report,
     registry_test_log_losses,
 )
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 
 
 @asset_check(
@@ -24,7 +23,7 @@ from shot_platform.free_throws.resources import FreeThrowStoreResource
     description=f"live log loss of each served version within {LIVE_LOG_LOSS_TOLERANCE} of its own test log loss",
 )
 def live_log_loss_near_test(
-    free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
+    free_throw_store: FreeThrowStoreResource, score_beater_models: ScoreBeaterModelsResource
 ) -> AssetCheckResult:
     report = load_live_report(free_throw_store.get())
     by_version = report.by_version.copy()
@@ -34,7 +33,9 @@ def live_log_loss_near_test(
             metadata={"compared_versions": 0, "note": "no complete season of served predictions yet: nothing to judge"},
         )
     tests = registry_test_log_losses(
-        list(by_version["model_version"]), model_store.resolved_location(), model_store.s3_endpoint_url or None
+        list(by_version["model_version"]),
+        score_beater_models.resolved_location(),
+        score_beater_models.s3_endpoint_url or None,
     )
     by_version["test_log_loss"] = by_version["model_version"].map(tests)
     by_version["excess"] = by_version["log_loss"] - by_version["test_log_loss"]

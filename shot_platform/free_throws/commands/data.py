@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from shot_platform.cli.ingest import ingest_files
 from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.core.settings import Settings
 
@@ -13,23 +14,10 @@ from shot_platform.core.settings import Settings
 def ingest_free_throws(paths: tuple[str, ...]) -> None:
     """Load Kaggle "NBA free throws" files (.csv or .csv.gz). Safe to repeat: rows already
     stored count as duplicates; bad rows go to the quarantine with a reason."""
-    from shot_platform.free_throws.ingest.events import FreeThrowFileError, ingest_free_throw_file
+    from shot_platform.free_throws.ingest.events import ingest_free_throw_file
     from shot_platform.free_throws.store import FreeThrowStore
 
-    store = open_store(FreeThrowStore, Settings.from_env())
-    for path in paths:
-        try:
-            report = ingest_free_throw_file(store, path, progress=progress_printer("inserted"))
-        except FreeThrowFileError as error:
-            fail(str(error))
-        click.echo(f"inserted {report.inserted}, duplicate {report.duplicates}, quarantined {report.quarantined}")
-        click.echo(report.summary(), err=True)
-        if report.quarantined:
-            click.echo(
-                "  quarantined rows and their reasons are in the free_throws_quarantine table "
-                "(`shot-platform quarantine --domain free-throws` lists them)",
-                err=True,
-            )
+    ingest_files(open_store(FreeThrowStore, Settings.from_env()), paths, ingest_free_throw_file, "free-throws")
 
 
 @click.command("free-throws")
@@ -98,10 +86,3 @@ def demo(free_throws: str | None, free_throw_seasons: int, games_per_season: int
     except FreeThrowFileError as error:
         fail(str(error))
     click.echo("  " + report.summary())
-
-
-def stored_rows(settings: Settings) -> int:
-    """Free throws stored (``materialize`` without ``--select`` skips a domain with none)."""
-    from shot_platform.free_throws.store import FreeThrowStore
-
-    return int(open_store(FreeThrowStore, settings).summary()["rows"])

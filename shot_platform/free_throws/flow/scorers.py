@@ -12,7 +12,6 @@ the connection open, and a batch travels in TF Serving's columnar format.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,9 @@ import numpy as np
 import pandas as pd
 import requests
 
+from shot_platform.core.settings import SCORE_BEATER_URL_ENV, Settings
 from shot_platform.free_throws.inputs import INPUT_NAMES
 
-SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
 OUTPUT = "probability"
 MODEL_NAME = "score_beater"
 # The embedded service answers at most this many instances per request (core/serving/tf_app.py
@@ -208,7 +207,7 @@ class RestScorer:
 def open_scorer(models: Any, url: str | None = None) -> Scorer:
     """The REST scorer when a URL is given or ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set, else the
     champion in-process."""
-    url = url or os.environ.get(SCORE_BEATER_URL_ENV)
+    url = url or Settings.from_env().score_beater_url
     if url:
         return RestScorer(url)
     return SavedModelScorer.from_store(models)

@@ -42,7 +42,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +53,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
+from shot_platform.core.settings import Settings
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
@@ -75,8 +75,6 @@ from shot_platform.free_throws.scores_api import (
 )
 from shot_platform.free_throws.store import FreeThrowStore, tables
 
-RETRAIN_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS"
-DEFAULT_RETRAIN_MIN_NEW_LABELS = 100
 LISTING_ATTEMPTS = 3  # a malformed listing page is asked again this often before the sync stops for now
 # Games are fetched one by one, then ingested and recorded together in one transaction: validating 40
 # plays costs about as much as 4,000 (pandas overhead), and a commit costs an fsync.
@@ -86,13 +84,7 @@ FETCH_THREADS = 4  # box-score requests in flight (requests' Session pools 10 co
 
 
 def retrain_threshold(value: int | None = None) -> int:
-    if value is not None:
-        return value
-    text = os.environ.get(RETRAIN_ENV, str(DEFAULT_RETRAIN_MIN_NEW_LABELS))
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{RETRAIN_ENV} must be a whole number of labelled player-seasons, got {text!r}") from None
+    return value if value is not None else Settings.from_env().retrain_min_new_labels
 
 
 @dataclass
@@ -906,7 +898,6 @@ def _sync(
 
 
 __all__ = [
-    "RETRAIN_ENV",
     "SyncReport",
     "SyncRunning",
     "retrain_threshold",

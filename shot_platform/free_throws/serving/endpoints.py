@@ -88,12 +88,12 @@ class ScoreBeaterUnit(UnitBase):
             Middleware(JsonClientErrors, {"any_media_under": ("/v1/",)}),
         ]
 
-    def start(self, settings: Settings, poll_seconds: float) -> None:
+    def start(self, settings: Settings) -> None:
         """Serve the champion and its canary (if any; TensorFlow is imported only then) and follow
         promotions; ``/score_beater/predict`` always scores with the champion."""
         store = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, MODEL_NAME)
         on_status = lambda status: divergence.set(1 if status["diverged"] else 0)  # noqa: E731
-        self.score_beater = SavedModelServer(store, poll_seconds, on_status=on_status).start()
+        self.score_beater = SavedModelServer(store, settings.serving.poll_seconds, on_status=on_status).start()
         self.player_inputs = open_player_inputs(settings)
         self.saved_models = {MODEL_NAME: ServedSavedModel(self.score_beater, input_problem)}
 

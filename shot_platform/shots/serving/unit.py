@@ -73,7 +73,7 @@ def _on_status(status: dict) -> None:
 class ShotUnit(UnitBase):
     """Scores shots with the champion; switches champions without a restart."""
 
-    def start(self, settings: Settings, poll_seconds: float) -> None:
+    def start(self, settings: Settings) -> None:
         store = ShotStore(settings.database_url)
         try:
             store.create_schema()
@@ -82,8 +82,8 @@ class ShotUnit(UnitBase):
         self.store, self.api_key = store, settings.api_key
         if not self.api_key:
             log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
-        models = open_shot_models(settings)
-        self.watcher = shot_state_watcher(models, store, poll_seconds, on_swap=_on_swap, on_status=_on_status).start()
+        models, poll = open_shot_models(settings), settings.serving.poll_seconds
+        self.watcher = shot_state_watcher(models, store, poll, on_swap=_on_swap, on_status=_on_status).start()
         self.request_log = shot_request_log(store).start()
         self.batcher = MicroBatcher(lambda: self.watcher.state, on_batch=batch_rows.observe)
 
