@@ -4,7 +4,7 @@ Each domain declares its own Definitions (assets, checks, jobs, sensors, schedul
 resources) and names them in its :class:`~shot_platform.core.domain.Domain`; this module names no
 domain. ``Definitions.merge`` refuses two domains that bind one resource key to different resources,
 so a domain cannot borrow or shadow another's. Nothing here imports TensorFlow (tested): only the
-score_beater model module imports it, when a run needs it.
+a domain's model module imports it, when a run needs it.
 """
 
 from __future__ import annotations
