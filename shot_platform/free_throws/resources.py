@@ -10,8 +10,8 @@ from dagster import ConfigurableResource
 
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
+from shot_platform.core.scorer import Scorer
 from shot_platform.core.settings import Settings
-from shot_platform.free_throws.flow.scorers import Scorer
 from shot_platform.free_throws.scores_api.client import URL_ENV
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource, scores_api_from_env
 from shot_platform.free_throws.store import FreeThrowStore

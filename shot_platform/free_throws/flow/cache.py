@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, delete, func, select
 
 from shot_platform.core.bulk import insert_new_rows, insert_rows_unchecked, upsert_rows
-from shot_platform.free_throws.flow.scorers import Scorer
+from shot_platform.core.scorer import Scorer
 from shot_platform.free_throws.inputs import GAMES_PLAYED
 from shot_platform.free_throws.schema import PLAYER, SEASON
 from shot_platform.free_throws.scoring import input_hashes
