@@ -4,9 +4,9 @@ The loading policy of the :class:`~shot_platform.core.serving.watcher.ChampionWa
 SavedModels: the watcher's daemon thread polls the champion pointer; when it moves, the new version
 is fetched (checksums verified), loaded with ``tf.saved_model.load`` and warmed up *off the request
 path*, then one reference is swapped. Requests in flight finish on the version they started with.
-TensorFlow is imported only once a champion exists, so a service without one never pays for it. If the store is unreachable
-or the new version does not load, the current version keeps serving and the failure is reported
-in the model's status (TF Serving's ``GET /v1/models/<name>``) and in ``/readyz``.
+TensorFlow is imported only once a champion exists, so a service without one never pays for it.
+If the store is unreachable or the new version does not load, the current version keeps serving
+and the failure is reported in the model's status (TF Serving's ``GET /v1/models/<name>``) and in ``/readyz``.
 
 The watcher's :meth:`status` names the served version, the registry's champion, whether they
 disagree (``diverged``: also for a damaged pointer) and the last error. A version that failed to
