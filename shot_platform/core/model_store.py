@@ -223,16 +223,21 @@ class ModelStore(Generic[M]):
         self.blobs.put(self._key(version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
         self.artifact.changed(self)
 
-    def metadata(self, version: str) -> dict:
-        version = self.check_version(version)
+    def _read(self, version: str, path: str, missing: RegistryError) -> bytes:
+        """A file of a version; ``missing`` is raised when it is absent, a damaged store names the problem."""
         try:
-            data = self.blobs.get(self._key(version, METADATA_FILE))
-        except KeyError as error:
-            raise ModelNotFoundError(
-                f"{self.name} has no complete version {version!r}; `shot-platform models list` shows the versions"
-            ) from error
+            return self.blobs.get(self._key(version, path))
+        except KeyError:
+            raise missing from None
         except BlobError as error:
             raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
+
+    def metadata(self, version: str) -> dict:
+        version = self.check_version(version)
+        missing = ModelNotFoundError(
+            f"{self.name} has no complete version {version!r}; `shot-platform models list` shows the versions"
+        )
+        data = self._read(version, METADATA_FILE, missing)
         try:
             metadata = json.loads(data)
         except ValueError as error:
@@ -278,14 +283,10 @@ class ModelStore(Generic[M]):
                 raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
         files = {}
         for path, (expected, size) in recorded.items():
-            try:
-                data = self.blobs.get(self._key(version, path))
-            except KeyError as error:
-                raise CorruptArtifactError(
-                    f"{self.name} version {version}: artifact file {path} is missing; promote another version"
-                ) from error
-            except BlobError as error:
-                raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
+            missing = CorruptArtifactError(
+                f"{self.name} version {version}: artifact file {path} is missing; promote another version"
+            )
+            data = self._read(version, path, missing)
             digest = sha256(data)
             if digest != expected:
                 recorded_size = f"{size:,} recorded" if size is not None else "size not recorded"

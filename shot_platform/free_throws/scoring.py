@@ -29,7 +29,9 @@ from shot_platform.free_throws.store import FreeThrowStore, tables
 KEY = [SEASON, PLAYER, GAMES_PLAYED]
 
 
-SCORE_BEATER_PREDICTIONS = PredictionTable(KEY, "input_hash", "probability")
+PREDICTIONS = PredictionTable(
+    KEY, "input_hash", "probability", tables.score_beater_predictions, SEASON, GAMES_PLAYED, "made_at"
+)
 
 
 def champion_scorer(location: str, s3_endpoint_url: str | None) -> Scorer | None:
@@ -78,7 +80,7 @@ def refresh_predictions(
         frame,
         store.load_predictions(scorer.version),
         scorer.version,
-        SCORE_BEATER_PREDICTIONS,
+        PREDICTIONS,
         lambda stale: scorer.predict(frame[stale]),
         store.upsert_predictions,
     )
