@@ -17,7 +17,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,16 +42,6 @@ class RefreshReport:
     recomputed: int = 0
     reused: int = 0
     model_version: str = ""
-
-    def metadata(self, full_refeed: bool) -> dict[str, Any]:
-        """What a predictions asset reports to Dagster."""
-        return {
-            "rows": self.rows,
-            "recomputed": self.recomputed,
-            "reused_from_cache": self.reused,
-            "model_version": self.model_version,
-            "full_refeed": full_refeed,
-        }
 
 
 @dataclass(frozen=True)
@@ -93,7 +82,7 @@ def refresh_predictions(
     cached: pd.DataFrame,
     version: str,
     table: PredictionTable,
-    predict: Callable[[np.ndarray], Any],
+    predict: Callable[[np.ndarray], np.ndarray],
     write: Callable[[pd.DataFrame], int],
     full_refeed: bool = False,
 ) -> tuple[RefreshReport, np.ndarray]:

@@ -22,11 +22,9 @@ import requests
 
 from shot_platform.core.scorer import CountingScorer
 from shot_platform.free_throws.inputs import INPUT_NAMES
-from shot_platform.free_throws.serving.champion import NoModelError, SavedModelScorer
+from shot_platform.free_throws.serving.champion import MODEL_NAME, NoModelError, SavedModelScorer
 
 SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
-OUTPUT = "probability"
-MODEL_NAME = "score_beater"
 # The embedded service answers at most this many instances per request (core/serving/tf_app.py
 # MAX_INSTANCES); a season of players is more, so a batch travels in several requests.
 MAX_REQUEST_INSTANCES = 10_000
