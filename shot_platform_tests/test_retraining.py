@@ -402,4 +402,4 @@ def test_watcher_keeps_its_model_while_s3_is_unreachable(stack: Stack, tmp_path:
     assert watcher.refresh() is False
     assert watcher.last_error is not None and watcher.version == model.version
     shots = ShotsInput.model_validate(SHOT).root
-    assert 0 < watcher.state.score(shots)[0] < 1
+    assert 0 < watcher.state.predict(shots)[0] < 1

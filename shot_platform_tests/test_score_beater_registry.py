@@ -80,7 +80,7 @@ def test_promote_rollback_and_checksum_verification(tmp_path: Path, exported):
     damaged = tmp_path / "score_beater" / first / "variables" / "variables.data-00000-of-00001"
     data = damaged.read_bytes()
     damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
-    with pytest.raises(ChecksumMismatchError, match=r"variables\.data-00000-of-00001 does not match"):
+    with pytest.raises(ChecksumMismatchError, match=r"variables\.data-00000-of-00001 is damaged: it does not match"):
         store.load(first, tmp_path / "copy")
     assert store.load(second)  # the other version is intact
 

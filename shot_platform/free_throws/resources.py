@@ -10,11 +10,12 @@ from pydantic import Field
 
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
+from shot_platform.core.scorer import Scorer
 from shot_platform.core.settings import RETRAIN_LABELS_ENV, Settings, configured
-from shot_platform.free_throws.flow.scorers import MODEL_NAME, Scorer
 from shot_platform.free_throws.flow.sync import retrain_threshold
 from shot_platform.free_throws.scores_api.client import URL_ENV
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource, scores_api_from_env
+from shot_platform.free_throws.serving.champion import MODEL_NAME
 from shot_platform.free_throws.store import FreeThrowStore
 
 

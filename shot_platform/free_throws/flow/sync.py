@@ -53,12 +53,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
+from shot_platform.core.scorer import CountingScorer
 from shot_platform.core.settings import Settings
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
 from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
-from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, Scorer, open_scorer
+from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, open_scorer
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, PLAYER, REGULAR, season_short
@@ -227,7 +228,7 @@ class _Engine:
         models: Any,
         client: ScoresApiClient,
         report: SyncReport,
-        scorer: Scorer | None,
+        scorer: CountingScorer | None,
         progress: Callable[[str], None] | None,
         retrain_min_new_labels: int | None,
         trainer: Any,
@@ -247,7 +248,7 @@ class _Engine:
         self.numbers: dict[int, dict[int, int]] = {}  # season_numbers of each schedule
         self.state: SeasonState | None = None
         self.pending_retrain = False  # a season's labels completed in the open batch
-        self.pending_predictions: list[tuple[Scorer, pd.DataFrame]] = []
+        self.pending_predictions: list[tuple[CountingScorer, pd.DataFrame]] = []
         self.cache = PredictionCache()
         self.fetcher = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="scores-api")
         self.pending_rows: dict[str, tuple[Any, tuple[str, ...], list[pd.DataFrame]]] = {}
@@ -255,10 +256,10 @@ class _Engine:
         # After each game: the feature rows of the players it changed, and every player's inputs, as
         # (state, games_played, population rows, so_far of those rows then); turned into frames at flush.
         self.pending_features: list[tuple[SeasonState, int, np.ndarray, np.ndarray]] = []
-        self.pending_points: list[tuple[Scorer, SeasonState, int, np.ndarray]] = []
+        self.pending_points: list[tuple[CountingScorer, SeasonState, int, np.ndarray]] = []
 
     # -- model ------------------------------------------------------------------------------
-    def ensure_scorer(self, check_champion: bool = False) -> Scorer:
+    def ensure_scorer(self, check_champion: bool = False) -> CountingScorer:
         """The scorer; with ``check_champion`` (at a season's start, after retraining) re-opened when
         the champion changed. Not on every game: on S3 reading the pointer is a request."""
         if self.scorer is None or (
@@ -365,7 +366,7 @@ class _Engine:
             f"(model {scorer.version})"
         )
 
-    def _predict(self, conn: Connection, scorer: Scorer, inputs: pd.DataFrame) -> None:
+    def _predict(self, conn: Connection, scorer: CountingScorer, inputs: pd.DataFrame) -> None:
         """Queue a refresh; ``flush`` predicts the queued rows in one batch (one cache lookup, one model
         call, one write per batch of games instead of per game)."""
         del conn
@@ -520,7 +521,7 @@ class _Engine:
         game: Game,
         number: int,
         counts: pd.DataFrame | None,
-        scorer: Scorer | None,
+        scorer: CountingScorer | None,
     ) -> None:
         if number != state.games_played + 1:
             raise RuntimeError(
@@ -838,7 +839,7 @@ def sync_free_throws(
     full_refeed: bool = False,
     max_games: int | None = None,
     progress: Callable[[str], None] | None = None,
-    scorer: Scorer | None = None,
+    scorer: CountingScorer | None = None,
     retrain: bool = True,
     retrain_min_new_labels: int | None = None,
     trainer: Any = None,
@@ -869,7 +870,7 @@ def _sync(
     store: FreeThrowStore,
     client: ScoresApiClient,
     report: SyncReport,
-    scorer: Scorer | None,
+    scorer: CountingScorer | None,
     models: Any,
     full_refeed: bool,
     max_games: int | None,
