@@ -19,17 +19,20 @@ from shot_platform.core.settings import (
     MAX_BODY_ENV,
     MAX_INFLIGHT_ENV,
     POLL_ENV,
-    RETRAIN_LABELS_ENV,
-    RETRAIN_THRESHOLD_ENV,
     THREADS_ENV,
     Settings,
     SettingsError,
     child_environment,
+    domain_settings,
     export_variable,
     variables,
     variables_table,
 )
+from shot_platform.free_throws import settings as free_throw_settings
 from shot_platform.free_throws.flow.sync import retrain_threshold
+from shot_platform.free_throws.settings import RETRAIN_LABELS_ENV, FreeThrowSettings
+from shot_platform.shots import settings as shot_settings
+from shot_platform.shots.settings import RETRAIN_THRESHOLD_ENV, ShotSettings
 
 PACKAGE = Path(shot_platform.__file__).resolve().parent
 SETTINGS_MODULE = PACKAGE / "core" / "settings.py"
@@ -106,8 +109,9 @@ def test_defaults_and_blank_values(monkeypatch):
     monkeypatch.setenv("SHOT_PLATFORM_HOME", "")
     settings = Settings.from_env()
     assert settings.home == Path(".shot_platform").absolute() and settings.environment == "local"
-    assert settings.scores_api.url is None and settings.scores_api.api_key is None
-    assert settings.score_beater_url is None and settings.api_key is None
+    free_throws, shots = FreeThrowSettings.from_env(), ShotSettings.from_env()
+    assert free_throws.scores_api.url is None and free_throws.scores_api.api_key is None
+    assert free_throws.score_beater_url is None and shots.api_key is None
     assert settings.serving.poll_seconds == 5.0 and settings.serving.max_body_bytes == 8 * 2**20
     assert settings.dagster_home == settings.home / "dagster" and settings.bentoml_home is None
 
@@ -115,8 +119,8 @@ def test_defaults_and_blank_values(monkeypatch):
 def test_both_retrain_thresholds_are_read_one_way(monkeypatch):
     monkeypatch.setenv(RETRAIN_THRESHOLD_ENV, "7")
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "11")
-    settings = Settings.from_env()
-    assert (settings.retrain_min_new_shots, settings.retrain_min_new_labels) == (7, 11)
+    Settings.from_env()  # reads the domains' settings too (checked below)
+    assert (ShotSettings.from_env().retrain_min_new_shots, FreeThrowSettings.from_env().retrain_min_new_labels) == (7, 11)
     assert retrain_threshold() == 11 and retrain_threshold(3) == 3
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "eleven")
     with pytest.raises(SettingsError, match=RETRAIN_LABELS_ENV):
@@ -137,10 +141,12 @@ def test_every_variable_is_a_documented_field():
     assert len(names) == len(set(names))
     constants = {
         value
-        for key, value in vars(settings_module).items()
+        for module in (settings_module, shot_settings, free_throw_settings)
+        for key, value in vars(module).items()
         if key.endswith("_ENV") and isinstance(value, str) and key != "ENV_ENV"
     } | {settings_module.ENV_ENV}
     assert constants - WRITE_ONLY == set(names), "each variable constant needs a field declaring it"
+    assert {ShotSettings, FreeThrowSettings} <= set(domain_settings()), "found through the Domain contract"
 
 
 def test_the_operations_table_is_generated_from_the_fields():

@@ -11,6 +11,7 @@ from shot_platform.shots import assets, checks
 from shot_platform.shots.jobs import daily_retrain_schedule, retrain_job
 from shot_platform.shots.resources import ShotModelStoreResource, ShotRetrainingResource, ShotStoreResource
 from shot_platform.shots.sensors import retrain_on_new_shots
+from shot_platform.shots.settings import ShotSettings
 
 
 def resources() -> dict[str, object]:
@@ -21,7 +22,7 @@ def resources() -> dict[str, object]:
         "shot_models": ShotModelStoreResource(
             location=env_setting(MODEL_STORE_ENV), s3_endpoint_url=env_setting(S3_ENDPOINT_ENV)
         ),
-        "shot_retraining": ShotRetrainingResource(min_new_shots=Settings.from_env().retrain_min_new_shots),
+        "shot_retraining": ShotRetrainingResource(min_new_shots=ShotSettings.from_env().retrain_min_new_shots),
     }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from shot_platform.core.settings import SCORE_BEATER_URL_ENV, Settings
+from shot_platform.free_throws.settings import SCORE_BEATER_URL_ENV, FreeThrowSettings
 from shot_platform.free_throws.inputs import INPUT_NAMES
 
 OUTPUT = "probability"
@@ -207,7 +207,7 @@ class RestScorer:
 def open_scorer(models: Any, url: str | None = None) -> Scorer:
     """The REST scorer when a URL is given or ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set, else the
     champion in-process."""
-    url = url or Settings.from_env().score_beater_url
+    url = url or FreeThrowSettings.from_env().score_beater_url
     if url:
         return RestScorer(url)
     return SavedModelScorer.from_store(models)

@@ -62,6 +62,7 @@ from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScore
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, PLAYER, REGULAR, season_short
+from shot_platform.free_throws.settings import FreeThrowSettings
 from shot_platform.free_throws.scores_api import (
     BoxScore,
     Game,
@@ -84,7 +85,7 @@ FETCH_THREADS = 4  # box-score requests in flight (requests' Session pools 10 co
 
 
 def retrain_threshold(value: int | None = None) -> int:
-    return value if value is not None else Settings.from_env().retrain_min_new_labels
+    return value if value is not None else FreeThrowSettings.from_env().retrain_min_new_labels
 
 
 @dataclass
