@@ -119,8 +119,9 @@ def test_defaults_and_blank_values(monkeypatch):
 def test_both_retrain_thresholds_are_read_one_way(monkeypatch):
     monkeypatch.setenv(RETRAIN_THRESHOLD_ENV, "7")
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "11")
-    Settings.from_env()  # reads the domains' settings too (checked below)
-    assert (ShotSettings.from_env().retrain_min_new_shots, FreeThrowSettings.from_env().retrain_min_new_labels) == (7, 11)
+    Settings.from_env()  # reads the domains' settings too (a bad value below fails here)
+    shots, free_throws = ShotSettings.from_env(), FreeThrowSettings.from_env()
+    assert (shots.retrain_min_new_shots, free_throws.retrain_min_new_labels) == (7, 11)
     assert retrain_threshold() == 11 and retrain_threshold(3) == 3
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "eleven")
     with pytest.raises(SettingsError, match=RETRAIN_LABELS_ENV):

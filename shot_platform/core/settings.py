@@ -122,9 +122,7 @@ class ServingSettings:
 
     poll_seconds: float = field(
         default=DEFAULT_POLL_SECONDS,
-        metadata=declares(
-            POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"
-        ),
+        metadata=declares(POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"),
     )
     max_body_bytes: int = field(
         default=DEFAULT_MAX_BODY_BYTES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster import Definitions, load_asset_checks_from_package_module, load_assets_from_package_module
 
 from shot_platform.core.env_config import env_setting
-from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
+from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV
 from shot_platform.shots import assets, checks
 from shot_platform.shots.jobs import daily_retrain_schedule, retrain_job
 from shot_platform.shots.resources import ShotModelStoreResource, ShotRetrainingResource, ShotStoreResource

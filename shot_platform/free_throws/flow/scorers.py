@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import requests
 
-from shot_platform.free_throws.settings import SCORE_BEATER_URL_ENV, FreeThrowSettings
 from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform.free_throws.settings import SCORE_BEATER_URL_ENV, FreeThrowSettings
 
 OUTPUT = "probability"
 MODEL_NAME = "score_beater"

@@ -53,7 +53,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
-from shot_platform.core.settings import Settings
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
@@ -62,7 +61,6 @@ from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScore
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, PLAYER, REGULAR, season_short
-from shot_platform.free_throws.settings import FreeThrowSettings
 from shot_platform.free_throws.scores_api import (
     BoxScore,
     Game,
@@ -74,6 +72,7 @@ from shot_platform.free_throws.scores_api import (
     ScoresApiClient,
     UnknownGame,
 )
+from shot_platform.free_throws.settings import FreeThrowSettings
 from shot_platform.free_throws.store import FreeThrowStore, tables
 
 LISTING_ATTEMPTS = 3  # a malformed listing page is asked again this often before the sync stops for now

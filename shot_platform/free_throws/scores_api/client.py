@@ -57,7 +57,6 @@ from shot_platform.free_throws.scores_api.payloads import (
     parse_game_page,
     parse_page,
 )
-from shot_platform.free_throws.settings import SCORES_API_KEY_ENV, SCORES_API_URL_ENV, FreeThrowSettings
 from shot_platform.free_throws.scores_api.transport import (
     BodyTooLarge,
     Deadline,
@@ -65,6 +64,7 @@ from shot_platform.free_throws.scores_api.transport import (
     read_body,
     retry_after,
 )
+from shot_platform.free_throws.settings import SCORES_API_KEY_ENV, SCORES_API_URL_ENV, FreeThrowSettings
 
 URL_ENV = SCORES_API_URL_ENV
 KEY_ENV = SCORES_API_KEY_ENV
