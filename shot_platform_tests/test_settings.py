@@ -7,6 +7,7 @@ import ast
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,10 @@ from shot_platform.core.settings import (
     Settings,
     SettingsError,
     child_environment,
+    declares,
     domain_settings,
     export_variable,
+    read,
     variables,
     variables_table,
 )
@@ -185,3 +188,34 @@ def test_the_service_module_refuses_a_bad_limit(tmp_path):
     )
     assert result.returncode != 0
     assert f"SettingsError: {MAX_INFLIGHT_ENV} must be a whole number of bytes, got 'many'" in result.stderr
+
+
+@dataclass(frozen=True)
+class _Nested:
+    url: str | None = field(default=None, metadata=declares("TEST_DOMAIN_URL", "unset", "sync", "a provider"))
+
+
+@dataclass(frozen=True)
+class _DomainSettings:
+    """A domain's settings as a package outside the platform would declare them."""
+
+    minimum: int = field(
+        default=3, metadata=declares("TEST_DOMAIN_MIN", "`3`", "code location", "rows", what="a whole number of rows")
+    )
+    rate: float = field(
+        default=0.5, metadata=declares("TEST_DOMAIN_RATE", "`0.5`", "service", "a rate", what="a rate", minimum=0.01)
+    )
+    data: Path | None = field(default=None, metadata=declares("TEST_DOMAIN_DATA", "unset", "research", "a file"))
+    nested: _Nested = field(default_factory=_Nested)
+
+
+def test_a_domain_settings_class_is_read_by_the_one_reader(monkeypatch):
+    assert read(_DomainSettings) == _DomainSettings()  # nothing set: the defaults
+    values = {"TEST_DOMAIN_MIN": "7", "TEST_DOMAIN_RATE": "0.25", "TEST_DOMAIN_DATA": "a/b.csv", "TEST_DOMAIN_URL": "u"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    assert read(_DomainSettings) == _DomainSettings(7, 0.25, Path("a/b.csv"), _Nested("u"))
+    assert [variable.name for variable in variables(_DomainSettings)] == list(values)
+    monkeypatch.setenv("TEST_DOMAIN_RATE", "0")
+    with pytest.raises(SettingsError, match=r"^TEST_DOMAIN_RATE must be a rate of at least 0.01, got '0'$"):
+        read(_DomainSettings)
