@@ -7,6 +7,7 @@ import ast
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,22 @@ from shot_platform.core.settings import (
     MAX_BODY_ENV,
     MAX_INFLIGHT_ENV,
     POLL_ENV,
-    RETRAIN_LABELS_ENV,
-    RETRAIN_THRESHOLD_ENV,
     THREADS_ENV,
     Settings,
     SettingsError,
     child_environment,
+    declares,
+    domain_settings,
     export_variable,
+    read,
     variables,
     variables_table,
 )
+from shot_platform.free_throws import settings as free_throw_settings
 from shot_platform.free_throws.flow.sync import retrain_threshold
+from shot_platform.free_throws.settings import RETRAIN_LABELS_ENV, FreeThrowSettings
+from shot_platform.shots import settings as shot_settings
+from shot_platform.shots.settings import RETRAIN_THRESHOLD_ENV, ShotSettings
 
 PACKAGE = Path(shot_platform.__file__).resolve().parent
 SETTINGS_MODULE = PACKAGE / "core" / "settings.py"
@@ -79,14 +85,29 @@ def test_only_the_settings_module_reads_the_environment():
     assert environment_reads(SETTINGS_MODULE.read_text()), "the scan must see the settings module's own reads"
 
 
-@pytest.mark.parametrize("name", NUMBERS)
-@pytest.mark.parametrize("value", ["lots", "1.5e", "-3", "0", "nan"])
+THRESHOLDS = (RETRAIN_LABELS_ENV, RETRAIN_THRESHOLD_ENV)  # 0 is allowed: retrain on any new data
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [(n, v) for n in NUMBERS for v in ["lots", "1.5e", "-3", "0", "nan"] if not (v == "0" and n in THRESHOLDS)],
+)
 def test_a_bad_number_is_one_error_naming_its_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as raised:
         Settings.from_env()
     message = str(raised.value)
     assert message.startswith(f"{name} must be ") and repr(value) in message and "\n" not in message
+
+
+def test_a_retrain_threshold_of_zero_is_allowed(monkeypatch):
+    from shot_platform.free_throws.settings import FreeThrowSettings
+    from shot_platform.shots.settings import ShotSettings
+
+    for name in THRESHOLDS:
+        monkeypatch.setenv(name, "0")
+    assert ShotSettings.from_env().retrain_min_new_shots == 0
+    assert FreeThrowSettings.from_env().retrain_min_new_labels == 0
 
 
 def test_numbers_are_read_into_typed_fields(monkeypatch):
@@ -106,8 +127,9 @@ def test_defaults_and_blank_values(monkeypatch):
     monkeypatch.setenv("SHOT_PLATFORM_HOME", "")
     settings = Settings.from_env()
     assert settings.home == Path(".shot_platform").absolute() and settings.environment == "local"
-    assert settings.scores_api.url is None and settings.scores_api.api_key is None
-    assert settings.score_beater_url is None and settings.api_key is None
+    free_throws, shots = FreeThrowSettings.from_env(), ShotSettings.from_env()
+    assert free_throws.scores_api.url is None and free_throws.scores_api.api_key is None
+    assert free_throws.score_beater_url is None and shots.api_key is None
     assert settings.serving.poll_seconds == 5.0 and settings.serving.max_body_bytes == 8 * 2**20
     assert settings.dagster_home == settings.home / "dagster" and settings.bentoml_home is None
 
@@ -115,8 +137,9 @@ def test_defaults_and_blank_values(monkeypatch):
 def test_both_retrain_thresholds_are_read_one_way(monkeypatch):
     monkeypatch.setenv(RETRAIN_THRESHOLD_ENV, "7")
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "11")
-    settings = Settings.from_env()
-    assert (settings.retrain_min_new_shots, settings.retrain_min_new_labels) == (7, 11)
+    Settings.from_env()  # reads the domains' settings too (a bad value below fails here)
+    shots, free_throws = ShotSettings.from_env(), FreeThrowSettings.from_env()
+    assert (shots.retrain_min_new_shots, free_throws.retrain_min_new_labels) == (7, 11)
     assert retrain_threshold() == 11 and retrain_threshold(3) == 3
     monkeypatch.setenv(RETRAIN_LABELS_ENV, "eleven")
     with pytest.raises(SettingsError, match=RETRAIN_LABELS_ENV):
@@ -137,10 +160,12 @@ def test_every_variable_is_a_documented_field():
     assert len(names) == len(set(names))
     constants = {
         value
-        for key, value in vars(settings_module).items()
+        for module in (settings_module, shot_settings, free_throw_settings)
+        for key, value in vars(module).items()
         if key.endswith("_ENV") and isinstance(value, str) and key != "ENV_ENV"
     } | {settings_module.ENV_ENV}
     assert constants - WRITE_ONLY == set(names), "each variable constant needs a field declaring it"
+    assert {ShotSettings, FreeThrowSettings} <= set(domain_settings()), "found through the Domain contract"
 
 
 def test_the_operations_table_is_generated_from_the_fields():
@@ -178,3 +203,34 @@ def test_the_service_module_refuses_a_bad_limit(tmp_path):
     )
     assert result.returncode != 0
     assert f"SettingsError: {MAX_INFLIGHT_ENV} must be a whole number of bytes, got 'many'" in result.stderr
+
+
+@dataclass(frozen=True)
+class _Nested:
+    url: str | None = field(default=None, metadata=declares("TEST_DOMAIN_URL", "unset", "sync", "a provider"))
+
+
+@dataclass(frozen=True)
+class _DomainSettings:
+    """A domain's settings as a package outside the platform would declare them."""
+
+    minimum: int = field(
+        default=3, metadata=declares("TEST_DOMAIN_MIN", "`3`", "code location", "rows", what="a whole number of rows")
+    )
+    rate: float = field(
+        default=0.5, metadata=declares("TEST_DOMAIN_RATE", "`0.5`", "service", "a rate", what="a rate", minimum=0.01)
+    )
+    data: Path | None = field(default=None, metadata=declares("TEST_DOMAIN_DATA", "unset", "research", "a file"))
+    nested: _Nested = field(default_factory=_Nested)
+
+
+def test_a_domain_settings_class_is_read_by_the_one_reader(monkeypatch):
+    assert read(_DomainSettings) == _DomainSettings()  # nothing set: the defaults
+    values = {"TEST_DOMAIN_MIN": "7", "TEST_DOMAIN_RATE": "0.25", "TEST_DOMAIN_DATA": "a/b.csv", "TEST_DOMAIN_URL": "u"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    assert read(_DomainSettings) == _DomainSettings(7, 0.25, Path("a/b.csv"), _Nested("u"))
+    assert [variable.name for variable in variables(_DomainSettings)] == list(values)
+    monkeypatch.setenv("TEST_DOMAIN_RATE", "0")
+    with pytest.raises(SettingsError, match=r"^TEST_DOMAIN_RATE must be a rate of at least 0.01, got '0'$"):
+        read(_DomainSettings)

@@ -68,6 +68,8 @@ class Domain:
     - ``has_data``: ``function(settings) -> int``, rows stored (``materialize`` skips a domain with none).
     - ``demo``: a ``click.Command`` whose options join ``shot-platform demo``'s and whose callback
       ingests the domain's demo data.
+    - ``settings``: its settings dataclass (fields declaring their variables, read by
+      :func:`shot_platform.core.settings.read`); its variables join the operations table.
     """
 
     name: str
@@ -77,6 +79,7 @@ class Domain:
     models: tuple[ModelRef, ...] = ()
     has_data: str | None = None
     demo: str | None = None
+    settings: str | None = None
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 

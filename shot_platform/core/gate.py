@@ -7,9 +7,9 @@ and an overfit champion could never be replaced. No fixed threshold: the bar is 
 serving, plus the base rate for a store with no usable champion. A challenger that is not promoted
 is still stored, with this decision (both scores and the held-out set) in its metadata.
 
-Each domain supplies only what is its own: the held-out selector (``HeldOutSelector``: games after
-both models' training dates for the shots, a complete season neither trained on for free throws)
-and the scoring of a model on those games. The rules, in order (:func:`judge`):
+Each domain supplies only what is its own: the held-out selector (``HeldOutSelector``: for instance
+the games after both models' training dates, or a complete season neither trained on) and the
+scoring of a model on those games. The rules, in order (:func:`judge`):
 
 1. a challenger no better than the base rate is never promoted;
 2. no usable champion (none yet, a damaged pointer, an artifact that fails its checksum or does not
@@ -40,8 +40,8 @@ TIE = "not promoted (a tie keeps the champion)"
 class HeldOut:
     """The games both models are judged on, as the domain's selector chose them.
 
-    ``key`` identifies the set in the domain's terms (shots: the date both training windows end;
-    free throws: the judged season); ``description`` says it in a sentence's words; ``rows`` is
+    ``key`` identifies the set in the domain's terms (the date both training windows end, or the
+    judged season); ``description`` says it in a sentence's words; ``rows`` is
     filled in by the scoring (0: no game unseen by both models)."""
 
     key: str

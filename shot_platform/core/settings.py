@@ -9,6 +9,12 @@ the variable, which the CLI prints as one line.
 
 Each field declares its variable in its metadata (:class:`Variable`); the table in
 docs/operations.md is :func:`variables_table`, checked by a test so the two cannot drift.
+
+A domain's own variables (its thresholds, its providers, its keys) are fields of its own settings
+dataclass in its package, named by its :class:`~shot_platform.core.domain.Domain` (``settings``) and
+read here by :func:`read` (``SomeDomainSettings.from_env()`` delegates to it), so that this module
+stays the one reader of the environment without naming a domain. :meth:`Settings.from_env` reads
+every domain's too, so a value that cannot be used stops a process at start-up, not at first use.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
+
+from shot_platform.core.domain import domains
 
 ENV_ENV = "SHOT_PLATFORM_ENV"  # local (default) | production
 ENVIRONMENTS = ("local", "production")
@@ -26,29 +34,22 @@ DATABASE_URL_ENV = "SHOT_PLATFORM_DATABASE_URL"
 MODEL_DIR_ENV = "SHOT_PLATFORM_MODEL_DIR"
 MODEL_STORE_ENV = "SHOT_PLATFORM_MODEL_STORE"  # s3://bucket/prefix for S3; unset for MODEL_DIR
 S3_ENDPOINT_ENV = "SHOT_PLATFORM_S3_ENDPOINT_URL"  # MinIO or another S3-compatible server
-API_KEY_ENV = "SHOT_PLATFORM_API_KEY"  # required by POST /shots on the service
-RETRAIN_THRESHOLD_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS"
-RETRAIN_LABELS_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS"
 THREADS_ENV = "SHOT_PLATFORM_MODEL_THREADS"
 POLL_ENV = "SHOT_PLATFORM_MODEL_POLL_SECONDS"
 MAX_BODY_ENV = "SHOT_PLATFORM_MAX_BODY_BYTES"
 MAX_INFLIGHT_ENV = "SHOT_PLATFORM_MAX_INFLIGHT_BYTES"
-SCORES_API_URL_ENV = "SHOT_PLATFORM_SCORES_API_URL"
-SCORES_API_KEY_ENV = "SHOT_PLATFORM_SCORES_API_KEY"
-SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
 TF_SERVING_BASE_PATH_ENV = "SHOT_PLATFORM_TF_SERVING_BASE_PATH"
-REFERENCE_DATA_ENV = "FREE_THROWS_DATA"
 # Read by Dagster and BentoML themselves; here for the defaults under $SHOT_PLATFORM_HOME.
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 BENTOML_HOME_ENV = "BENTOML_HOME"
 TF_LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"  # TensorFlow's; only written (export_variable), never read here
 
 Number = TypeVar("Number", int, float)
-DEFAULT_RETRAIN_MIN = 100
+SettingsClass = TypeVar("SettingsClass")
 ALL = "CLI, code location, service"  # the read-by column of the settings every process uses
 DEFAULT_POLL_SECONDS = 5.0
-# 10,000 shots (the most one request may carry) are about 2.6 MB as /predict JSON and 4.5 MB as
-# full shot-logs rows on POST /shots (measured in test_service.py); 8 MiB leaves room for both.
+# The largest request a domain's endpoint accepts (10,000 rows) is about 2.6 MB as /predict JSON
+# and 4.5 MB as full input rows (measured in the service's tests); 8 MiB leaves room for both.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
@@ -67,8 +68,19 @@ class Variable:
     secret: bool = False
 
 
-def _declares(name: str, default: str, read_by: str, meaning: str, *, secret: bool = False) -> dict[str, Variable]:
-    return {"variable": Variable(name, default, read_by, meaning, secret)}
+def declares(
+    name: str,
+    default: str,
+    read_by: str,
+    meaning: str,
+    *,
+    secret: bool = False,
+    what: str = "a whole number",
+    minimum: float = 1,
+) -> dict[str, Any]:
+    """A field's metadata: its variable as the table shows it; for a number field :func:`read` parses,
+    ``what`` the value must be (in the error) and its ``minimum``."""
+    return {"variable": Variable(name, default, read_by, meaning, secret), "number": (what, minimum)}
 
 
 def _text(name: str) -> str | None:
@@ -110,19 +122,17 @@ class ServingSettings:
 
     poll_seconds: float = field(
         default=DEFAULT_POLL_SECONDS,
-        metadata=_declares(
-            POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"
-        ),
+        metadata=declares(POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"),
     )
     max_body_bytes: int = field(
         default=DEFAULT_MAX_BODY_BYTES,
-        metadata=_declares(MAX_BODY_ENV, "`8388608`", "service", "request-body limit of the service (413 above it)"),
+        metadata=declares(MAX_BODY_ENV, "`8388608`", "service", "request-body limit of the service (413 above it)"),
     )
     # Bodies being worked on at once (two of the largest): a request holds several times its body in
     # memory while it is parsed and scored; more wait their turn (503 after 10 s).
     max_inflight_bytes: int = field(
         default=2 * DEFAULT_MAX_BODY_BYTES,
-        metadata=_declares(
+        metadata=declares(
             MAX_INFLIGHT_ENV, "2 x the body limit", "service", "bytes of request bodies worked on at once (503 above)"
         ),
     )
@@ -138,40 +148,14 @@ class ServingSettings:
 
 
 @dataclass(frozen=True)
-class ScoresApiSettings:
-    """The provider of final games and box scores."""
-
-    url: str | None = field(
-        default=None,
-        metadata=_declares(
-            SCORES_API_URL_ENV, "unset", "sync, code location", "base URL of the Scores API (`http://127.0.0.1:5100`)"
-        ),
-    )
-    api_key: str | None = field(
-        default=None,
-        metadata=_declares(
-            SCORES_API_KEY_ENV,
-            "unset: no key sent",
-            "sync, code location, `scores-api serve`",
-            "sent in the `Authorization` header; also the key `scores-api serve` requires",
-            secret=True,
-        ),
-    )
-
-    @classmethod
-    def from_env(cls) -> ScoresApiSettings:
-        return cls(url=_text(SCORES_API_URL_ENV), api_key=_text(SCORES_API_KEY_ENV))
-
-
-@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :meth:`from_env`."""
 
     home: Path = field(
-        metadata=_declares(HOME_ENV, "`./.shot_platform`", "everything", "where the embedded default writes")
+        metadata=declares(HOME_ENV, "`./.shot_platform`", "everything", "where the embedded default writes")
     )
     database_url: str = field(
-        metadata=_declares(
+        metadata=declares(
             DATABASE_URL_ENV,
             "`sqlite:///$SHOT_PLATFORM_HOME/store.db`",
             ALL,
@@ -179,90 +163,50 @@ class Settings:
             secret=True,
         )
     )
-    model_dir: Path = field(metadata=_declares(MODEL_DIR_ENV, "`$SHOT_PLATFORM_HOME/models`", ALL, "local model store"))
+    model_dir: Path = field(metadata=declares(MODEL_DIR_ENV, "`$SHOT_PLATFORM_HOME/models`", ALL, "local model store"))
     model_store: str = field(
         default="",
-        metadata=_declares(MODEL_STORE_ENV, "the model dir", ALL, "`s3://bucket/prefix` for S3"),
+        metadata=declares(MODEL_STORE_ENV, "the model dir", ALL, "`s3://bucket/prefix` for S3"),
     )
     s3_endpoint_url: str | None = field(
         default=None,
-        metadata=_declares(S3_ENDPOINT_ENV, "AWS", ALL, "S3-compatible endpoint (MinIO)"),
+        metadata=declares(S3_ENDPOINT_ENV, "AWS", ALL, "S3-compatible endpoint (MinIO)"),
     )
     environment: str = field(
         default="local",
-        metadata=_declares(
+        metadata=declares(
             ENV_ENV,
             "`local`",
             ALL,
             "`production` refuses to start without a database and a model store",
         ),
     )
-    api_key: str | None = field(
-        default=None,
-        metadata=_declares(
-            API_KEY_ENV, "unset: `POST /shots` refuses all", "service", "key for `POST /shots`", secret=True
-        ),
-    )
-    retrain_min_new_shots: int = field(
-        default=DEFAULT_RETRAIN_MIN,
-        metadata=_declares(
-            RETRAIN_THRESHOLD_ENV, "`100`", "code location", "new shots that trigger shot-model retraining"
-        ),
-    )
-    retrain_min_new_labels: int = field(
-        default=DEFAULT_RETRAIN_MIN,
-        metadata=_declares(
-            RETRAIN_LABELS_ENV,
-            "`100`",
-            "code location, sync",
-            "labelled player-seasons of complete seasons that trigger score_beater retraining",
-        ),
-    )
     model_threads: int = field(
         default=1,
-        metadata=_declares(THREADS_ENV, "`1`", "training, scoring", "CPU threads for fitting and scoring (see below)"),
-    )
-    score_beater_url: str | None = field(
-        default=None,
-        metadata=_declares(
-            SCORE_BEATER_URL_ENV,
-            "unset: score in-process",
-            "sync, code location",
-            "the sync scores through this service's TF Serving REST API (`http://127.0.0.1:5000`)",
-        ),
+        metadata=declares(THREADS_ENV, "`1`", "training, scoring", "CPU threads for fitting and scoring (see below)"),
     )
     tf_serving_base_path: str | None = field(
         default=None,
-        metadata=_declares(
+        metadata=declares(
             TF_SERVING_BASE_PATH_ENV,
             "the store's directory, else `/models/<name>`",
             "`models.config` writer",
             "base_path of the versions as TF Serving sees them",
         ),
     )
-    reference_data: Path | None = field(
-        default=None,
-        metadata=_declares(
-            REFERENCE_DATA_ENV,
-            "`../shared/data/free_throws_2006-07_2013-14.csv.gz`",
-            "research comparison",
-            "the free-throw events the reference comparison reads",
-        ),
-    )
     dagster_home_dir: Path | None = field(
         default=None,
-        metadata=_declares(
+        metadata=declares(
             DAGSTER_HOME_ENV, "`$SHOT_PLATFORM_HOME/dagster`", "Dagster, `materialize`", "Dagster instance"
         ),
     )
     bentoml_home: Path | None = field(
         default=None,
-        metadata=_declares(
+        metadata=declares(
             BENTOML_HOME_ENV, "`$SHOT_PLATFORM_HOME/bentoml/serve-<port>`", "BentoML, `serve`", "BentoML's home"
         ),
     )
     serving: ServingSettings = field(default_factory=ServingSettings)
-    scores_api: ScoresApiSettings = field(default_factory=ScoresApiSettings)
 
     @property
     def dagster_home(self) -> Path:
@@ -279,11 +223,9 @@ class Settings:
         environment = _environment()
         home = Path(_text(HOME_ENV) or ".shot_platform").absolute()
         model_dir = Path(_text(MODEL_DIR_ENV) or home / "models").absolute()
-        reference_data, dagster_home, bentoml_home = (
-            _text(REFERENCE_DATA_ENV),
-            _text(DAGSTER_HOME_ENV),
-            _text(BENTOML_HOME_ENV),
-        )
+        dagster_home, bentoml_home = _text(DAGSTER_HOME_ENV), _text(BENTOML_HOME_ENV)
+        for settings_class in domain_settings():
+            read(settings_class)  # a domain's value that cannot be used stops the process now
         return cls(
             home=home,
             database_url=_text(DATABASE_URL_ENV) or f"sqlite:///{home / 'store.db'}",
@@ -291,22 +233,43 @@ class Settings:
             model_store=_text(MODEL_STORE_ENV) or str(model_dir),
             s3_endpoint_url=_text(S3_ENDPOINT_ENV),
             environment=environment,
-            api_key=_text(API_KEY_ENV),
-            retrain_min_new_shots=_number(
-                RETRAIN_THRESHOLD_ENV, DEFAULT_RETRAIN_MIN, int, 1, "a whole number of shots"
-            ),
-            retrain_min_new_labels=_number(
-                RETRAIN_LABELS_ENV, DEFAULT_RETRAIN_MIN, int, 1, "a whole number of labelled player-seasons"
-            ),
             model_threads=_number(THREADS_ENV, 1, int, 1, "a whole number of threads"),
-            score_beater_url=_text(SCORE_BEATER_URL_ENV),
             tf_serving_base_path=_text(TF_SERVING_BASE_PATH_ENV),
-            reference_data=Path(reference_data) if reference_data else None,
             dagster_home_dir=Path(dagster_home) if dagster_home else None,
             bentoml_home=Path(bentoml_home) if bentoml_home else None,
             serving=ServingSettings.from_env(),
-            scores_api=ScoresApiSettings.from_env(),
         )
+
+
+def domain_settings() -> list[type]:
+    """Each registered domain's settings dataclass (a domain without variables declares none)."""
+    return [found.load("settings") for found in domains() if found.settings]
+
+
+def read(settings_class: type[SettingsClass]) -> SettingsClass:
+    """A settings dataclass from the environment: each field declaring a variable takes its value
+    (its default when unset or blank), a number parsed and checked as its metadata says (one
+    :class:`SettingsError` naming the variable otherwise); a field holding a settings dataclass is
+    read the same way."""
+    hints = get_type_hints(settings_class)
+    values: dict[str, Any] = {}
+    for item in fields(settings_class):  # type: ignore[arg-type]
+        if "variable" in item.metadata:
+            values[item.name] = _value(item.metadata, hints[item.name], item.default)
+        elif is_dataclass(item.default_factory):
+            values[item.name] = read(item.default_factory)  # type: ignore[arg-type]
+    return settings_class(**values)
+
+
+def _value(metadata: Mapping[str, Any], kind: Any, default: Any) -> Any:
+    name = metadata["variable"].name
+    if kind in (int, float):
+        what, minimum = metadata["number"]
+        return _number(name, default, kind, minimum, what)
+    text = _text(name)
+    if text is None:
+        return default
+    return Path(text) if Path in (kind, *get_args(kind)) else text
 
 
 def configured(name: str) -> bool:
@@ -336,8 +299,13 @@ def child_environment(
     return env | dict(overrides or {})
 
 
-def variables(settings_class: type = Settings) -> Iterator[Variable]:
-    """Every variable a field declares, sub-settings included, in field order."""
+def variables(settings_class: type | None = None) -> Iterator[Variable]:
+    """Every variable a field declares, sub-settings included, in field order; by default the
+    platform's then each domain's."""
+    if settings_class is None:
+        for each in (Settings, *domain_settings()):
+            yield from variables(each)
+        return
     for item in fields(settings_class):
         if "variable" in item.metadata:
             yield item.metadata["variable"]

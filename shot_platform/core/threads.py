@@ -7,7 +7,7 @@ data). The default is therefore one thread; ``SHOT_PLATFORM_MODEL_THREADS``
 raises it on a dedicated machine.
 
 The limit is applied once per process: threadpoolctl's context manager costs
-about 5 ms a call, more than scoring one shot.
+about 5 ms a call, more than scoring one row.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from shot_platform.core.settings import TF_LOG_LEVEL_ENV, Settings, child_environment, export_variable
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, child_environment, export_variable
 
 # Before model.py imports TensorFlow: TF 2.21 logs a harmless tf.data attribute error per fit.
 export_variable(TF_LOG_LEVEL_ENV, "3", keep_existing=True)
@@ -44,6 +44,7 @@ from shot_platform.free_throws.model import (
     predict,
 )
 from shot_platform.free_throws.schema import SEASON, season_short
+from shot_platform.free_throws.settings import FreeThrowSettings
 
 if TYPE_CHECKING:
     import keras
@@ -116,7 +117,7 @@ def _check_export(model: keras.Model, judged: pd.DataFrame, expected: np.ndarray
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="score_beater: baselines vs MLP on the reference split")
-    parser.add_argument("--data", type=Path, default=Settings.from_env().reference_data or DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=FreeThrowSettings.from_env().reference_data or DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--export-dir", type=Path, default=None, help="keep the SavedModel here (default: temporary)")

@@ -27,4 +27,5 @@ DOMAIN = Domain(
         ),
     ),
     demo=f"{COMMANDS}.data:demo",
+    settings="shot_platform.free_throws.settings:FreeThrowSettings",
 )

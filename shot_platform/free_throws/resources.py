@@ -11,11 +11,11 @@ from pydantic import Field
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.core.scorer import Scorer
-from shot_platform.core.settings import RETRAIN_LABELS_ENV, Settings, configured
-from shot_platform.free_throws.flow.sync import retrain_threshold
+from shot_platform.core.settings import Settings, configured
 from shot_platform.free_throws.scores_api.client import URL_ENV
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource, scores_api_from_env
 from shot_platform.free_throws.serving.champion import MODEL_NAME
+from shot_platform.free_throws.settings import RETRAIN_LABELS_ENV, FreeThrowSettings
 from shot_platform.free_throws.store import FreeThrowStore
 
 
@@ -64,14 +64,16 @@ class ScoreBeaterRetrainingResource(ConfigurableResource):
 
     min_new_labels: int | None = Field(
         default=None,
-        ge=1,
+        ge=0,
         description=(
             f"labelled player-seasons the champion has not trained on before retraining (${RETRAIN_LABELS_ENV})"
         ),
     )
 
     def threshold(self) -> int:
-        return self.min_new_labels if self.min_new_labels is not None else retrain_threshold()
+        if self.min_new_labels is not None:
+            return self.min_new_labels
+        return FreeThrowSettings.from_env().retrain_min_new_labels
 
 
 class ScoreBeaterScorerResource(ConfigurableResource):

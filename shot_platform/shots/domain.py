@@ -19,4 +19,5 @@ DOMAIN = Domain(
     service_unit="shot_platform.shots.serving.unit:ShotUnit",
     models=(ModelRef("shot_model", "shot_platform.shots.models.registry:open_shot_models"),),
     demo=f"{COMMANDS}:demo",
+    settings="shot_platform.shots.settings:ShotSettings",
 )

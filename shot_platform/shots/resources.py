@@ -9,9 +9,10 @@ from pydantic import Field
 
 from shot_platform.core.model_store import ArtifactFormat
 from shot_platform.core.resources import ModelStoreResource
-from shot_platform.core.settings import RETRAIN_THRESHOLD_ENV, Settings
+from shot_platform.core.settings import Settings
 from shot_platform.shots.models.artifact import SHOT_MODEL_FORMAT
 from shot_platform.shots.models.registry import SHOT_MODEL
+from shot_platform.shots.settings import RETRAIN_THRESHOLD_ENV, ShotSettings
 from shot_platform.shots.store import ShotStore
 
 
@@ -45,12 +46,12 @@ class ShotRetrainingResource(ConfigurableResource):
 
     min_new_shots: int | None = Field(
         default=None,
-        ge=1,
+        ge=0,
         description=f"new labelled shots since the champion's data before retraining (${RETRAIN_THRESHOLD_ENV})",
     )
 
     def threshold(self) -> int:
-        return self.min_new_shots if self.min_new_shots is not None else Settings.from_env().retrain_min_new_shots
+        return self.min_new_shots if self.min_new_shots is not None else ShotSettings.from_env().retrain_min_new_shots
 
 
 @functools.lru_cache(maxsize=16)

@@ -20,9 +20,9 @@ import pandas as pd
 import requests
 
 from shot_platform.core.scorer import CountingScorer
-from shot_platform.core.settings import SCORE_BEATER_URL_ENV, Settings
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.serving.champion import MODEL_NAME, NoModelError, SavedModelScorer
+from shot_platform.free_throws.settings import SCORE_BEATER_URL_ENV, FreeThrowSettings
 
 # The embedded service answers at most this many instances per request (core/serving/tf_app.py
 # MAX_INSTANCES); a season of players is more, so a batch travels in several requests.
@@ -129,7 +129,7 @@ class RestScorer:
 def open_scorer(models: Any, url: str | None = None) -> CountingScorer:
     """The REST scorer when a URL is given or ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set, else the
     champion in-process."""
-    url = url or Settings.from_env().score_beater_url
+    url = url or FreeThrowSettings.from_env().score_beater_url
     if url:
         return RestScorer(url)
     return SavedModelScorer.from_store(models)

@@ -54,7 +54,6 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
 from shot_platform.core.scorer import CountingScorer
-from shot_platform.core.settings import Settings
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
@@ -74,6 +73,7 @@ from shot_platform.free_throws.scores_api import (
     ScoresApiClient,
     UnknownGame,
 )
+from shot_platform.free_throws.settings import FreeThrowSettings
 from shot_platform.free_throws.store import FreeThrowStore, tables
 
 LISTING_ATTEMPTS = 3  # a malformed listing page is asked again this often before the sync stops for now
@@ -85,7 +85,7 @@ FETCH_THREADS = 4  # box-score requests in flight (requests' Session pools 10 co
 
 
 def retrain_threshold(value: int | None = None) -> int:
-    return value if value is not None else Settings.from_env().retrain_min_new_labels
+    return value if value is not None else FreeThrowSettings.from_env().retrain_min_new_labels
 
 
 @dataclass

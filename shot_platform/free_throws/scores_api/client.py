@@ -30,7 +30,6 @@ import requests
 import urllib3
 from pydantic import ValidationError
 
-from shot_platform.core.settings import SCORES_API_KEY_ENV, SCORES_API_URL_ENV, Settings
 from shot_platform.free_throws.scores_api.errors import (
     GameNotFinal,
     InvalidBoxScore,
@@ -65,6 +64,7 @@ from shot_platform.free_throws.scores_api.transport import (
     read_body,
     retry_after,
 )
+from shot_platform.free_throws.settings import SCORES_API_KEY_ENV, SCORES_API_URL_ENV, FreeThrowSettings
 
 URL_ENV = SCORES_API_URL_ENV
 KEY_ENV = SCORES_API_KEY_ENV
@@ -117,7 +117,7 @@ class ScoresApiClient:
         max_pages: int = 1_000,
         max_listing_items: int = 100_000,
     ) -> None:
-        base_url = base_url or Settings.from_env().scores_api.url
+        base_url = base_url or FreeThrowSettings.from_env().scores_api.url
         if not base_url:
             raise ScoresApiConfigError(f"no Scores API URL: set {URL_ENV} (e.g. http://127.0.0.1:5100) or pass one")
         if not 1 <= per_page <= MAX_PER_PAGE:
@@ -140,7 +140,7 @@ class ScoresApiClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "shot-platform scores-api client"})
-        api_key = api_key if api_key is not None else Settings.from_env().scores_api.api_key
+        api_key = api_key if api_key is not None else FreeThrowSettings.from_env().scores_api.api_key
         if api_key:
             self.session.headers["Authorization"] = api_key
 

@@ -22,6 +22,7 @@ from shot_platform.shots.models.registry import SHOT_MODEL, open_shot_models
 from shot_platform.shots.serving.request_log import shot_request_log
 from shot_platform.shots.serving.schema import MAX_SHOTS_PER_REQUEST, ShotsInput
 from shot_platform.shots.serving.state import shot_state_watcher
+from shot_platform.shots.settings import ShotSettings
 from shot_platform.shots.store import ShotStore
 
 VERSION_HEADER = "X-Model-Version"
@@ -79,7 +80,7 @@ class ShotUnit(UnitBase):
             store.create_schema()
         except Exception as error:
             log.warning("store not reachable at start-up: %s", error)
-        self.store, self.api_key = store, settings.api_key
+        self.store, self.api_key = store, ShotSettings.from_env().api_key
         if not self.api_key:
             log.warning("SHOT_PLATFORM_API_KEY is not set: POST /shots refuses every request")
         models, poll = open_shot_models(settings), settings.serving.poll_seconds
