@@ -68,9 +68,12 @@ class TrainingWindow:
     def describe(self) -> str:
         if not self.known:
             return "training window unknown"
-        trained = ", ".join(season_short(s) for s in self.trained) or "nothing recorded"
-        judged = ", ".join(season_short(s) for s in self.judged) or "nothing recorded"
-        return f"trained on {trained}; judged on {judged}"
+        parts = []
+        if self.trained:
+            parts.append("trained on " + ", ".join(season_short(s) for s in self.trained))
+        if self.judged:
+            parts.append("judged on " + ", ".join(season_short(s) for s in self.judged))
+        return "; ".join(parts)
 
 
 def registry_windows(registry: SavedModelStore | None, versions: Iterable[str]) -> dict[str, TrainingWindow]:
