@@ -216,6 +216,11 @@ def has_population(progress: Mapping[int, SeasonProgress], season: int) -> bool:
     return season - 1 in progress
 
 
+def sample_of(windows: Mapping[str, TrainingWindow], version: object, season: object) -> str:
+    """How ``version`` saw ``season`` (``TrainingWindow.sample``; unknown without a window)."""
+    return windows.get(str(version), TrainingWindow()).sample(int(season))
+
+
 def live_metrics(
     rows: pd.DataFrame,
     labels: pd.DataFrame,
@@ -230,7 +235,7 @@ def live_metrics(
     reports = []
     for (version, season), group in rows.groupby(["model_version", SEASON]):
         state = progress[int(season)]
-        sample = windows.get(str(version), TrainingWindow()).sample(int(season))
+        sample = sample_of(windows, version, season)
         known = labels[(labels[SEASON] == season)].dropna(subset=[KNOWN_AT])
         status = state.describe()
         if not state.complete:
@@ -261,7 +266,7 @@ def pooled_by_version(
     windows = windows or {}
     complete_seasons = [season for season, state in progress.items() if state.complete]
     live = [
-        windows.get(str(version), TrainingWindow()).sample(int(season)) == OUT_OF_SAMPLE
+        sample_of(windows, version, season) == OUT_OF_SAMPLE
         for version, season in zip(rows["model_version"], rows[SEASON], strict=True)
     ]
     complete = rows.loc[rows[SEASON].isin(complete_seasons) & np.asarray(live, dtype=bool)]
@@ -428,6 +433,7 @@ __all__ = [
     "pooled_by_version",
     "registry_test_log_loss",
     "registry_test_log_losses",
+    "sample_of",
     "season_progress",
     "served_at_points",
     "store_progress",
