@@ -32,7 +32,7 @@ def test_predictions_and_ground_truth_with_the_registrys_champion(
     export = tmp_path / "export" / "model"
     export.parent.mkdir()
     export_model(export, seed=1)
-    registry = SavedModelStore(LocalBlobStore(platform_home / "models"))
+    registry = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")
     # Recorded as trained on every stored season: no label is new to it, so no materialisation retrains.
     registry.promote(registry.save(export, {"train_seasons": [2010, 2011, 2012]}), "test")
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(free_throw_file)]).exit_code == 0

@@ -130,7 +130,7 @@ def ground_truth(store: FreeThrowStore, models: Path):
 
 def save_stand_in(models: Path, metadata: dict) -> str:
     """A registry version with ``metadata`` (its bytes are never loaded: only the metadata is read)."""
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     export = models.parent / f"export-{len(registry.versions()) + 1}"
     export.mkdir()
     (export / "saved_model.pb").write_bytes(b"stand-in")
@@ -213,7 +213,7 @@ def test_live_log_loss_check_passes_within_and_fails_beyond_the_test_log_loss(
     ingest_free_throw_file(free_throw_store, free_throw_file)
     rebuild_features(free_throw_store)  # seasons 2011-12 and 2012-13 are predicted and complete
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     for test_log_loss in (0.30, 0.30):
         export = tmp_path / f"export{test_log_loss}{len(registry.versions())}"
         export.mkdir()

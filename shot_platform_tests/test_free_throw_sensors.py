@@ -127,7 +127,7 @@ def flow(free_throw_seasons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     store = FreeThrowStore(url)
     store.create_schema()
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     promote_stand_in(registry, tmp_path, [FIRST - 2, FIRST - 1], log_loss=0.45)
     with replay_server(free_throw_seasons, release=0) as api, instance_for_test() as instance:
         client = ReplayClient(api)

@@ -47,7 +47,7 @@ def test_the_labels_sensor_run_trains_and_gates_a_challenger(tmp_path: Path, mon
     store = FreeThrowStore(url)
     store.create_schema()
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     export_model(tmp_path / "champion", seed=2)
     registry.promote(registry.save(tmp_path / "champion", {"train_seasons": [FIRST - 2, FIRST - 1]}), "test")
 

@@ -5,7 +5,7 @@ Layout under the blob store (local directory or S3)::
     <name>/<version>/saved_model.pb         version = 1, 2, 3, ... (integers, as TF Serving expects)
     <name>/<version>/variables/...
     <name>/<version>/metadata.json          written last, with the sha256 of every other file
-    <name>/champion.json                    the same pointer as the shot model's
+    <name>/champion.json                    the champion pointer, as for a file artifact
     <name>/models.config                    TF Serving's model config, rewritten on every save and promotion
 
 Stock TF Serving reads this directory (``--model_config_file=<model dir>/<name>/models.config``): the
@@ -148,9 +148,7 @@ class SavedModelDirectory(ArtifactFormat[Path]):
 class SavedModelStore(ModelStore[Path]):
     """Versions of one SavedModel: the model store with the :class:`SavedModelDirectory` format."""
 
-    def __init__(
-        self, blobs: BlobStore, name: str = "score_beater", load_check: Callable[[Path], str | None] | None = None
-    ) -> None:
+    def __init__(self, blobs: BlobStore, name: str, load_check: Callable[[Path], str | None] | None = None) -> None:
         super().__init__(blobs, name, SavedModelDirectory(load_check))
 
     def write_serving_config(self) -> dict[str, int]:
@@ -185,8 +183,6 @@ def check_saved_model(path: Path, timeout_s: float = CHECK_TIMEOUT_S) -> str | N
     return f"the loading process exited with {result.returncode}: {tail or 'no message'}"
 
 
-def open_saved_model_store(
-    location: str, s3_endpoint_url: str | None = None, name: str = "score_beater"
-) -> SavedModelStore:
+def open_saved_model_store(location: str, s3_endpoint_url: str | None, name: str) -> SavedModelStore:
     """The SavedModel store at a directory or ``s3://bucket/prefix`` (settings: SHOT_PLATFORM_MODEL_STORE)."""
     return SavedModelStore(open_blob_store(location, s3_endpoint_url), name)

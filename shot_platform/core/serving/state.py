@@ -1,7 +1,7 @@
 """What a running service scores with, and how it changes without a restart.
 
 The :class:`StateWatcher` is the :class:`~shot_platform.core.serving.watcher.ChampionWatcher` of a
-model loaded whole from the registry (e.g. the shot model's joblib file): besides the champion it
+model loaded whole from the registry (e.g. a joblib file): besides the champion it
 follows a domain's marker of its other inputs (e.g. the player profiles); when either moves, it
 loads the new model, asks the domain to build its immutable serving state from it *off the request
 path*, and swaps one reference. A request reads the reference once, so requests in flight finish on

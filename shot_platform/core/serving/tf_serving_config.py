@@ -1,4 +1,4 @@
-"""Stock TensorFlow Serving's model config, written from the score_beater registry.
+"""Stock TensorFlow Serving's model config, written from a SavedModel registry.
 
 The model store already keeps TF Serving's layout (``<name>/<version>/saved_model.pb``); this module
 adds the ``ModelServerConfig`` text file TF Serving reads with ``--model_config_file`` and re-reads
