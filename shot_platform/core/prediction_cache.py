@@ -43,6 +43,19 @@ class RefreshReport:
     reused: int = 0
     model_version: str = ""
 
+    def summary(self) -> str:
+        return f"{self.recomputed} predictions recomputed, {self.reused} reused from the cache"
+
+    def metadata(self, full_refeed: bool) -> dict[str, object]:
+        """What a predictions asset records of its refresh."""
+        return {
+            "rows": self.rows,
+            "recomputed": self.recomputed,
+            "reused_from_cache": self.reused,
+            "model_version": self.model_version,
+            "full_refeed": full_refeed,
+        }
+
 
 @dataclass(frozen=True)
 class PredictionTable:

@@ -35,13 +35,5 @@ def score_beater_predictions(
     latest = store.latest_games()
     snapshots = snapshot_frame(history, prediction_points(history, latest))
     report = refresh_predictions(store, scorer, snapshots, config.full_refeed)
-    context.log.info(f"{report.recomputed} predictions recomputed, {report.reused} reused from the cache")
-    return MaterializeResult(
-        metadata={
-            "rows": report.rows,
-            "recomputed": report.recomputed,
-            "reused_from_cache": report.reused,
-            "model_version": report.model_version,
-            "full_refeed": config.full_refeed,
-        }
-    )
+    context.log.info(report.summary())
+    return MaterializeResult(metadata=report.metadata(config.full_refeed))

@@ -27,13 +27,5 @@ def shot_predictions(
     store, models = shot_store.get(), shot_models.get()
     model = models.load()
     report, _ = refresh_store_predictions(store, model, store.load_player_history(), config.full_refeed)
-    context.log.info(f"{report.recomputed} predictions recomputed, {report.reused} reused from the cache")
-    return MaterializeResult(
-        metadata={
-            "rows": report.rows,
-            "recomputed": report.recomputed,
-            "reused_from_cache": report.reused,
-            "model_version": report.model_version,
-            "full_refeed": config.full_refeed,
-        }
-    )
+    context.log.info(report.summary())
+    return MaterializeResult(metadata=report.metadata(config.full_refeed))
