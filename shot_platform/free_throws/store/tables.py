@@ -6,18 +6,7 @@ Column names are lower case (plain SQL on PostgreSQL without quoting). Seasons a
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 from shot_platform.core.table_columns import key, required
 from shot_platform.free_throws.rules import FREE_THROW_RULES
