@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shot_platform.core.model_store import ArtifactFormat, ModelStore, open_model_store
 from shot_platform.core.settings import Settings
@@ -25,7 +26,7 @@ class DartModelFormat(ArtifactFormat[DartModel]):
     def dump(self, model: DartModel) -> dict[str, bytes]:
         return {"model.json": json.dumps({"hit_rate": model.hit_rate}).encode()}
 
-    def load(self, files: Mapping[str, bytes], metadata: dict) -> DartModel:
+    def load(self, files: Mapping[str, bytes], metadata: dict, destination: Path | None = None) -> DartModel:
         return DartModel(metadata["version"], json.loads(files["model.json"])["hit_rate"], metadata)
 
 
