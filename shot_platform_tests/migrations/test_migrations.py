@@ -22,8 +22,8 @@ from shot_platform.free_throws.flow import ledger  # noqa: F401  (its tables joi
 from shot_platform.free_throws.store.tables import metadata as free_throw_metadata
 from shot_platform.shots.store.tables import metadata as shot_metadata
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PACKAGE = Path(__file__).resolve().parents[1] / "shot_platform"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PACKAGE = Path(__file__).resolve().parents[2] / "shot_platform"
 
 
 def _apply_old_schema(url: str, dialect: str, without_updated_at: bool) -> None:
