@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,11 @@ REAL_SHOTS = SHARED_DATA / "shot_logs_2014-10_2015-01.csv.gz"
 
 
 # -- running in parallel: pytest-xdist, pyproject's addopts `-n auto --dist loadgroup` -------------------
+# xdist_groups: each module with module-scoped fixtures is an xdist_group of its own (a plugin module of
+# its own so that core/test_xdist_groups.py can load it in a small pytest run).
+pytest_plugins = ["shot_platform_tests.xdist_groups"]
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Workers for ``-n auto``: PYTEST_XDIST_AUTO_NUM_WORKERS if set; none (a plain run in this
     process) when only single tests are named (``pytest path/test_x.py::test_y``); else one per
@@ -34,26 +37,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     if config.args and all("::" in arg for arg in config.args):
         return 0
     return max(2, os.cpu_count() or 1)
-
-
-MODULE_SCOPED_FIXTURE = re.compile(r"""scope\s*=\s*["']module["']""")
-
-
-@functools.cache
-def _defines_module_fixture(path: Path) -> bool:
-    return bool(MODULE_SCOPED_FIXTURE.search(path.read_text()))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--dist loadgroup`` keeps the tests of one ``xdist_group`` in one worker, and spreads every
-    other test on its own (biggest groups first: xdist's ``--loadscope-reorder``, its default). A
-    module that defines module-scoped fixtures (a service process, a trained home, a replay server)
-    is one group, so they are built once; the tests of every other module run wherever a worker is
-    free, so a few slow tests of one file do not all land on one worker. The mark is added here, not
-    written in each module, so a new module with such a fixture cannot be forgotten."""
-    for item in items:
-        if _defines_module_fixture(item.path):
-            item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(config.rootpath))))
 
 
 def _postgres_available() -> str | None:
