@@ -43,7 +43,7 @@ def destination(name: str) -> str:
     ``test_shot_rules.py`` -> ``shots/test_rules.py``); every other name is kept.
     """
     stem = name.removesuffix(".py")
-    if stem.startswith("test_migration"):
+    if "migration" in stem:
         return f"migrations/{name}"
     if stem.startswith("test_free_throw_"):
         return f"free_throws/test_{stem.removeprefix('test_free_throw_')}.py"
@@ -68,7 +68,13 @@ def _test_modules() -> list[Path]:
 def test_no_test_module_sits_at_the_top() -> None:
     flat = [path.name for path in _test_modules() if path.parent == TESTS]
     moves = [f"git mv shot_platform_tests/{name} shot_platform_tests/{destination(name)}" for name in flat]
-    assert moves == [], "\n".join(["test modules at the top of shot_platform_tests/; move them:", *moves])
+    assert moves == [], "\n".join(
+        [
+            "test modules at the top of shot_platform_tests/; move them, then make their paths built from",
+            "__file__ one level deeper (parents[1] -> parents[2], .parent / 'fixtures' -> parents[1] / 'fixtures'):",
+            *moves,
+        ]
+    )
 
 
 def test_every_test_folder_is_one_of_the_mirrors_and_a_package() -> None:
@@ -87,6 +93,6 @@ def test_the_mapping_rule() -> None:
     assert destination("test_assets.py") == "shots/test_assets.py"
     assert destination("test_tf_rest.py") == "service/test_tf_rest.py"
     assert destination("test_cli_errors.py") == "cli/test_cli_errors.py"
-    assert destination("test_migrations_quarantine.py") == "migrations/test_migrations_quarantine.py"
+    assert destination("test_quarantine_migration.py") == "migrations/test_quarantine_migration.py"
     assert destination("test_rules.py") == "core/test_rules.py"
     assert destination("test_settings.py") == "core/test_settings.py"
