@@ -23,9 +23,22 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "shot_platform"
 ROOT = PACKAGE.name
-# A domain's wiring: what declares it to Dagster, the CLI and the service, built on everything else.
+# A domain's wiring: what declares it to Dagster and the CLI, built on everything else (stored_rows: its
+# ``has_data`` reference for the CLI's materialize).
 WIRING = frozenset(
-    {"assets", "checks", "sensors", "schedules", "jobs", "resources", "definitions", "defs", "domain", "commands"}
+    {
+        "assets",
+        "checks",
+        "sensors",
+        "schedules",
+        "jobs",
+        "resources",
+        "definitions",
+        "defs",
+        "domain",
+        "commands",
+        "stored_rows",
+    }
 )
 FLOW = "flow"
 LOGIC, ORCHESTRATION, WIRED = 1, 2, 3
