@@ -7,6 +7,7 @@ export DAGSTER_HOME ?= $(SHOT_PLATFORM_HOME)/dagster
 DATA ?=
 FT_DATA ?=
 GAMES ?= 400
+UI_PORT ?= 3000
 STAMP := $(VENV)/.installed
 
 .PHONY: help install db run demo ui serve bento test lint benchmark clean
@@ -15,7 +16,7 @@ help:
 	@echo "make run        install, ingest (synthetic data unless DATA=shot logs, FT_DATA=free throws), materialise, start the Dagster UI on :3000"
 	@echo "make db         bring the store to the current schema (shot-platform db upgrade)"
 	@echo "make test       install and run the whole test suite"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff, and dg check defs (the code location loads)"
 	@echo "make serve      the prediction service on :5000 (POST /predict)"
 	@echo "make bento      build the Bento (bentoml build) from bento/"
 	@echo "make benchmark  ingest, materialise and serving figures (uses ../shared/data when present)"
@@ -35,8 +36,10 @@ db: $(STAMP)
 demo: $(STAMP) db
 	$(BIN)/shot-platform demo --games $(GAMES) $(if $(DATA),--data $(DATA),) $(if $(FT_DATA),--free-throws $(FT_DATA),)
 
+# `dg dev` (the project's [tool.dg] in pyproject.toml), the successor of `dagster dev`.
 ui: $(STAMP)
-	$(BIN)/dagster dev -h 0.0.0.0 -p 3000 -w workspace.yaml
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dg dev --host 0.0.0.0 --port $(UI_PORT)
 
 run: demo ui
 
@@ -54,6 +57,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dg check defs
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py

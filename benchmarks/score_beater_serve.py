@@ -202,7 +202,7 @@ def main() -> None:
         else:
             print(f"model: {model_dir}")
         empty, home = temp_path / "empty", temp_path / "home"
-        store = SavedModelStore(LocalBlobStore(home / "models"))
+        store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
         store.promote(store.save(model_dir), "benchmark")
 
         with service(empty, free_port(args.port), temp_path / "empty.log", wait_ready=False) as (url, pid):

@@ -25,7 +25,7 @@ from shot_platform.shots.features.player import build_player_history
 from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import train_shot_model
-from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
+from shot_platform.shots.resources import ShotModelStoreResource, ShotRetrainingResource, ShotStoreResource
 from shot_platform.shots.sensors import retrain_on_new_shots
 from shot_platform.shots.store import ShotStore
 from shot_platform.shots.synthetic import generate_shots, write_shots
@@ -79,7 +79,8 @@ def bench(url: str, label: str, sizes: list[int], work: Path) -> None:
     model = train_shot_model(shots, build_player_history(shots)).model
     resources = {
         "shot_store": ShotStoreResource(database_url=url),
-        "model_store": ShotModelStoreResource(location=str(models_dir)),
+        "shot_models": ShotModelStoreResource(location=str(models_dir)),
+        "shot_retraining": ShotRetrainingResource(),
     }
     with instance_for_test() as instance:
         for size in sizes:

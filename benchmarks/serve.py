@@ -312,8 +312,9 @@ def bench_in_process(home: Path, frame: pd.DataFrame) -> dict[str, float]:
         "model_1": median_s(lambda: model.predict_proba(features.head(1)), 300, 10),
         "full_1000": median_s(lambda: full(many), 30, 20) / n,
         "full_1": median_s(lambda: full(one), 300, 10),
-        "service_path_1000": median_s(lambda: state.score(ShotsInput.model_validate_json(json_many).root), 30, 20) / n,
-        "service_path_1": median_s(lambda: state.score(ShotsInput.model_validate_json(json_one).root), 300, 10),
+        "service_path_1000": median_s(lambda: state.predict(ShotsInput.model_validate_json(json_many).root), 30, 20)
+        / n,
+        "service_path_1": median_s(lambda: state.predict(ShotsInput.model_validate_json(json_one).root), 300, 10),
     }
     print(
         f"in-process, model only: {out['model_1000'] * 1e6:.2f} us/row at {n:,} rows; "

@@ -149,7 +149,7 @@ def main() -> None:
         temp_path = Path(temp)
         export_model(temp_path / "export", seed=1)
         home = temp_path / "home"
-        store = SavedModelStore(LocalBlobStore(home / "models"))
+        store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
         store.promote(store.save(temp_path / "export"), "benchmark")
         loads = {
             "columnar": (PREDICT, f"{args.instances:,}-instance columnar requests", columnar_giant(args.instances)),

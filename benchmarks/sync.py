@@ -154,7 +154,7 @@ def main() -> None:
     events = pd.read_csv(args.data, dtype=str, keep_default_na=False)
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        models = SavedModelStore(LocalBlobStore(work / "models"))
+        models = SavedModelStore(LocalBlobStore(work / "models"), "score_beater")
         typed = events.assign(game_id=events["game_id"].astype(np.int64), shot_made=events["shot_made"].astype(int))
         train_model(typed, args.train_through, models)
         for backend in filter(None, args.backends.split(",")):

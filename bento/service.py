@@ -4,6 +4,6 @@ The service itself lives in the package (``shot_platform.service``) so
 that ``shot-platform serve`` works from an installed wheel too.
 """
 
-from shot_platform.service import ShotService
+from shot_platform.service import PlatformService
 
-__all__ = ["ShotService"]
+__all__ = ["PlatformService"]

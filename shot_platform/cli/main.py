@@ -1,59 +1,116 @@
-"""Command group and shared helpers of the ``shot-platform`` command."""
+"""Command group and shared helpers of the ``shot-platform`` command.
+
+The shared commands are listed here; every domain command comes from the registered domains
+(:func:`shot_platform.core.domain.domains`): top-level ones, and subcommands of the shared
+groups ``ingest``, ``generate`` and ``sync``.
+"""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import click
 
+from shot_platform.core.domain import domains, resolve
 from shot_platform.core.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from shot_platform.core.model_store import ModelStore
-    from shot_platform.free_throws.store import FreeThrowStore
-    from shot_platform.shots.models.artifact import ShotModel
-    from shot_platform.shots.store import ShotStore
 
 # Subcommands load on use: `shot-platform --help` should not import Dagster and scikit-learn.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "db": ("db", "db", "The store's schema revision; `db upgrade` brings a store to the current schema."),
-    "demo": ("demo", "demo", "Ingest data (a synthetic season by default), materialise everything, summarise."),
-    "generate": ("generate", "generate", "Write synthetic data in the Kaggle schemas."),
-    "ingest": ("ingest", "ingest", "Load data files into the store."),
-    "materialize": ("materialize", "materialize_command", "Run the asset graph and its checks in this process."),
-    "models": ("models", "models", "List model versions; promote one (the manual override, and rollback)."),
-    "predict": ("predict", "predict", "Score files with the current champion model."),
-    "predictions": ("predictions", "predictions", "Export stored predictions (score_beater) as CSV."),
-    "quarantine": ("ingest", "quarantine", "List quarantined rows with their reasons."),
-    "scores-api": ("scores_api", "scores_api", "The Scores API replay server: serve a free-throw file as the API."),
-    "serve": ("serve", "serve", "Serve POST /predict with the champion model (BentoML, port 5000)."),
-    "sync": ("sync", "sync", "Game by game from the Scores API: counts, features, labels, predictions."),
+# name: (the click command as "module:attribute", or None for a shared group of domain commands; help)
+COMMANDS: dict[str, tuple[str | None, str]] = {
+    "db": ("shot_platform.cli.db:db", "The store's schema revision; `db upgrade` brings it to the current schema."),
+    "demo": ("shot_platform.cli.demo:demo", "Ingest demo data for every domain, materialise everything, summarise."),
+    "generate": (None, "Write synthetic data in the Kaggle schemas."),
+    "ingest": (None, "Load data files into the store."),
+    "materialize": ("shot_platform.cli.materialize:materialize_command", "Run the asset graph and its checks here."),
+    "models": ("shot_platform.cli.models:models", "List model versions; promote one (the manual override, rollback)."),
+    "quarantine": ("shot_platform.cli.ingest:quarantine", "List quarantined rows with their reasons."),
+    "serve": ("shot_platform.cli.serve:serve", "Serve every domain's endpoints and models (BentoML, port 5000)."),
+    "sync": (None, "Process new data from the domains' live sources, until caught up."),
 }
 
 
 class LazyGroup(click.Group):
-    """Imports a subcommand's module only when that subcommand runs."""
+    """Imports a subcommand's module only when that subcommand runs.
+
+    ``group`` None is the root (the shared commands and the domains' top-level ones); a name is a
+    shared group, whose subcommands are the domains' commands declared with that group.
+    """
+
+    def __init__(self, *args, group: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+    def table(self) -> dict[str, tuple[str | None, str]]:
+        """name: (target, help) of every subcommand."""
+        found = dict(COMMANDS) if self.group is None else {}
+        for domain in domains():
+            for command in domain.commands:
+                if command.group != self.group:
+                    continue
+                if command.name in found:
+                    raise click.ClickException(
+                        f"domain {domain.name!r} declares the command {command.name!r}, which already exists"
+                    )
+                found[command.name] = (command.target, command.help)
+        return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(self.table())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
+        entry = self.table().get(name)
+        if entry is None:
             return None
-        module, attribute, _ = COMMANDS[name]
-        return getattr(importlib.import_module(f"shot_platform.cli.{module}"), attribute)
+        target, help_text = entry
+        if target is None:
+            return LazyGroup(name=name, group=name, help=help_text)
+        return resolve(target)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        table = self.table()
         with formatter.section("Commands"):
-            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
+            formatter.write_dl([(name, table[name][1]) for name in sorted(table)])
 
 
-def open_store(settings: Settings) -> ShotStore:
-    from shot_platform.shots.store import ShotStore
+class DomainChoice(click.Choice):
+    """A choice among names the registered domains give, read when it is used: a command module
+    imported before a domain registers (in a test process) still offers that domain's names."""
 
-    store = ShotStore(settings.database_url)
+    def __init__(self, names: Callable[[], Iterable[str]]) -> None:
+        self.names = names
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(sorted(self.names()))
+
+    @choices.setter
+    def choices(self, value: Iterable[str]) -> None:
+        """click.Choice assigns its fixed choices here; the names are read from the domains instead."""
+
+
+class Store(Protocol):
+    """What :func:`open_store` needs of a domain's store."""
+
+    engine: Engine
+
+    def create_schema(self) -> None: ...
+
+
+StoreT = TypeVar("StoreT", bound=Store)
+
+
+def open_store(store_class: Callable[[str], StoreT], settings: Settings) -> StoreT:
+    """A domain's store on the configured database, its schema checked; one line and exit 1 when
+    the database cannot be used."""
+    store = store_class(settings.database_url)
     try:
         store.create_schema()
     except Exception as error:
@@ -62,26 +119,6 @@ def open_store(settings: Settings) -> ShotStore:
             "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
         )
     return store
-
-
-def open_free_throw_store(settings: Settings) -> FreeThrowStore:
-    from shot_platform.free_throws.store import FreeThrowStore
-
-    store = FreeThrowStore(settings.database_url)
-    try:
-        store.create_schema()
-    except Exception as error:
-        fail(
-            f"cannot open the store at {store.engine.url.render_as_string(hide_password=True)}: {error}. "
-            "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
-        )
-    return store
-
-
-def open_models(settings: Settings) -> ModelStore[ShotModel]:
-    from shot_platform.shots.models.registry import open_shot_models
-
-    return open_shot_models(settings)
 
 
 def fail(message: str) -> None:
@@ -118,7 +155,7 @@ def cli() -> None:
         fail(str(error))
 
 
-def model_or_fail(models: ModelStore[ShotModel]) -> ShotModel:
+def model_or_fail(models: ModelStore):
     """The champion, or exit 1 saying why there is none (no model yet, a damaged pointer or
     artifact) and what to do; never a traceback."""
     from shot_platform.core.model_store import RegistryError

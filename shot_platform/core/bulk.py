@@ -2,7 +2,7 @@
 
 PostgreSQL: ``COPY`` (CSV, through psycopg2's ``copy_expert``) into a temporary
 staging table, then one ``INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING``.
-executemany sent one statement per row and loaded the real shot logs at about
+executemany sent one statement per row and loaded the real data sets at about
 5,600 rows/s; see docs/benchmarks.md for the figure with COPY.
 SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` with executemany, already fast
 in-process.
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
-CHUNK_ROWS = 50_000  # per COPY: bounds the CSV buffer (about 15 MB for a shot row) and paces progress
+CHUNK_ROWS = 50_000  # per COPY: bounds the CSV buffer (about 15 MB for a 300-byte row) and paces progress
 EXECUTEMANY_CHUNK = 5_000
 
 

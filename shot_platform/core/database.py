@@ -29,8 +29,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    # 64 MB of page cache instead of 2 MB: the free-throw sync's prediction table and its two
-    # indexes outgrow the default within a season, and 600,000 upserts then took 7.1 s, 5.4 s here.
+    # 64 MB of page cache instead of 2 MB: a sync's prediction table and its two indexes
+    # outgrow the default within a season, and 600,000 upserts then took 7.1 s, 5.4 s here.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 

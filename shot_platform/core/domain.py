@@ -48,10 +48,13 @@ class Command:
 @dataclass(frozen=True)
 class ModelRef:
     """A model a domain trains and serves: its registry name and ``open`` (``"module:function"``,
-    called with the settings, returning its registry)."""
+    called with the settings, returning its registry). ``describe`` (optional, ``"module:function"``)
+    maps a version's metadata to ``{"candidate": ..., "tested_on": ...}`` for ``shot-platform models
+    list``; without it the metadata's ``candidate`` and ``test_dates`` are shown."""
 
     name: str
     open: str
+    describe: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ class Domain:
     - ``service_unit``: a factory of its unit on the prediction service (endpoints, readiness).
     - ``models``: the models it trains (for ``shot-platform models``, readiness and the demo).
     - ``has_data``: ``function(settings) -> int``, rows stored (``materialize`` skips a domain with none).
-    - ``demo``: ``function(settings, progress) -> None``, ingests the domain's demo data.
+    - ``demo``: a ``click.Command`` whose options join ``shot-platform demo``'s and whose callback
+      ingests the domain's demo data.
+    - ``settings``: its settings dataclass (fields declaring their variables, read by
+      :func:`shot_platform.core.settings.read`); its variables join the operations table.
     """
 
     name: str
@@ -73,6 +79,7 @@ class Domain:
     models: tuple[ModelRef, ...] = ()
     has_data: str | None = None
     demo: str | None = None
+    settings: str | None = None
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -111,7 +118,7 @@ def domains() -> tuple[Domain, ...]:
 
 
 def domain(name: str) -> Domain:
-    """The registered domain called ``name`` (``free_throws`` or ``free-throws``)."""
+    """The registered domain called ``name``, in its Python or its CLI spelling (``a_b`` or ``a-b``)."""
     wanted = name.replace("-", "_")
     for candidate in domains():
         if candidate.name == wanted:

@@ -1,13 +1,14 @@
 """Versioned models with a champion pointer (like an MLflow alias), for any artifact format.
 
-Layout under the blob store::
+Layout under the blob store (the default format's; TF Serving's SavedModel directories leave out
+``versions/`` and number the versions 1, 2, 3: ``saved_model_store.SavedModelDirectory``)::
 
     <name>/versions/<version>/<artifact files>   e.g. model.joblib; a format may write several files
     <name>/versions/<version>/metadata.json     written last: a version without it is incomplete
     <name>/champion.json                        the pointer; promotion and rollback rewrite it
 
 The store knows nothing of a domain: the domain passes an :class:`ArtifactFormat`
-that turns its model into files and back. At save, the sha256 and size of every
+that turns its model into files and back (one file or a directory of them). At save, the sha256 and size of every
 artifact file go into the metadata (``artifact``); loading checks them, and
 promotion checks them *and* loads the model, so a truncated or corrupted upload
 can never become champion. A partially written version has no metadata.json:
@@ -16,7 +17,7 @@ it is never listed and can never be promoted.
 A damaged pointer (not JSON, no ``version``, a version that does not exist,
 an empty file) is reported by :meth:`ModelStore.champion_pointer`, never
 raised: every reader treats it as "no usable champion", and
-``shot-platform models promote VERSION`` rewrites it.
+``shot-platform models promote [--model NAME] VERSION`` rewrites it.
 
 Names from the store are not trusted: a version is one safe key segment, and every file name in
 a version's metadata must be a safe relative key (``blobs.safe_key``), else the version is
@@ -30,9 +31,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar, cast
 
-from shot_platform.core.blobs import BlobError, BlobStore, UnsafeKeyError, open_blob_store, safe_key
+from shot_platform.core.blobs import BlobError, BlobStore, LocalBlobStore, UnsafeKeyError, open_blob_store, safe_key
 
 METADATA_FILE = "metadata.json"
 CHAMPION_FILE = "champion.json"
@@ -50,28 +52,78 @@ class CorruptArtifactError(RegistryError, ValueError):
     """A version's files do not match their recorded checksums, or do not load."""
 
 
+class ChecksumMismatchError(CorruptArtifactError):
+    """A stored file differs from the checksum recorded when its version was saved."""
+
+
 class StoredModel(Protocol):
-    """What the store needs of a model: its version and its metadata."""
+    """What the default format needs of a model: its version and its metadata."""
 
     version: str
     metadata: dict
 
 
-M = TypeVar("M", bound=StoredModel)
+M = TypeVar("M")
 
 
-class ArtifactFormat(Protocol[M]):
-    """How one framework's model becomes files and back (a joblib file, a SavedModel directory, ...).
+class ArtifactFormat(Generic[M]):
+    """How one framework's model becomes files and back, and where its versions live.
 
-    ``dump`` returns {relative path: bytes}; ``load`` gets the same mapping back
-    (checksums already verified) and the version's metadata.
+    A format supplies ``name``, ``dump`` (model -> {relative path: bytes}, in write order) and
+    ``load`` (the same mapping back, checksums verified, plus the version's metadata). The defaults
+    of the other methods are those of a model saved under its own version name (``model.version``,
+    ``model.metadata``), with checksums under metadata's ``artifact``; a directory format such as
+    TF Serving's (``saved_model_store.SavedModelDirectory``) overrides them.
     """
 
-    name: str
+    name: str = "files"
+    folder: str = "versions"  # versions live under <name>/<folder>/<version>/ ("": <name>/<version>/)
 
-    def dump(self, model: M) -> dict[str, bytes]: ...
+    def dump(self, model: M) -> dict[str, bytes]:
+        raise NotImplementedError
 
-    def load(self, files: Mapping[str, bytes], metadata: dict) -> M: ...
+    def load(self, files: Mapping[str, bytes], metadata: dict, destination: Path | None = None) -> M:
+        """The model from its files; ``destination``: where a directory artifact is written."""
+        raise NotImplementedError
+
+    def version_problem(self, version: str) -> str | None:
+        """Why a name is not a version of this format (beyond being one safe key segment), else None."""
+        return None
+
+    def order(self, version: str) -> Any:
+        """How versions sort, oldest first."""
+        return version
+
+    def new_version(self, model: M, store: ModelStore[M]) -> str:
+        """The version a saved model gets."""
+        return cast(StoredModel, model).version
+
+    def describe(self, model: M, version: str, metadata: dict | None, files: Mapping[str, bytes]) -> dict:
+        """The version's metadata.json, with the sha256 and size of every artifact file."""
+        described = cast(StoredModel, model).metadata  # updated in place: the model carries what was saved
+        described.update(metadata or {})
+        described["artifact"] = {
+            "format": self.name,
+            "files": {path: {"sha256": sha256(data), "bytes": len(data)} for path, data in sorted(files.items())},
+        }
+        return described
+
+    def recorded(self, name: str, version: str, metadata: dict) -> dict[str, tuple[str, int | None]] | None:
+        """{file: (sha256, bytes)} as recorded at save; None for a version saved before checksums
+        were recorded (its listed files are read, and only loading can verify them)."""
+        artifact = metadata.get("artifact")
+        if artifact is None:
+            return None
+        if not isinstance(artifact, dict):
+            raise CorruptArtifactError(f"{name} version {version}: metadata.json's 'artifact' is not an object")
+        return recorded_files(name, version, artifact.get("files"))
+
+    def promotion_check(self, model: M) -> str | None:
+        """What promotion asks of a loaded version beyond loading: None when it passes, else the problem."""
+        return None
+
+    def changed(self, store: ModelStore[M]) -> None:
+        """Called after every write of a version's metadata or of the pointer (e.g. to rewrite a server's config)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +163,8 @@ def check_version_name(name: str, version: object) -> str:
         ) from None
 
 
-def recorded_files(name: str, version: str, files: object) -> dict[str, str]:
-    """{file name: sha256} from a version's metadata, or CorruptArtifactError when the map is not
+def recorded_files(name: str, version: str, files: object) -> dict[str, tuple[str, int | None]]:
+    """{file name: (sha256, bytes or None)} from a version's metadata, or CorruptArtifactError when the map is not
     one of safe relative names to sha256 hex digests (a name such as ``../x`` would lead out of
     the version)."""
     where = f"{name} version {version}: metadata.json"
@@ -127,52 +179,65 @@ def recorded_files(name: str, version: str, files: object) -> dict[str, str]:
         digest = expected.get("sha256") if isinstance(expected, dict) else expected
         if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise CorruptArtifactError(f"{where} has no sha256 for {path!r}; promote another version or retrain")
-        checked[path] = digest
+        size = expected.get("bytes") if isinstance(expected, dict) else None
+        checked[path] = (digest, size if isinstance(size, int) else None)
     return checked
 
 
 class ModelStore(Generic[M]):
-    """Save, list, verify, load and promote versions of one model."""
+    """Save, list, verify, load and promote versions of one model, in the artifact format given."""
 
-    def __init__(self, blobs: BlobStore, name: str, artifact: ArtifactFormat[M] | None = None) -> None:
-        # ``artifact`` None: a subclass with its own layout and files (saved_model_store.SavedModelStore)
-        # overrides save, load, metadata and versions; pointer, verification and promotion are shared.
+    def __init__(self, blobs: BlobStore, name: str, artifact: ArtifactFormat[M]) -> None:
         self.blobs = blobs
         self.name = name
         self.artifact = artifact
 
-    def _key(self, *parts: str) -> str:
-        return "/".join((self.name, *parts))
+    def _root(self) -> str:
+        return "/".join(filter(None, (self.name, self.artifact.folder)))
 
-    def save(self, model: M) -> str:
-        """Store a version (artifact files first, metadata with their checksums last); does not promote it."""
+    def _key(self, version: str, *parts: str) -> str:
+        return "/".join((self._root(), version, *parts))
+
+    def check_version(self, version: object) -> str:
+        """A version as typed or as a pointer names it, else ModelNotFoundError."""
+        problem = self.artifact.version_problem(str(version))
+        if problem:
+            raise ModelNotFoundError(f"{self.name} {problem}, got {version!r}")
+        return check_version_name(self.name, version)
+
+    def save(self, model: M, metadata: dict | None = None) -> str:
+        """Store a version (artifact files first, metadata with their checksums last: a version whose
+        upload failed has no metadata, so it is never listed or promoted); does not promote it."""
         files = self.artifact.dump(model)
+        version = self.artifact.new_version(model, self)
         for path, data in files.items():
-            self.blobs.put(self._key("versions", model.version, path), data)
-        model.metadata["artifact"] = {
-            "format": self.artifact.name,
-            "files": {path: {"sha256": sha256(data), "bytes": len(data)} for path, data in sorted(files.items())},
-        }
-        self._write_metadata(model.version, model.metadata)
-        return model.version
+            self.blobs.put(self._key(version, path), data)
+        self._write_metadata(version, self.artifact.describe(model, version, metadata, files))
+        return version
 
     def update_promotion(self, version: str, promotion: dict) -> None:
         """Replace a saved version's promotion decision (its metadata is rewritten whole)."""
         self._write_metadata(version, self.metadata(version) | {"promotion": promotion})
 
     def _write_metadata(self, version: str, metadata: dict) -> None:
-        self.blobs.put(self._key("versions", version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
+        self.blobs.put(self._key(version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
+        self.artifact.changed(self)
+
+    def _read(self, version: str, path: str, missing: RegistryError) -> bytes:
+        """A file of a version; ``missing`` is raised when it is absent, a damaged store names the problem."""
+        try:
+            return self.blobs.get(self._key(version, path))
+        except KeyError:
+            raise missing from None
+        except BlobError as error:
+            raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
 
     def metadata(self, version: str) -> dict:
-        check_version_name(self.name, version)
-        try:
-            data = self.blobs.get(self._key("versions", version, METADATA_FILE))
-        except KeyError as error:
-            raise ModelNotFoundError(
-                f"{self.name} has no complete version {version!r}; `shot-platform models list` shows the versions"
-            ) from error
-        except BlobError as error:
-            raise CorruptArtifactError(f"{self.name} version {version}: {error}") from None
+        version = self.check_version(version)
+        missing = ModelNotFoundError(
+            f"{self.name} has no complete version {version!r}; `shot-platform models list` shows the versions"
+        )
+        data = self._read(version, METADATA_FILE, missing)
         try:
             metadata = json.loads(data)
         except ValueError as error:
@@ -181,57 +246,61 @@ class ModelStore(Generic[M]):
             raise CorruptArtifactError(f"{self.name} version {version}: metadata.json is not a JSON object")
         return metadata
 
-    def versions(self) -> list[str]:
-        """Complete versions, oldest first."""
+    def _listing(self) -> list[tuple[str, str]]:
+        """(version directory, relative path) of every key under the versions, complete or not."""
+        root = self._root() + "/"
         try:
-            keys = self.blobs.list(self._key("versions"))
+            keys = self.blobs.list(self._root())
         except BlobError as error:
             raise RegistryError(f"{self.name} registry is damaged: {error}") from None
-        found = (key.split("/") for key in keys)
-        return sorted(
-            parts[2]
-            for parts in found
-            if len(parts) == 4 and parts[:2] == [self.name, "versions"] and parts[3] == METADATA_FILE
-        )
+        return [tuple(key.removeprefix(root).partition("/")[::2]) for key in keys if key.startswith(root)]
+
+    def versions(self) -> list[str]:
+        """Complete versions (those with metadata.json), oldest first."""
+        found = {
+            version
+            for version, relative in self._listing()
+            if relative == METADATA_FILE and self.artifact.version_problem(version) is None
+        }
+        return sorted(found, key=self.artifact.order)
+
+    def next_version(self) -> str:
+        """One above every numbered version directory, complete or not: a number is never reused (nor
+        one that TF Serving would read from a stray name such as ``02``)."""
+        names = {version for version, _ in self._listing()}
+        return str(max((int(name) for name in names if name.isascii() and name.isdigit()), default=0) + 1)
 
     def _verified_files(self, version: str, metadata: dict) -> dict[str, bytes]:
-        """The version's artifact files, each checked against the sha256 and size recorded at save."""
-        artifact = metadata.get("artifact")
-        if artifact is None:  # saved before checksums were recorded: only loading can verify it
-            prefix = self._key("versions", version) + "/"
+        """The version's artifact files, each checked against the sha256 recorded at save."""
+        recorded = self.artifact.recorded(self.name, version, metadata)
+        if recorded is None:  # saved before checksums were recorded: only loading can verify it
+            prefix = self._key(version) + "/"
             try:
                 listed = self.blobs.list(prefix.rstrip("/"))
                 keys = [key for key in listed if key.startswith(prefix) and not key.endswith("/" + METADATA_FILE)]
                 return {key.removeprefix(prefix): self.blobs.get(key) for key in keys}
             except (BlobError, KeyError) as error:
                 raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
-        if not isinstance(artifact, dict):
-            raise CorruptArtifactError(f"{self.name} version {version}: metadata.json's 'artifact' is not an object")
-        recorded = recorded_files(self.name, version, artifact.get("files"))
         files = {}
-        for path, expected in recorded.items():
-            try:
-                data = self.blobs.get(self._key("versions", version, path))
-            except KeyError as error:
-                raise CorruptArtifactError(
-                    f"{self.name} version {version}: artifact file {path} is missing; promote another version"
-                ) from error
-            except BlobError as error:
-                raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
+        for path, (expected, size) in recorded.items():
+            missing = CorruptArtifactError(
+                f"{self.name} version {version}: artifact file {path} is missing; promote another version"
+            )
+            data = self._read(version, path, missing)
             digest = sha256(data)
             if digest != expected:
-                size = artifact["files"][path].get("bytes") if isinstance(artifact["files"][path], dict) else None
-                recorded_size = f"{size:,} recorded" if isinstance(size, int) else "size not recorded"
-                raise CorruptArtifactError(
-                    f"{self.name} version {version}: artifact file {path} is damaged ({len(data):,} bytes, "
-                    f"{recorded_size}; sha256 {digest[:12]}… instead of {expected[:12]}…); "
-                    "promote another version or retrain"
+                recorded_size = f"{size:,} recorded" if size is not None else "size not recorded"
+                raise ChecksumMismatchError(
+                    f"{self.name} version {version}: artifact file {path} is damaged: it does not match its "
+                    f"recorded sha256 ({len(data):,} bytes, {recorded_size}; sha256 {digest[:12]}… instead of "
+                    f"{expected[:12]}…); promote another version or retrain"
                 )
             files[path] = data
         return files
 
-    def load(self, version: str | None = None) -> M:
-        """A version, or the champion when ``version`` is None; its files are verified first."""
+    def load(self, version: str | None = None, destination: Path | None = None) -> M:
+        """A version, or the champion when ``version`` is None; its files are verified first.
+        ``destination``: where a directory format writes its copy (a temporary directory when None)."""
         if version is None:
             pointer = self.champion_pointer()
             if pointer.version is None:
@@ -240,7 +309,9 @@ class ModelStore(Generic[M]):
         metadata = self.metadata(version)
         files = self._verified_files(version, metadata)
         try:
-            return self.artifact.load(files, metadata)
+            return self.artifact.load(files, metadata, destination)
+        except RegistryError:
+            raise
         except Exception as error:
             raise CorruptArtifactError(
                 f"{self.name} version {version} does not load as {self.artifact.name} "
@@ -249,15 +320,24 @@ class ModelStore(Generic[M]):
 
     def _no_champion_message(self, pointer: ChampionPointer) -> str:
         if pointer.damaged:
-            return f"{pointer.problem}. Repair it with `shot-platform models promote VERSION`"
+            return f"{pointer.problem}. Repair it with `shot-platform models promote --model {self.name} VERSION`"
         return f"{self.name} has no champion yet in {self.blobs.describe()}: train one with `shot-platform materialize`"
+
+    def _pointer_key(self) -> str:
+        return f"{self.name}/{CHAMPION_FILE}"
+
+    def local_path(self, version: str) -> Path | None:
+        """Where a version lives on local disk (e.g. the directory TF Serving loads), if it does."""
+        if isinstance(self.blobs, LocalBlobStore):
+            return self.blobs.root / self._key(str(version))
+        return None
 
     def champion_pointer(self) -> ChampionPointer:
         """The pointer and whether it is usable. Never raises for a damaged pointer; the
         blob store being unreachable still raises (that is not damage)."""
-        where = f"{self.name} champion pointer ({self.blobs.describe()}/{self._key(CHAMPION_FILE)})"
+        where = f"{self.name} champion pointer ({self.blobs.describe()}/{self._pointer_key()})"
         try:
-            data = self.blobs.get(self._key(CHAMPION_FILE))
+            data = self.blobs.get(self._pointer_key())
         except KeyError:
             return ChampionPointer(None)
         except BlobError as error:
@@ -277,7 +357,7 @@ class ModelStore(Generic[M]):
 
     def _exists(self, version: str) -> bool:
         try:
-            self.metadata(version)  # a subclass may keep versions elsewhere
+            self.metadata(version)
         except ModelNotFoundError:
             return False
         except (RegistryError, ValueError):  # present but damaged: loading it will say so
@@ -293,9 +373,14 @@ class ModelStore(Generic[M]):
         """The champion's version, None when there is none or the pointer is damaged."""
         return self.champion_pointer().version
 
-    def verify(self, version: str) -> M:
-        """Check a version's checksums and load it: what promotion requires. Returns the model."""
-        return self.load(version)
+    def verify(self, version: str) -> None:
+        """What promotion requires: the version's checksums, its loading, and the format's check."""
+        problem = self.artifact.promotion_check(self.load(version))
+        if problem:
+            raise CorruptArtifactError(
+                f"{self.name} version {version} does not load as {self.artifact.name} ({problem}); promote another "
+                "version or retrain"
+            )
 
     def promote(self, version: str, reason: str) -> dict[str, Any]:
         """Point the champion at a verified version, in one atomic write (also repairs a damaged pointer)."""
@@ -310,9 +395,10 @@ class ModelStore(Generic[M]):
         if pointer.damaged:
             record["repaired"] = pointer.problem
         try:
-            self.blobs.put(self._key(CHAMPION_FILE), json.dumps(record, indent=2).encode())
+            self.blobs.put(self._pointer_key(), json.dumps(record, indent=2).encode())
         except BlobError as error:
             raise RegistryError(f"cannot write the {self.name} champion pointer: {error}") from None
+        self.artifact.changed(self)
         return record
 
 

@@ -14,8 +14,8 @@ players. Refused, not removed: a value is stored exactly as given or not at all,
 quarantine (or the API error) says why. Text is not NFC-normalised: a composed and a decomposed
 "é" are both printable and both kept as written.
 
-Shots ingest and free-throw ingest apply it through ``ColumnRule(..., is_name=True)``
-(``core.frame_validation``); the Scores API client through :func:`check_name`.
+Every domain's ingest applies it through ``ColumnRule(..., is_name=True)``
+(``core.frame_validation``); a provider's client through :func:`check_name`.
 """
 
 from __future__ import annotations

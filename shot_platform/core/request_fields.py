@@ -20,35 +20,38 @@ from shot_platform.core.rules import ColumnRule, RuleSet, ScalarOps, Values
 NO_NUL = r"^[^\x00]*$"
 
 
-def _integer_input(rule: ColumnRule) -> Callable[[Any], Any]:
+def _numeric_input(kind: str, parse_text: Callable[[str], Any], message: str) -> Callable[[Any], Any]:
+    """A request value's reading as a ``kind`` ("a number", "a whole number"): text as a file's text is
+    read (``parse_text``, None when refused with ``message``), ``true``/``false`` refused; the rest is
+    left to pydantic."""
+
     def parse(value: Any) -> Any:
         if isinstance(value, str) and value == "":
             return None  # empty, as in a file: missing (refused unless the field is optional)
         if isinstance(value, bool):
-            raise ValueError(f"must be a whole number, not {str(value).lower()}")
+            raise ValueError(f"must be {kind}, not {str(value).lower()}")
         if isinstance(value, str):
-            number = exact_integer(value, rule)
+            number = parse_text(value)
             if number is None:
-                raise ValueError(rule.message)
+                raise ValueError(message)
             return number
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)  # exact: 1e20 becomes 100000000000000000000 and then fails the bound
         return value
 
     return parse
 
 
-def _number_input(value: Any) -> Any:
-    if isinstance(value, str) and value == "":
-        return None  # empty, as in a file: missing (refused unless the field is optional)
-    if isinstance(value, bool):
-        raise ValueError(f"must be a number, not {str(value).lower()}")
-    if isinstance(value, str):
-        number = finite_number(value)
-        if number is None:
-            raise ValueError("must be a finite number written with digits")
-        return number
-    return value
+def _integer_input(rule: ColumnRule) -> Callable[[Any], Any]:
+    parse_number = _numeric_input("a whole number", lambda text: exact_integer(text, rule), rule.message)
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)  # exact: 1e20 becomes 100000000000000000000 and then fails the bound
+        return parse_number(value)
+
+    return parse
+
+
+_number_input = _numeric_input("a number", finite_number, "must be a finite number written with digits")
 
 
 def _text_input(rule: ColumnRule) -> Callable[[Any], Any]:

@@ -15,7 +15,7 @@ class ModelStoreResource(ConfigurableResource):
 
     A domain subclasses it to name its model and artifact format. An empty
     ``location`` means the embedded default (``$SHOT_PLATFORM_HOME/models``),
-    resolved when the resource is used, so `dagster dev` needs no variable set.
+    resolved when the resource is used, so `dg dev` needs no variable set.
     """
 
     location: str = ""

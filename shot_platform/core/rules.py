@@ -17,10 +17,10 @@ refused, not rounded through float64), one quarantine reason per row with the
 row's own line, and the same text parser for requests. The vocabulary below is
 what those three layers need and nothing more.
 
-Declaring a rule (the free-throw domain does the same)::
+Declaring a rule (each domain declares its own in its ``rules`` module)::
 
     ColumnRule("DRIBBLES", "integer", minimum=0, maximum=200,
-               reason="more than 200 dribbles before one shot is a tracking error")
+               reason="more than 200 dribbles before one attempt is a tracking error")
 
 Kinds:
 

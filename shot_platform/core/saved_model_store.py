@@ -5,7 +5,7 @@ Layout under the blob store (local directory or S3)::
     <name>/<version>/saved_model.pb         version = 1, 2, 3, ... (integers, as TF Serving expects)
     <name>/<version>/variables/...
     <name>/<version>/metadata.json          written last, with the sha256 of every other file
-    <name>/champion.json                    the same pointer as the shot model's
+    <name>/champion.json                    the champion pointer, as for a file artifact
     <name>/models.config                    TF Serving's model config, rewritten on every save and promotion
 
 Stock TF Serving reads this directory (``--model_config_file=<model dir>/<name>/models.config``): the
@@ -15,9 +15,12 @@ ignores ``champion.json``, ``metadata.json`` and ``models.config`` as versions (
 Within a version, ``saved_model.pb`` is written after the variables, so a server that watches the
 directory never finds a graph without its weights.
 
-Promotion, rollback and the promotion record are the shot model's (inherited from
-:class:`ModelStore`); only where the files live, how a version is numbered and how its files are
-verified differ. Nothing here imports TensorFlow: the store moves and checks bytes, and promotion
+A SavedModel directory is one more :class:`~shot_platform.core.model_store.ArtifactFormat` of
+the one :class:`~shot_platform.core.model_store.ModelStore`: saving, listing, checksums, damage
+handling, promotion, rollback and the promotion record are every model's; the format says where
+the files live, how a version is numbered, how checksums are recorded (``files`` in
+``metadata.json``, as TF Serving's layout was first written) and what promotion checks beyond them.
+Nothing here imports TensorFlow: the store moves and checks bytes, and promotion
 loads the version in a child process (``serving.saved_model_check``) so a caller never pays for
 TensorFlow (or its crash) just to promote.
 
@@ -29,42 +32,36 @@ problem is a :class:`~shot_platform.core.model_store.RegistryError` with a one-l
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import shot_platform
-from shot_platform.core.blobs import BlobError, BlobStore, LocalBlobStore, open_blob_store
+from shot_platform.core.blobs import BlobStore, open_blob_store
 from shot_platform.core.model_store import (
-    METADATA_FILE,
+    ArtifactFormat,
+    ChecksumMismatchError,
     CorruptArtifactError,
-    ModelNotFoundError,
     ModelStore,
     recorded_files,
+    sha256,
 )
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, child_environment
 
 GRAPH_FILE = "saved_model.pb"
 VERSION = re.compile(r"[1-9][0-9]{0,17}")  # TF Serving's integer versions, written without leading zeros
 CHECK_TIMEOUT_S = 300.0  # importing TensorFlow on a busy 2-core machine takes tens of seconds
 
-
-class ChecksumMismatchError(CorruptArtifactError):
-    """A stored file differs from the checksum recorded when its version was saved."""
+__all__ = ["ChecksumMismatchError", "SavedModelDirectory", "SavedModelStore", "check_saved_model"]
 
 
 def is_version(name: str) -> bool:
     return VERSION.fullmatch(name) is not None
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _write_order(relative: str) -> tuple[int, str]:
@@ -72,169 +69,87 @@ def _write_order(relative: str) -> tuple[int, str]:
     return (1 if relative == GRAPH_FILE else 0, relative)
 
 
-class SavedModelStore(ModelStore):
-    """Versions of one SavedModel: save an exported directory, fetch a verified copy, promote."""
+class SavedModelDirectory(ArtifactFormat[Path]):
+    """An exported SavedModel directory, in TF Serving's layout: saved from a directory, loaded as a
+    verified local copy (a directory the caller removes)."""
 
-    def __init__(
-        self, blobs: BlobStore, name: str = "score_beater", load_check: Callable[[Path], str | None] | None = None
-    ) -> None:
+    name = "a SavedModel"
+    folder = ""
+
+    def __init__(self, load_check: Callable[[Path], str | None] | None = None) -> None:
         """``load_check(directory)`` is what promotion asks of a version's copy beyond its checksums:
         None when it loads, else the problem (default: TensorFlow loads it in a child process)."""
-        super().__init__(blobs, name)
         self.load_check = load_check or check_saved_model
 
-    def _file_key(self, version: str, relative: str) -> str:
-        return self._key(version, relative)
+    def version_problem(self, version: str) -> str | None:
+        return None if is_version(version) else "versions are whole numbers without leading zeros (1, 2, ...)"
 
-    def metadata(self, version: str) -> dict:
-        if not is_version(str(version)):
-            raise ModelNotFoundError(
-                f"{self.name} versions are whole numbers without leading zeros (1, 2, ...), got {version!r}"
-            )
-        try:
-            metadata = json.loads(self.blobs.get(self._file_key(str(version), METADATA_FILE)))
-        except KeyError as error:
-            raise ModelNotFoundError(f"{self.name} has no complete version {version!r}") from error
-        except BlobError as error:
-            raise CorruptArtifactError(f"{self.name} version {version}: {error}; promote another version") from None
-        except ValueError:
-            raise CorruptArtifactError(
-                f"{self.name} version {version}: metadata.json is not valid JSON; promote another version"
-            ) from None
-        if not isinstance(metadata, dict):
-            raise CorruptArtifactError(f"{self.name} version {version}: metadata.json is not a JSON object")
-        return metadata
+    def order(self, version: str) -> int:
+        return int(version)
 
-    def _keys(self) -> list[str]:
-        try:
-            return self.blobs.list(self.name)
-        except BlobError as error:
-            raise CorruptArtifactError(f"{self.name} registry is damaged: {error}") from None
+    def new_version(self, model: Path, store: ModelStore[Path]) -> str:
+        return store.next_version()
 
-    def _numbered(self) -> dict[int, set[str]]:
-        """Every integer-named version directory (complete or not) -> the files in it."""
-        found: dict[int, set[str]] = {}
-        prefix = self.name + "/"
-        for key in self._keys():
-            if not key.startswith(prefix):
-                continue
-            version, _, relative = key.removeprefix(prefix).partition("/")
-            if is_version(version) and relative:  # "01" or "v2" is not a version (TF Serving would disagree)
-                found.setdefault(int(version), set()).add(relative)
-        return found
-
-    def versions(self) -> list[str]:
-        """Complete versions (those with metadata.json), oldest first."""
-        return [str(v) for v, files in sorted(self._numbered().items()) if METADATA_FILE in files]
-
-    def next_version(self) -> str:
-        """One above every version directory, complete or not: a number is never reused (nor one
-        that TF Serving would read from a stray name such as ``02``)."""
-        prefix = self.name + "/"
-        names = {key.removeprefix(prefix).partition("/")[0] for key in self._keys() if key.startswith(prefix)}
-        return str(max((int(name) for name in names if name.isascii() and name.isdigit()), default=0) + 1)
-
-    def save(self, directory: str | Path, metadata: dict | None = None) -> str:  # type: ignore[override]
-        """Store an exported SavedModel directory as the next version (not promoted); returns it.
-
-        The files go first (variables before the graph), then ``metadata.json`` with their sha256
-        checksums: a version whose upload failed has no metadata, so it is never listed or promoted.
-        """
-        root = Path(directory)
+    def dump(self, model: Path) -> dict[str, bytes]:
+        root = Path(model)
         if not (root / GRAPH_FILE).is_file():
             raise ValueError(f"{root} is not a SavedModel directory (no {GRAPH_FILE}): export it with model.export()")
-        version = self.next_version()
         files = sorted((p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()), key=_write_order)
-        checksums = {}
-        for relative in files:
-            data = (root / relative).read_bytes()
-            self.blobs.put(self._file_key(version, relative), data)
-            checksums[relative] = _sha256(data)
-        self._write_metadata(version, {**(metadata or {}), "version": version, "files": checksums})
-        return version
+        return {relative: (root / relative).read_bytes() for relative in files}
 
-    def load(self, version: str | None = None, destination: str | Path | None = None) -> Path:  # type: ignore[override]
-        """A verified local copy of a version (the champion when ``version`` is None).
+    def describe(self, model: Path, version: str, metadata: dict | None, files: Mapping[str, bytes]) -> dict:
+        return {**(metadata or {}), "version": version, "files": {path: sha256(data) for path, data in files.items()}}
 
-        Every file is checked against the sha256 recorded at save time; a mismatch raises
-        :class:`ChecksumMismatchError` naming the file, and nothing half-checked is returned.
-        """
-        if version is None:
-            pointer = self.champion_pointer()
-            if pointer.damaged:
-                raise ModelNotFoundError(
-                    f"{pointer.problem}. Repair it with `shot-platform models promote --model {self.name} VERSION`"
-                )
-            version = pointer.version
-        if version is None:
-            raise ModelNotFoundError(
-                f"{self.name} has no champion yet in {self.blobs.describe()}: train one with "
-                "`shot-platform materialize --select group:free_throws`"
-            )
-        metadata = self.metadata(version)
-        files = recorded_files(self.name, version, metadata.get("files"))
+    def recorded(self, name: str, version: str, metadata: dict) -> dict[str, tuple[str, int | None]]:
+        files = recorded_files(name, version, metadata.get("files"))
         if GRAPH_FILE not in files:
             raise CorruptArtifactError(
-                f"{self.name} version {version}: metadata.json records no {GRAPH_FILE}; promote another version"
+                f"{name} version {version}: metadata.json records no {GRAPH_FILE}; promote another version"
             )
-        promote_another = f"promote another version with `shot-platform models promote --model {self.name} VERSION`"
-        target = Path(destination or tempfile.mkdtemp(prefix=f"{self.name}-{version}-"))
+        return files
+
+    def load(self, files: Mapping[str, bytes], metadata: dict, destination: Path | None = None) -> Path:
+        """The files written under ``destination`` (a new temporary directory when None), nothing
+        outside it; on any failure a temporary directory is removed."""
+        target = Path(destination or tempfile.mkdtemp(prefix=f"saved-model-{metadata.get('version', '')}-"))
         try:
             inside = target.resolve()
-            for relative, expected in files.items():
-                try:
-                    data = self.blobs.get(self._file_key(version, relative))
-                except KeyError:
-                    raise CorruptArtifactError(
-                        f"{self.name} version {version}: {relative} is missing; {promote_another}"
-                    ) from None
-                except BlobError as error:
-                    raise CorruptArtifactError(f"{self.name} version {version}: {error}; {promote_another}") from None
-                if _sha256(data) != expected:
-                    raise ChecksumMismatchError(
-                        f"{self.name} version {version}: {relative} does not match its recorded sha256 "
-                        f"(the stored copy was changed or damaged); {promote_another}"
-                    )
+            for relative, data in files.items():
                 path = target / relative
                 if not path.resolve().is_relative_to(inside):  # a symlink already in the destination
-                    raise CorruptArtifactError(f"{self.name} version {version}: {relative} leads outside {target}")
+                    raise ValueError(f"{relative} leads outside {target}")
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
                 except (FileExistsError, NotADirectoryError, IsADirectoryError):
                     # e.g. both "variables" and "variables/variables.index" recorded
-                    raise CorruptArtifactError(
-                        f"{self.name} version {version}: {relative} clashes with another recorded file; "
-                        f"{promote_another}"
-                    ) from None
+                    raise ValueError(f"{relative} clashes with another recorded file") from None
         except BaseException:
             if destination is None:
                 shutil.rmtree(target, ignore_errors=True)
             raise
         return target
 
-    def verify(self, version: str) -> str:  # type: ignore[override]
-        """What promotion requires: every file present and matching its checksum, and the copy
-        loading with TensorFlow (in a child process) with a serving signature. Returns the version."""
-        self.metadata(version)  # the version's name is checked before it goes into a path
-        with tempfile.TemporaryDirectory(prefix=f"{self.name}-{version}-verify-") as copy:
-            self.load(version, Path(copy) / "model")
-            problem = self.load_check(Path(copy) / "model")
-        if problem:
-            raise CorruptArtifactError(
-                f"{self.name} version {version} does not load as a SavedModel ({problem}); promote another "
-                "version or retrain"
-            )
-        return version
+    def promotion_check(self, model: Path) -> str | None:
+        """TensorFlow loads the copy (in a child process) with a serving signature; the copy goes."""
+        try:
+            return self.load_check(model)
+        finally:
+            shutil.rmtree(model, ignore_errors=True)
 
-    def _write_metadata(self, version: str, metadata: dict) -> None:
-        self.blobs.put(self._file_key(version, METADATA_FILE), json.dumps(metadata, indent=2).encode())
-        self.write_serving_config()  # a new or re-decided version may be the canary
+    def changed(self, store: ModelStore[Path]) -> None:
+        """A new or re-decided version may be the canary, a promotion moves the champion: rewrite
+        TF Serving's ``models.config`` (its labels move without a restart)."""
+        from shot_platform.core.serving.tf_serving_config import write_model_config
 
-    def promote(self, version: str, reason: str) -> dict:
-        record = super().promote(version, reason)
-        self.write_serving_config()  # moves TF Serving's "stable" label without a restart
-        return record
+        write_model_config(store)
+
+
+class SavedModelStore(ModelStore[Path]):
+    """Versions of one SavedModel: the model store with the :class:`SavedModelDirectory` format."""
+
+    def __init__(self, blobs: BlobStore, name: str, load_check: Callable[[Path], str | None] | None = None) -> None:
+        super().__init__(blobs, name, SavedModelDirectory(load_check))
 
     def write_serving_config(self) -> dict[str, int]:
         """Rewrite ``<name>/models.config`` for stock TF Serving (``serving.tf_serving_config``);
@@ -243,20 +158,12 @@ class SavedModelStore(ModelStore):
 
         return write_model_config(self)
 
-    def local_path(self, version: str) -> Path | None:
-        """Where a version lives on local disk (the directory TF Serving would load), if it does."""
-        if isinstance(self.blobs, LocalBlobStore):
-            return self.blobs.root / self.name / str(version)
-        return None
-
 
 def check_saved_model(path: Path, timeout_s: float = CHECK_TIMEOUT_S) -> str | None:
     """Load a SavedModel directory in a child process (``python -m shot_platform.core.serving.saved_model_check``);
     None when it loads, else the one-line reason."""
-    env = dict(os.environ)
-    package_root = str(Path(shot_platform.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env = child_environment(pythonpath=str(Path(shot_platform.__file__).resolve().parents[1]))
+    env.setdefault(TF_LOG_LEVEL_ENV, "2")
     command = [sys.executable, "-m", "shot_platform.core.serving.saved_model_check", str(path)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout_s)
@@ -276,8 +183,6 @@ def check_saved_model(path: Path, timeout_s: float = CHECK_TIMEOUT_S) -> str | N
     return f"the loading process exited with {result.returncode}: {tail or 'no message'}"
 
 
-def open_saved_model_store(
-    location: str, s3_endpoint_url: str | None = None, name: str = "score_beater"
-) -> SavedModelStore:
+def open_saved_model_store(location: str, s3_endpoint_url: str | None, name: str) -> SavedModelStore:
     """The SavedModel store at a directory or ``s3://bucket/prefix`` (settings: SHOT_PLATFORM_MODEL_STORE)."""
     return SavedModelStore(open_blob_store(location, s3_endpoint_url), name)

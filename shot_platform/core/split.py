@@ -26,7 +26,7 @@ def time_split(game_date: pd.Series, valid_fraction: float = 0.15, test_fraction
     dates = np.sort(pd.to_datetime(game_date).dt.normalize().unique())
     if len(dates) < 3:
         raise ValueError(
-            f"need shots from at least 3 game dates to train and evaluate, found {len(dates)}; ingest more games"
+            f"need rows from at least 3 game dates to train and evaluate, found {len(dates)}; ingest more games"
         )
     n_test = max(1, round(len(dates) * test_fraction))
     n_valid = max(1, round(len(dates) * valid_fraction))

@@ -7,25 +7,20 @@ data). The default is therefore one thread; ``SHOT_PLATFORM_MODEL_THREADS``
 raises it on a dedicated machine.
 
 The limit is applied once per process: threadpoolctl's context manager costs
-about 5 ms a call, more than scoring one shot.
+about 5 ms a call, more than scoring one row.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from threadpoolctl import threadpool_limits
 
-THREADS_ENV = "SHOT_PLATFORM_MODEL_THREADS"
+from shot_platform.core.settings import Settings
 
 
 def model_threads() -> int:
-    value = os.environ.get(THREADS_ENV, "1")
-    try:
-        return max(1, int(value))
-    except ValueError as error:
-        raise ValueError(f"{THREADS_ENV} must be a whole number of threads, got {value!r}") from error
+    return Settings.from_env().model_threads
 
 
 @cache

@@ -11,11 +11,12 @@ tolerance.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 
 EXPECTED = "expected"
 OUTPUT = "probability"
@@ -23,7 +24,7 @@ OUTPUT = "probability"
 
 def saved_model_differences(path: str | Path, cases: dict[str, np.ndarray]) -> dict[str, float]:
     """Max absolute difference to ``cases["expected"]`` of the signature and of ``serve``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    export_variable(TF_LOG_LEVEL_ENV, "3", keep_existing=True)  # before the import: TF reads it once
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))

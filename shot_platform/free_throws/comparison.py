@@ -9,10 +9,10 @@ compare probabilities, and (unless ``--no-repeat``) train it again with the same
 that predictions are identical.
 """
 
+# ruff: noqa: E402 -- the log level must be set before model.py imports TensorFlow (it reads it once)
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,10 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF 2.21 logs a harmless tf.data attribute error per fit
-
 import numpy as np
 import pandas as pd
+
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, child_environment, export_variable
+
+# Before model.py imports TensorFlow: TF 2.21 logs a harmless tf.data attribute error per fit.
+export_variable(TF_LOG_LEVEL_ENV, "3", keep_existing=True)
 
 from shot_platform.free_throws.baselines import baseline_reports
 from shot_platform.free_throws.check_export import EXPECTED
@@ -41,13 +44,13 @@ from shot_platform.free_throws.model import (
     predict,
 )
 from shot_platform.free_throws.schema import SEASON, season_short
+from shot_platform.free_throws.settings import FreeThrowSettings
 
 if TYPE_CHECKING:
     import keras
 
 # ../shared/data beside the repository, as in the developers' guide; FREE_THROWS_DATA overrides it.
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "free_throws_2006-07_2013-14.csv.gz"
-DATA_ENV = "FREE_THROWS_DATA"
 SELECTION_TRAIN: tuple[int, ...] = (2007, 2008, 2009, 2010)
 SELECTION: tuple[int, ...] = (2011,)
 FINAL_TRAIN: tuple[int, ...] = (2007, 2008, 2009, 2010, 2011)
@@ -100,7 +103,7 @@ def _check_export(model: keras.Model, judged: pd.DataFrame, expected: np.ndarray
     np.savez(cases, **model_inputs(judged), **{EXPECTED: expected})
     package = "shot_platform.free_throws"
     import_root = Path(__file__).resolve().parents[2]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(import_root), os.environ.get("PYTHONPATH", "")])}
+    environment = child_environment(pythonpath=str(import_root))
     result = subprocess.run(
         [sys.executable, "-m", f"{package}.check_export", str(path), str(cases)],
         capture_output=True,
@@ -114,7 +117,7 @@ def _check_export(model: keras.Model, judged: pd.DataFrame, expected: np.ndarray
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="score_beater: baselines vs MLP on the reference split")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV, DEFAULT_DATA)))
+    parser.add_argument("--data", type=Path, default=FreeThrowSettings.from_env().reference_data or DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--export-dir", type=Path, default=None, help="keep the SavedModel here (default: temporary)")

@@ -1,9 +1,10 @@
 """Jobs of the free-throw domain: the game-by-game sync and score_beater's retraining.
 
-Their ``shot_platform/kind`` tags meet the instance's tag concurrency limits (``dagster.yaml`` and
-the embedded instance of ``cli/materialize.py``): one sync run at a time (two would race for the
-same next game; the ledger would refuse the second, but only after it fetched the game), and one
-retraining run at a time across both domains (two could pass the gate against the same champion).
+Their ``shot_platform/kind`` tags meet the instance's tag concurrency limit (``dagster.yaml`` and the
+embedded instance of ``cli/materialize.py``: one run per kind at a time): one sync run at a time (two
+would race for the same next game; the ledger would refuse the second, but only after it fetched the
+game), and one retraining run at a time across both domains (two could pass the gate against the same
+champion).
 """
 
 from dagster import AssetSelection, define_asset_job

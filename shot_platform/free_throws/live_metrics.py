@@ -15,6 +15,11 @@ largest ``games_played`` <= k; when several model versions stored a row for that
 refeed after a promotion, or a backfill), the one made first is what was served from then on.
 The metric is the domain's (``evaluation.score_report``): log loss and AUC pooled over the points
 at 0/25/50/75% of the season, plus the Brier score and a calibration table.
+
+A version's *live* figures are its out-of-sample seasons only, those after every season it was
+trained or judged on (``training_window``); its other seasons are reported apart, labelled with
+how they were seen, and never pooled: the batch assets predict every stored season with the
+champion, including the ones it was fitted to.
 """
 
 from __future__ import annotations
@@ -29,13 +34,14 @@ from sqlalchemy import func, select
 
 from shot_platform.core.bulk import upsert_rows
 from shot_platform.core.model_store import ModelNotFoundError
-from shot_platform.core.saved_model_store import open_saved_model_store
+from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.inputs import GAMES_PLAYED, games_at_fractions
 from shot_platform.free_throws.labels import BEAT, LAST_MADE
 from shot_platform.free_throws.schema import PLAYER, SEASON, season_short
 from shot_platform.free_throws.store import FreeThrowStore, tables
+from shot_platform.free_throws.training_window import OUT_OF_SAMPLE, TrainingWindow, registry_windows
 
 KNOWN_AT = "known_at"  # games_played after which the label was known
 FRACTION = "fraction"
@@ -203,13 +209,32 @@ def base_rates(labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> 
     return rates
 
 
-def live_metrics(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> pd.DataFrame:
-    """One row per model version and season: status, rows, log loss, AUC, Brier, base log loss,
+def has_population(progress: Mapping[int, SeasonProgress], season: int) -> bool:
+    """Whether ``season`` has players to label: its previous season is in the data (the first
+    season of the data has nobody to beat, so it is neither complete nor partial)."""
+    return season - 1 in progress
+
+
+def sample_of(windows: Mapping[str, TrainingWindow], version: object, season: object) -> str:
+    """How ``version`` saw ``season`` (``TrainingWindow.sample``; unknown without a window)."""
+    return windows.get(str(version), TrainingWindow()).sample(int(season))
+
+
+def live_metrics(
+    rows: pd.DataFrame,
+    labels: pd.DataFrame,
+    progress: Mapping[int, SeasonProgress],
+    windows: Mapping[str, TrainingWindow] | None = None,
+) -> pd.DataFrame:
+    """One row per model version and season: status, ``sample`` (how the version saw the season,
+    ``training_window``) and ``live`` (out of sample), rows, log loss, AUC, Brier, base log loss,
     and log loss / AUC / base log loss at each fraction (``log_loss@0.25``, ...)."""
+    windows = windows or {}
     rates = base_rates(labels, progress)
     reports = []
     for (version, season), group in rows.groupby(["model_version", SEASON]):
         state = progress[int(season)]
+        sample = sample_of(windows, version, season)
         known = labels[(labels[SEASON] == season)].dropna(subset=[KNOWN_AT])
         status = state.describe()
         if not state.complete:
@@ -220,6 +245,8 @@ def live_metrics(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int
                 SEASON: int(season),
                 "complete": state.complete,
                 "status": status,
+                "sample": sample,
+                "live": sample == OUT_OF_SAMPLE,
                 "base_rate": rates[int(season)],
                 **_metrics(group, rates[int(season)]),
             }
@@ -227,10 +254,21 @@ def live_metrics(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int
     return pd.DataFrame(reports)
 
 
-def pooled_by_version(rows: pd.DataFrame, labels: pd.DataFrame, progress: Mapping[int, SeasonProgress]) -> pd.DataFrame:
-    """Per model version, the metric pooled over its *complete* seasons (partial ones are biased)."""
+def pooled_by_version(
+    rows: pd.DataFrame,
+    labels: pd.DataFrame,
+    progress: Mapping[int, SeasonProgress],
+    windows: Mapping[str, TrainingWindow] | None = None,
+) -> pd.DataFrame:
+    """Per model version, the metric pooled over its *complete out-of-sample* seasons (partial ones
+    are biased; in-sample ones are not live, ``training_window``). A version without any is absent."""
+    windows = windows or {}
     complete_seasons = [season for season, state in progress.items() if state.complete]
-    complete = rows.loc[rows[SEASON].isin(complete_seasons)]
+    live = [
+        sample_of(windows, version, season) == OUT_OF_SAMPLE
+        for version, season in zip(rows["model_version"], rows[SEASON], strict=True)
+    ]
+    complete = rows.loc[rows[SEASON].isin(complete_seasons) & np.asarray(live, dtype=bool)]
     rates = base_rates(labels, progress)
     reports = []
     for version, group in complete.groupby("model_version"):
@@ -283,8 +321,23 @@ class LiveReport:
     progress: dict[int, SeasonProgress]
     labels: pd.DataFrame
     rows: pd.DataFrame
-    by_season: pd.DataFrame
-    by_version: pd.DataFrame
+    by_season: pd.DataFrame  # every version and season, with ``sample`` and ``live``
+    by_version: pd.DataFrame  # pooled over complete out-of-sample seasons only
+    windows: dict[str, TrainingWindow]
+
+    @property
+    def live_by_season(self) -> pd.DataFrame:
+        """The out-of-sample seasons of each version: its live figures."""
+        return self.by_season[self.by_season["live"]] if len(self.by_season) else self.by_season
+
+    @property
+    def in_sample_by_season(self) -> pd.DataFrame:
+        """The seasons a version was trained or judged on (or that are otherwise not live), shown apart."""
+        return self.by_season[~self.by_season["live"]] if len(self.by_season) else self.by_season
+
+    def versions(self) -> list[str]:
+        """The model versions with labelled served predictions."""
+        return sorted(self.rows["model_version"].astype(str).unique()) if len(self.rows) else []
 
 
 def live_report(
@@ -292,16 +345,20 @@ def live_report(
     player_games: pd.DataFrame,
     predictions: pd.DataFrame,
     progress: Mapping[int, SeasonProgress],
+    windows: Mapping[str, TrainingWindow] | None = None,
 ) -> LiveReport:
-    """Labels known so far and the served predictions' metrics, from the stored tables."""
+    """Labels known so far and the served predictions' metrics, from the stored tables; ``windows``:
+    each version's training window (a version without one is never counted live)."""
+    windows = dict(windows or {})
     labels = known_labels(features, player_games, progress)
     rows = labelled_points(served_at_points(predictions, progress), labels)
     return LiveReport(
         progress=dict(progress),
         labels=labels,
         rows=rows,
-        by_season=live_metrics(rows, labels, progress),
-        by_version=pooled_by_version(rows, labels, progress),
+        by_season=live_metrics(rows, labels, progress, windows),
+        by_version=pooled_by_version(rows, labels, progress, windows),
+        windows=windows,
     )
 
 
@@ -346,13 +403,17 @@ def final_games(store: FreeThrowStore) -> dict[int, int]:
     return final
 
 
-def load_live_report(store: FreeThrowStore) -> LiveReport:
-    """:func:`live_report` on a store's features, player-game counts and stored predictions."""
+def load_live_report(store: FreeThrowStore, registry: SavedModelStore | None = None) -> LiveReport:
+    """:func:`live_report` on a store's features, player-game counts and stored predictions, with
+    each version's training window from ``registry`` (without one, no version is counted live)."""
+    predictions = store.load_predictions()
+    versions = predictions["model_version"].astype(str).unique() if len(predictions) else []
     return live_report(
         store.load(tables.free_throw_player_features),
         store.load(tables.free_throw_player_games),
-        store.load_predictions(),
+        predictions,
         store_progress(store),
+        registry_windows(registry, versions),
     )
 
 
@@ -363,6 +424,7 @@ __all__ = [
     "SeasonProgress",
     "calibration_table",
     "final_games",
+    "has_population",
     "known_labels",
     "labelled_points",
     "live_metrics",
@@ -371,6 +433,7 @@ __all__ = [
     "pooled_by_version",
     "registry_test_log_loss",
     "registry_test_log_losses",
+    "sample_of",
     "season_progress",
     "served_at_points",
     "store_progress",

@@ -12,23 +12,25 @@ and returns ``probability``; it reloads with ``tf.saved_model.load`` alone.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-from keras import ops
 from sklearn.metrics import log_loss
 
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.labels import BEAT
+
+# TensorFlow reads its log level once, when imported: its C++ INFO lines would bury the run's own.
+export_variable(TF_LOG_LEVEL_ENV, "2", keep_existing=True)
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
 
 OUTPUT = "probability"
 TEAMS = 30  # each league game is a game for two of the 30 teams

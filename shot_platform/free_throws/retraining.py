@@ -6,7 +6,9 @@ one) is not complete (``live_metrics.SeasonProgress``): some of its labels may b
 champion's training data is the ``train_seasons`` of its registry metadata
 (``flow.retrain.trained_seasons``, the same watermark the sync engine uses).
 The run key names the labels (the champion's last training season and the newest complete
-season), so the same labels never launch two retraining runs.
+season), so the same labels never launch two retraining runs. Labels a challenger would not train
+on (the champion's judged season, when it is the newest: a challenger judged on it trains on the
+champion's seasons again) are counted but make nothing due (``NewLabels.nothing_new``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from shot_platform.core.saved_model_store import SavedModelStore
-from shot_platform.free_throws.flow.retrain import trained_seasons
+from shot_platform.free_throws.flow.retrain import nothing_new_to_learn, seasons_with_labels, trained_seasons
 from shot_platform.free_throws.live_metrics import store_progress
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.store import FreeThrowStore, tables
@@ -29,6 +31,7 @@ class NewLabels:
     count: int
     seasons: tuple[int, ...]  # the complete labelled seasons counted
     trained_through: int | None  # the champion's last training season (None: no champion)
+    nothing_new: str | None = None  # why a challenger judged on ``judge_season`` would learn nothing new
 
     @property
     def judge_season(self) -> int | None:
@@ -50,9 +53,10 @@ def new_labels(store: FreeThrowStore, registry: SavedModelStore) -> NewLabels:
     """Count the labels of complete seasons later than every season the champion trained on."""
     seen = trained_seasons(registry)
     trained_through = max(seen) if seen else None
+    progress = store_progress(store)
     complete = sorted(
         season
-        for season, state in store_progress(store).items()
+        for season, state in progress.items()
         if state.complete and (trained_through is None or season > trained_through)
     )
     labels = tables.free_throw_labels
@@ -62,7 +66,10 @@ def new_labels(store: FreeThrowStore, registry: SavedModelStore) -> NewLabels:
         with store.engine.connect() as conn:
             counts = {int(season): int(n) for season, n in conn.execute(query).all()}
     seasons = tuple(season for season in complete if counts.get(season))
-    return NewLabels(sum(counts.values()), seasons, trained_through)
+    idle = None
+    if seasons:
+        idle = nothing_new_to_learn(registry.champion_version(), seen, seasons_with_labels(progress), max(seasons))
+    return NewLabels(sum(counts.values()), seasons, trained_through, idle)
 
 
 __all__ = ["NewLabels", "new_labels"]

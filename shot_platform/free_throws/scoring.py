@@ -13,13 +13,13 @@ rows and predicts everything again.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete
 
+from shot_platform.core.prediction_cache import PredictionTable, RefreshReport, row_hashes
+from shot_platform.core.prediction_cache import refresh_predictions as cached_refresh
+from shot_platform.core.scorer import Scorer
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS
 from shot_platform.free_throws.features.history import inputs_at
 from shot_platform.free_throws.inputs import GAMES_PLAYED, INPUT_NAMES, games_at_fractions
@@ -29,14 +29,9 @@ from shot_platform.free_throws.store import FreeThrowStore, tables
 KEY = [SEASON, PLAYER, GAMES_PLAYED]
 
 
-class Scorer(Protocol):
-    """A score_beater model as the predictions need it."""
-
-    version: str
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        """Beat probabilities for rows with the ``INPUT_NAMES`` columns."""
-        ...
+PREDICTIONS = PredictionTable(
+    KEY, "input_hash", "probability", tables.score_beater_predictions, SEASON, GAMES_PLAYED, "made_at"
+)
 
 
 def champion_scorer(location: str, s3_endpoint_url: str | None) -> Scorer | None:
@@ -50,12 +45,7 @@ def champion_scorer(location: str, s3_endpoint_url: str | None) -> Scorer | None
 
 def input_hashes(inputs: pd.DataFrame) -> pd.Series:
     """16 hex digits per row from the exact input values (float64 bits, in ``INPUT_NAMES`` order)."""
-    values = inputs[list(INPUT_NAMES)].astype("float64")
-    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy(dtype=np.uint64)
-    # The same text as f"{value:016x}" per value, from one big-endian hex dump: formatting each of a
-    # season's 570,000 values cost 0.8 s in the sync engine.
-    text = hashed.astype(">u8").tobytes().hex()
-    return pd.Series([text[start : start + 16] for start in range(0, len(text), 16)], index=inputs.index, dtype=object)
+    return row_hashes(inputs[list(INPUT_NAMES)].astype("float64"))
 
 
 def prediction_points(history: pd.DataFrame, latest: dict[int, int] | None = None) -> list[tuple[int, int]]:
@@ -77,42 +67,28 @@ def snapshot_frame(history: pd.DataFrame, points: Iterable[tuple[int, int]]) -> 
     return pd.concat(frames, ignore_index=True)
 
 
-@dataclass
-class RefreshReport:
-    rows: int = 0
-    recomputed: int = 0
-    reused: int = 0
-    model_version: str = ""
-
-
 def refresh_predictions(
     store: FreeThrowStore, scorer: Scorer, snapshots: pd.DataFrame, full_refeed: bool = False
 ) -> RefreshReport:
     """Predict the rows of ``snapshots`` whose inputs changed for this model version; store them."""
-    report = RefreshReport(rows=len(snapshots), model_version=scorer.version)
-    table = tables.score_beater_predictions
     if full_refeed:
+        table = tables.score_beater_predictions
         with store.engine.begin() as conn:
             conn.execute(delete(table).where(table.c.model_version == scorer.version))
     frame = snapshots.assign(input_hash=input_hashes(snapshots)) if len(snapshots) else snapshots
-    cached = store.load_predictions(scorer.version)[[*KEY, "input_hash"]]
-    if len(frame):
-        merged = frame.merge(cached, on=KEY, how="left", suffixes=("", "_cached"))
-        stale = (merged["input_hash_cached"] != merged["input_hash"]).to_numpy()
-        todo = frame[stale]
-    else:
-        todo = frame
-    report.reused = len(frame) - len(todo)
-    if len(todo):
-        probability = np.asarray(scorer.predict(todo), dtype=np.float64).reshape(-1)
-        written = todo[KEY].assign(model_version=scorer.version, input_hash=todo["input_hash"], probability=probability)
-        report.recomputed = store.upsert_predictions(written)
+    report, _ = cached_refresh(
+        frame,
+        store.load_predictions(scorer.version),
+        scorer.version,
+        PREDICTIONS,
+        lambda stale: scorer.predict(frame[stale]),
+        store.upsert_predictions,
+    )
     return report
 
 
 __all__ = [
     "RefreshReport",
-    "Scorer",
     "champion_scorer",
     "input_hashes",
     "prediction_points",

@@ -11,7 +11,8 @@ get a run of no game (``max_games`` 0) that quarantines and reports them, keyed 
 
 ``score_beater_labels_sensor`` counts the labelled player-seasons of complete seasons the champion
 has not trained on (``retraining.new_labels``); at ``SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS``
-(default 100) it requests ``retrain_score_beater`` with a run key naming those labels. The games
+(default 100) it requests ``retrain_score_beater`` with a run key naming those labels, unless a
+challenger would learn nothing the champion has not seen (``NewLabels.nothing_new``): then no run. The games
 sensor holds the next season back until that run has finished, so the next season's preseason
 predictions come from the retrained champion when it won.
 """
@@ -26,11 +27,14 @@ from dagster import (
     sensor,
 )
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.flow.corrections import pending_corrections
-from shot_platform.free_throws.flow.sync import retrain_threshold, unprocessed_final_games
+from shot_platform.free_throws.flow.sync import unprocessed_final_games
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
-from shot_platform.free_throws.resources import FreeThrowStoreResource, registry_of
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterRetrainingResource,
+)
 from shot_platform.free_throws.retraining import NewLabels, new_labels
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
@@ -42,7 +46,7 @@ FINISHED = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 def retraining_pending(context: SensorEvaluationContext, due: NewLabels, threshold: int) -> str | None:
     """Why the next season must wait for a retraining run, or None when it need not."""
-    if due.count < threshold:
+    if due.count < threshold or due.nothing_new is not None:
         return None
     runs = context.instance.get_runs(filters=RunsFilter(tags={LABELS_TAG: due.run_key}), limit=1)
     if runs and runs[0].status in FINISHED:
@@ -64,7 +68,8 @@ def retraining_pending(context: SensorEvaluationContext, due: NewLabels, thresho
 def free_throw_games_sensor(
     context: SensorEvaluationContext,
     free_throw_store: FreeThrowStoreResource,
-    model_store: ModelStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
+    score_beater_retraining: ScoreBeaterRetrainingResource,
     scores_api: ScoresApiResource,
 ):
     store = free_throw_store.get()
@@ -94,7 +99,7 @@ def free_throw_games_sensor(
             f"a run through game {context.cursor} was requested and has not processed it yet; "
             "waiting for it (if it failed, re-execute it from the UI)"
         )
-    registry = registry_of(model_store)
+    registry = score_beater_models.get()
     if registry.champion_version() is None:
         return SkipReason(
             f"{len(games)} final games wait, but there is no score_beater model yet: promote one with "
@@ -102,7 +107,7 @@ def free_throw_games_sensor(
         )
     season = games[0].season
     batch = [game for game in games if game.season == season]
-    waiting = retraining_pending(context, new_labels(store, registry), retrain_threshold())
+    waiting = retraining_pending(context, new_labels(store, registry), score_beater_retraining.threshold())
     if waiting is not None:
         return SkipReason(f"{len(batch)} final games of {season_short(season)} wait: {waiting}")
     last = batch[-1].id
@@ -122,15 +127,20 @@ def free_throw_games_sensor(
     job=retrain_score_beater_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Requests score_beater retraining once SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS (default 100) new "
-    "labelled player-seasons of complete seasons exist.",
+    description="Requests score_beater retraining once `score_beater_retraining.min_new_labels` (resource; "
+    "$SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS, default 100) new labelled player-seasons of complete seasons exist.",
 )
 def score_beater_labels_sensor(
-    context: SensorEvaluationContext, free_throw_store: FreeThrowStoreResource, model_store: ModelStoreResource
+    context: SensorEvaluationContext,
+    free_throw_store: FreeThrowStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
+    score_beater_retraining: ScoreBeaterRetrainingResource,
 ):
-    threshold = retrain_threshold()
-    registry = registry_of(model_store)
+    threshold = score_beater_retraining.threshold()
+    registry = score_beater_models.get()
     due = new_labels(free_throw_store.get(), registry)
+    if due.nothing_new is not None:  # a tick at start-up with a champion trained on everything
+        return SkipReason(f"{due.describe()}; {due.nothing_new}")
     if due.count < threshold:
         return SkipReason(f"{due.describe()}; retraining starts at {threshold}")
     if context.cursor == due.run_key:

@@ -125,7 +125,7 @@ def _probe(data: TrainingSet, trained: object, path: Path) -> dict[str, list[flo
     if data.probe is None:
         return {}
     from shot_platform.free_throws import model
-    from shot_platform.free_throws.flow.scorers import SavedModelScorer
+    from shot_platform.free_throws.serving.champion import SavedModelScorer
 
     scored = {
         "trained_probabilities": model.predict(trained, data.probe).tolist(),

@@ -6,11 +6,12 @@ database with; the revisions themselves never read it, so an old revision keeps 
 
 from alembic import context
 
+from shot_platform.core.ingest.quarantine import metadata as quarantine_metadata
 from shot_platform.free_throws.flow import ledger  # noqa: F401  (its tables join the free-throw metadata)
 from shot_platform.free_throws.store.tables import metadata as free_throw_metadata
 from shot_platform.shots.store.tables import metadata as shot_metadata
 
-target_metadata = [shot_metadata, free_throw_metadata]
+target_metadata = [quarantine_metadata, shot_metadata, free_throw_metadata]
 
 connection = context.config.attributes.get("connection")
 if connection is None:

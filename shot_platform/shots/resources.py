@@ -1,16 +1,18 @@
-"""The shot domain's Dagster resources: its relational store and its model registry."""
+"""The shot domain's Dagster resources: its relational store, its model registry, its retraining threshold."""
 
 from __future__ import annotations
 
 import functools
 
 from dagster import ConfigurableResource
+from pydantic import Field
 
 from shot_platform.core.model_store import ArtifactFormat
 from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.settings import Settings
 from shot_platform.shots.models.artifact import SHOT_MODEL_FORMAT
 from shot_platform.shots.models.registry import SHOT_MODEL
+from shot_platform.shots.settings import RETRAIN_THRESHOLD_ENV, ShotSettings
 from shot_platform.shots.store import ShotStore
 
 
@@ -35,6 +37,21 @@ class ShotModelStoreResource(ModelStoreResource):
 
     def artifact_format(self) -> ArtifactFormat:
         return SHOT_MODEL_FORMAT
+
+
+class ShotRetrainingResource(ConfigurableResource):
+    """When ``retrain_on_new_shots`` requests a retraining run. The code location sets the value from
+    the settings so that the UI shows it on the resource's page; unset means the settings' value when
+    the sensor ticks."""
+
+    min_new_shots: int | None = Field(
+        default=None,
+        ge=0,
+        description=f"new labelled shots since the champion's data before retraining (${RETRAIN_THRESHOLD_ENV})",
+    )
+
+    def threshold(self) -> int:
+        return self.min_new_shots if self.min_new_shots is not None else ShotSettings.from_env().retrain_min_new_shots
 
 
 @functools.lru_cache(maxsize=16)

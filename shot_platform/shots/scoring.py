@@ -5,11 +5,10 @@ Both go through ``features.frame.build_features``, the same path as training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from shot_platform.core.prediction_cache import PredictionTable, RefreshReport, refresh_predictions, row_hashes
 from shot_platform.shots.features.frame import build_features
 from shot_platform.shots.ingest.cleaning import clean_shots
 from shot_platform.shots.ingest.validation import parse_matchup, validate_shots
@@ -21,18 +20,12 @@ from shot_platform.shots.store import ShotStore
 CURRENT_PROFILE_DATE = pd.Timestamp("2262-01-01")
 
 
+SHOT_PREDICTIONS = PredictionTable(["game_id", "player_id", "shot_number"], "feature_hash", "make_probability")
+
+
 def feature_hashes(features: pd.DataFrame) -> pd.Series:
     """Per-row fingerprint of the model input (rounded so float noise is not a change)."""
-    hashed = pd.util.hash_pandas_object(features.round(9), index=False)
-    return pd.Series([f"{value:016x}" for value in hashed], index=features.index)
-
-
-@dataclass
-class RefreshReport:
-    rows: int
-    recomputed: int
-    reused: int
-    model_version: str
+    return row_hashes(features.round(9))
 
 
 def refresh_store_predictions(
@@ -52,28 +45,16 @@ def refresh_store_predictions(
             "feature_hash": feature_hashes(features),
         }
     )
-    cached = store.load_predictions()
-    merged = current.merge(cached, on=["game_id", "player_id", "shot_number"], how="left", suffixes=("", "_cached"))
-    merged.index = current.index
-    stale = (
-        np.ones(len(merged), dtype=bool)
-        if full_refeed
-        else (
-            merged["model_version"].isna()
-            | (merged["model_version"] != model.version)
-            | (merged["feature_hash_cached"] != merged["feature_hash"])
-        ).to_numpy()
+    report, probability = refresh_predictions(
+        current,
+        store.load_predictions(),
+        model.version,
+        SHOT_PREDICTIONS,
+        lambda stale: model.predict_proba(features[stale]),
+        store.upsert_predictions,
+        full_refeed,
     )
-    probability = merged["make_probability"].to_numpy(dtype=float, copy=True)
-    if stale.any():
-        probability[stale] = model.predict_proba(features[stale])
-        update = current[stale].assign(model_version=model.version, make_probability=probability[stale])
-        store.upsert_predictions(update)
-    report = RefreshReport(
-        rows=len(shots), recomputed=int(stale.sum()), reused=int((~stale).sum()), model_version=model.version
-    )
-    scored = shots.assign(make_probability=probability, model_version=model.version)
-    return report, scored
+    return report, shots.assign(make_probability=probability, model_version=model.version)
 
 
 def prepare_for_scoring(raw: pd.DataFrame, problems: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:

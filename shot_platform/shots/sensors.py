@@ -4,21 +4,21 @@ The watermark is the newest shot id the champion was trained on (stored in
 its metadata); the cursor is the newest id a run was already requested for.
 Counting ids above the larger of the two is a primary-key range scan, cheap
 on millions of rows. The run key names the data, so the same rows never
-launch two runs.
+launch two runs; no new shot never launches one, whatever the threshold (a tick at start-up with a
+champion trained on every stored shot is a skip).
 """
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from shot_platform.core.model_store import RegistryError
-from shot_platform.core.settings import Settings
 from shot_platform.shots.jobs import retrain_job
-from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
+from shot_platform.shots.resources import ShotModelStoreResource, ShotRetrainingResource, ShotStoreResource
 
 
-def champion_watermark(model_store: ShotModelStoreResource, log=None) -> int:
+def champion_watermark(shot_models: ShotModelStoreResource, log=None) -> int:
     """The newest shot id the serving model was trained on (0 without a usable champion: a damaged
     pointer or metadata is logged and treated as no champion, so the next run trains one)."""
-    models = model_store.get()
+    models = shot_models.get()
     pointer = models.champion_pointer()
     if pointer.damaged and log is not None:
         log.warning(f"no usable champion, counting every shot as new: {pointer.problem}")
@@ -36,15 +36,19 @@ def champion_watermark(model_store: ShotModelStoreResource, log=None) -> int:
     job=retrain_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Requests retraining once SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS (default 100) new labelled shots exist.",
+    description="Requests retraining once `shot_retraining.min_new_shots` (resource; "
+    "$SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS, default 100) new labelled shots exist.",
 )
 def retrain_on_new_shots(
-    context: SensorEvaluationContext, shot_store: ShotStoreResource, model_store: ShotModelStoreResource
+    context: SensorEvaluationContext,
+    shot_store: ShotStoreResource,
+    shot_models: ShotModelStoreResource,
+    shot_retraining: ShotRetrainingResource,
 ):
-    threshold = Settings.from_env().retrain_min_new_shots
-    since = max(champion_watermark(model_store, context.log), int(context.cursor or 0))
+    threshold = shot_retraining.threshold()
+    since = max(champion_watermark(shot_models, context.log), int(context.cursor or 0))
     new_shots, latest = shot_store.get().count_shots_after(since)
-    if new_shots < threshold:
+    if new_shots == 0 or new_shots < threshold:  # nothing new (whatever the threshold): no run
         return SkipReason(f"{new_shots} new labelled shots since shot id {since}; retraining starts at {threshold}")
     context.update_cursor(str(latest))
     return RunRequest(

@@ -434,14 +434,7 @@ def _allocate_attempts(
     seconds = 4 * REGULATION_SECONDS + OVERTIME_SECONDS * overtimes[game]
     totals = rng.poisson(_SHOTS_PER_TEAM_GAME * pace * seconds / (4 * REGULATION_SECONDS))
     attempts = rng.multinomial(totals, weights / weights.sum(axis=1, keepdims=True))
-    return _Sides(
-        game=game,
-        is_home=is_home,
-        team=team,
-        roster=roster,
-        active=active,
-        attempts=attempts,
-    )
+    return _Sides(game=game, is_home=is_home, team=team, roster=roster, active=active, attempts=attempts)
 
 
 def _choose_defenders(

@@ -72,7 +72,7 @@ def world(tmp_path: Path) -> Path:
 
 def saved_model_version(root: Path, name: str, outside: Path) -> SavedModelStore:
     """Version 1 of score_beater whose metadata also records ``name`` with the canary's sha256."""
-    store = SavedModelStore(LocalBlobStore(root))
+    store = SavedModelStore(LocalBlobStore(root), "score_beater")
     version = root / "score_beater" / "1"
     version.mkdir(parents=True)
     (version / "saved_model.pb").write_bytes(GRAPH)
@@ -176,7 +176,7 @@ def test_the_local_store_refuses_unsafe_keys_before_touching_the_disk(tmp_path: 
 
 def test_symlinks_leading_out_of_the_store_are_refused(world: Path):
     """A version whose files (or directory) are symlinks to files outside, with matching checksums."""
-    store = SavedModelStore(LocalBlobStore(world / "store"))
+    store = SavedModelStore(LocalBlobStore(world / "store"), "score_beater")
     version = world / "store" / "score_beater" / "1"
     version.mkdir(parents=True)
     (world / "outside" / "saved_model.pb").write_bytes(GRAPH)
@@ -208,7 +208,7 @@ def test_symlinks_leading_out_of_the_store_are_refused(world: Path):
 
 @pytest.mark.parametrize("version", ["../shot_model", "1/../2", "/1", "01", "1\x00", "\u0661", "+1", " 1", "1e3"])
 def test_a_version_name_that_is_not_a_whole_number_is_refused(tmp_path: Path, version: str):
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     with pytest.raises(RegistryError, match="whole numbers"):
         store.promote(version, "hostile")
     assert not (tmp_path / "score_beater" / "champion.json").exists()
@@ -236,7 +236,7 @@ def test_on_s3_hostile_names_and_keys_are_refused_before_any_request(tmp_path: P
         monkeypatch.setenv(key, value)
     with s3_server("hostile") as endpoint:
         blobs = open_blob_store("s3://hostile/models", endpoint)
-        store = SavedModelStore(blobs)
+        store = SavedModelStore(blobs, "score_beater")
         pointer = json.dumps({"version": "1"}).encode()
         blobs.put("score_beater/champion.json", pointer)
         blobs.put("score_beater/1/saved_model.pb", GRAPH)

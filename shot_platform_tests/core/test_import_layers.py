@@ -43,8 +43,6 @@ LOGIC, ORCHESTRATION, WIRED = 1, 2, 3
 
 # Upward imports not fixed yet: (importer, imported) -> whose work removes it. Only ever shrinks.
 KNOWN_UPWARD = {
-    # issue 14 item 3 (lifecycle): the one SavedModelScorer moves to core, training stops importing the flow
-    ("shot_platform.free_throws.training", "shot_platform.free_throws.flow.scorers"): "lifecycle",
     # the champion's trained seasons (a registry read) belong below the flow: flow/retrain.py is being
     # reworked around the one gate in core (gate)
     ("shot_platform.free_throws.retraining", "shot_platform.free_throws.flow.retrain"): "gate",

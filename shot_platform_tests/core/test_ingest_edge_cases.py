@@ -1,4 +1,4 @@
-"""File ingest edge cases on both domains (shots and free throws), one CSV policy (core.text_table):
+"""File ingest edge cases on both domains (shots and free throws), one CSV policy (core.ingest.text_table):
 a row with an extra value, an undecodable byte, a carriage return inside a quoted field, blank
 lines, the same typed values written differently, and the one name rule (core.names) in files,
 request frames and the Scores API."""

@@ -168,6 +168,22 @@ def test_request_fields_carry_the_same_bounds():
     assert model.model_validate({**GOOD, "NAME": None}).NAME is None
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"COUNT": True}, "must be a whole number, not true"),
+        ({"COUNT": "3.5"}, "COUNT must be a whole number within 0..100 (a count)"),
+        ({"SIZE": False}, "must be a number, not false"),
+        ({"SIZE": "12,5"}, "must be a finite number written with digits"),
+        ({"SIZE": ""}, "Input should be a valid number"),  # empty is missing: refused, the field is required
+    ],
+)
+def test_request_fields_say_what_is_wrong_as_a_file_would(changes: dict, message: str):
+    with pytest.raises(ValidationError) as error:
+        request_model().model_validate({**GOOD, **changes})
+    assert message in error.value.errors()[0]["msg"]
+
+
 @pytest.fixture
 def example_table(database_url: str):
     metadata = MetaData()

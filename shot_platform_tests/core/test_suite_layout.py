@@ -31,9 +31,14 @@ SHOT_MODULES = frozenset(
         "test_training",
     }
 )
-FREE_THROW_PREFIXES = ("test_score_beater_", "test_scores_api", "test_sync_", "test_hostile_provider")
-SERVICE_PREFIXES = ("test_service", "test_bento", "test_tf_", "test_request_budget", "test_compose")
-CLI_PREFIXES = ("test_cli", "test_demo", "test_predict")
+# A name, or the name followed by "_..." (test_predict.py and test_predict_x.py, not test_prediction_cache.py).
+FREE_THROW_NAMES = ("test_score_beater", "test_scores_api", "test_sync", "test_hostile_provider")
+SERVICE_NAMES = ("test_service", "test_bento", "test_tf", "test_request_budget", "test_compose")
+CLI_NAMES = ("test_cli", "test_demo", "test_predict")
+
+
+def _named(stem: str, names: tuple[str, ...]) -> bool:
+    return any(stem == name or stem.startswith(f"{name}_") for name in names)
 
 
 def destination(name: str) -> str:
@@ -47,15 +52,15 @@ def destination(name: str) -> str:
         return f"migrations/{name}"
     if stem.startswith("test_free_throw_"):
         return f"free_throws/test_{stem.removeprefix('test_free_throw_')}.py"
-    if stem.startswith(FREE_THROW_PREFIXES):
+    if _named(stem, FREE_THROW_NAMES):
         return f"free_throws/{name}"
     if stem.startswith("test_shot_"):
         return f"shots/test_{stem.removeprefix('test_shot_')}.py"
     if stem in SHOT_MODULES:
         return f"shots/{name}"
-    if stem.startswith(SERVICE_PREFIXES):
+    if _named(stem, SERVICE_NAMES):
         return f"service/{name}"
-    if stem.startswith(CLI_PREFIXES):
+    if _named(stem, CLI_NAMES):
         return f"cli/{name}"
     return f"core/{name}"
 
@@ -96,3 +101,7 @@ def test_the_mapping_rule() -> None:
     assert destination("test_quarantine_migration.py") == "migrations/test_quarantine_migration.py"
     assert destination("test_rules.py") == "core/test_rules.py"
     assert destination("test_settings.py") == "core/test_settings.py"
+    assert destination("test_predict.py") == "cli/test_predict.py"
+    assert destination("test_prediction_cache.py") == "core/test_prediction_cache.py"
+    assert destination("test_service_compose.py") == "service/test_service_compose.py"
+    assert destination("test_scores_api.py") == "free_throws/test_scores_api.py"

@@ -32,7 +32,7 @@ def test_predictions_and_ground_truth_with_the_registrys_champion(
     export = tmp_path / "export" / "model"
     export.parent.mkdir()
     export_model(export, seed=1)
-    registry = SavedModelStore(LocalBlobStore(platform_home / "models"))
+    registry = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")
     # Recorded as trained on every stored season: no label is new to it, so no materialisation retrains.
     registry.promote(registry.save(export, {"train_seasons": [2010, 2011, 2012]}), "test")
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(free_throw_file)]).exit_code == 0
@@ -41,7 +41,10 @@ def test_predictions_and_ground_truth_with_the_registrys_champion(
     assert "score_beater: champion=1" in first
     rows = int(re.search(r"score_beater_predictions: rows=(\d+), recomputed=(\d+)", first).group(1))
     assert f"score_beater_predictions: rows={rows}, recomputed={rows}, reused_from_cache=0, model_version=1" in first
-    assert re.search(r"score_beater_ground_truth: .*model_version=1, live_log_loss=\d", first)
+    # Every served season is one it trained on: nothing is live, so nothing is pooled or judged yet.
+    truth = re.search(r"score_beater_ground_truth: .*", first).group(0)
+    assert "model_version=1" in truth and "live_log_loss" not in truth
+    assert "check live_log_loss_near_test: passed" in first
     assert "check labels_complete: passed" in first
 
     store = FreeThrowStore(f"sqlite:///{platform_home / 'store.db'}")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from shot_platform.cli import cli
+from shot_platform.core.ingest.quarantine import quarantine as quarantine_table
 from shot_platform.free_throws.ingest.events import (
     FreeThrowFileError,
     ingest_free_throw_file,
@@ -205,7 +206,7 @@ def test_every_row_is_stored_exactly_or_quarantined(
     def check(frame: pd.DataFrame) -> None:
         with free_throw_store.engine.begin() as conn:
             conn.execute(delete(tables.free_throws))
-            conn.execute(delete(tables.free_throws_quarantine))
+            conn.execute(delete(quarantine_table))
         path = write(frame, tmp_path / "messy.csv")
         table = read_free_throw_file(path)
         raw, position_of_line = table.frame, {int(line): i for i, line in enumerate(table.lines)}

@@ -1,6 +1,7 @@
 """Ground truth as it becomes known and the live metrics of the served predictions: the label rules
 on hand-made counts, the prediction in force at each point, and the ground-truth asset with its
-live-log-loss check passing and failing on stored predictions (SQLite and PostgreSQL)."""
+live-log-loss check passing and failing on stored predictions (SQLite and PostgreSQL), on a
+version's out-of-sample seasons only."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import pandas as pd
 import pytest
 from dagster import instance_for_test, materialize
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import open_saved_model_store
-from shot_platform.definitions import all_assets, all_checks
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.inputs import games_at_fractions
@@ -24,10 +24,14 @@ from shot_platform.free_throws.live_metrics import (
     season_progress,
     served_at_points,
 )
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.store import FreeThrowStore, tables
-from shot_platform.shots.resources import ShotStoreResource
+from shot_platform.free_throws.training_window import TrainingWindow
 
 FEATURES = pd.DataFrame(
     {  # three players of 2009-10, predicted for 2010-11 (a 10-game season)
@@ -106,20 +110,101 @@ def store_predictions(store: FreeThrowStore, version: str, season: int, correct:
 
 def ground_truth(store: FreeThrowStore, models: Path):
     resources = {
-        "shot_store": ShotStoreResource(database_url=store.url),
         "free_throw_store": FreeThrowStoreResource(database_url=store.url),
-        "model_store": ModelStoreResource(location=str(models)),
+        "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
         "scores_api": ScoresApiResource(base_url=""),  # not used: only the ground truth runs
         "score_beater_scorer": ScoreBeaterScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(
-            [*all_assets, *all_checks], selection="score_beater_ground_truth", resources=resources, instance=instance
+            [*defs.assets, *defs.asset_checks],
+            selection="score_beater_ground_truth",
+            resources=resources,
+            instance=instance,
         )
     assert result.success
     metadata = {k: v.value for k, v in result.get_asset_materialization_events()[0].materialization.metadata.items()}
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     return metadata, checks
+
+
+def save_stand_in(models: Path, metadata: dict) -> str:
+    """A registry version with ``metadata`` (its bytes are never loaded: only the metadata is read)."""
+    registry = open_saved_model_store(str(models), None, "score_beater")
+    export = models.parent / f"export-{len(registry.versions()) + 1}"
+    export.mkdir()
+    (export / "saved_model.pb").write_bytes(b"stand-in")
+    return registry.save(export, metadata)
+
+
+def test_a_version_is_live_only_after_the_seasons_it_trained_and_was_judged_on():
+    window = TrainingWindow.from_metadata({"train_seasons": [2009, 2010], "test_seasons": [2011]})
+    assert [window.sample(season) for season in (2008, 2009, 2010, 2011, 2012, 2013)] == [
+        "not live: before its training window",
+        "in sample: trained on",
+        "in sample: trained on",
+        "in sample: judged on",
+        "out of sample",
+        "out of sample",
+    ]
+    assert TrainingWindow.from_metadata({"train_seasons": [2009, 2011]}).sample(2010) == (
+        "in sample: inside its training window"
+    )
+    assert TrainingWindow.from_metadata({}).sample(2012) == "not live: training window unknown"
+
+
+def test_live_figures_count_only_out_of_sample_seasons_in_sample_ones_are_shown_apart(
+    free_throw_store: FreeThrowStore, free_throw_file: Path, tmp_path: Path
+):
+    ingest_free_throw_file(free_throw_store, free_throw_file)
+    rebuild_features(free_throw_store)  # 2010-11 is history only; 2011-12 and 2012-13 are predicted
+    models = tmp_path / "models"
+    metadata = {"train_seasons": [2010], "test_seasons": [2011], "metrics": {"log_loss": 0.30}}
+    assert save_stand_in(models, metadata) == "1"
+    # Wrong on the season it was judged on (log loss 1.897): pooled with 2012-13, the check would fail.
+    store_predictions(free_throw_store, "1", 2011, correct=False)
+    store_predictions(free_throw_store, "1", 2012, correct=True)  # live -ln(0.85) = 0.163
+    truth, checks = ground_truth(free_throw_store, models)
+    assert truth["live_log_loss"] == pytest.approx(-np.log(0.85), abs=1e-6) and truth["live_auc"] == 1.0
+    assert truth["live_seasons"] == "version 1: 2012-13 (trained on 2010-11; judged on 2011-12)"
+    table = truth["live_by_model_version"].splitlines()
+    assert len(table) == 3 and table[2].replace(" ", "").startswith("|1|2012-13|")
+    assert "2012-13" in truth["metrics_by_season"] and "2011-12" not in truth["metrics_by_season"]
+    in_sample = truth["in_sample_by_season"].splitlines()
+    assert len(in_sample) == 3 and "2011-12" in in_sample[2] and "in sample: judged on" in in_sample[2]
+    assert "data:image/png;base64," in truth["calibration"]  # of the out-of-sample rows
+    assert checks["live_log_loss_near_test"].passed
+    assert checks["live_log_loss_near_test"].metadata["compared_versions"].value == 1
+
+
+def test_a_version_without_out_of_sample_seasons_is_not_judged_yet(
+    free_throw_store: FreeThrowStore, free_throw_file: Path, tmp_path: Path
+):
+    ingest_free_throw_file(free_throw_store, free_throw_file)
+    rebuild_features(free_throw_store)
+    models = tmp_path / "models"
+    save_stand_in(models, {"train_seasons": [2011], "test_seasons": [2012], "metrics": {"log_loss": 0.30}})
+    for season in (2011, 2012):  # far off on both: it would fail if either counted as live
+        store_predictions(free_throw_store, "1", season, correct=False)
+    truth, checks = ground_truth(free_throw_store, models)
+    check = checks["live_log_loss_near_test"]
+    assert check.passed and check.description.startswith("not judged yet")
+    assert check.metadata["not_judged_yet"].value == "version 1 (trained on 2011-12; judged on 2012-13)"
+    assert "live_log_loss" not in truth and "calibration" not in truth
+    assert truth["live_by_model_version"] == "no complete out-of-sample season served yet"
+    assert truth["live_seasons"] == "version 1: none (trained on 2011-12; judged on 2012-13)"
+    in_sample = truth["in_sample_by_season"]
+    assert "in sample: trained on" in in_sample and "in sample: judged on" in in_sample
+    # The first season has nobody to beat: listed, but neither complete nor partial.
+    seasons = {
+        row.split("|")[1].strip(): row.split("|")[2].strip() for row in truth["labels_per_season"].splitlines()[2:]
+    }
+    assert seasons == {
+        "2010-11": "no labels: no previous season in the data",
+        "2011-12": "complete",
+        "2012-13": "complete",
+    }
+    assert truth["partial_seasons"] == "none"
 
 
 def test_live_log_loss_check_passes_within_and_fails_beyond_the_test_log_loss(
@@ -128,7 +213,7 @@ def test_live_log_loss_check_passes_within_and_fails_beyond_the_test_log_loss(
     ingest_free_throw_file(free_throw_store, free_throw_file)
     rebuild_features(free_throw_store)  # seasons 2011-12 and 2012-13 are predicted and complete
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     for test_log_loss in (0.30, 0.30):
         export = tmp_path / f"export{test_log_loss}{len(registry.versions())}"
         export.mkdir()

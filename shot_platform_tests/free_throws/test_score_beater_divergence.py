@@ -41,7 +41,7 @@ class CountingBlobs(LocalBlobStore):
 def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """score_beater versions 1 (champion) and 2 (its variables cut short: fails its checksum)."""
     root = tmp_path_factory.mktemp("home") / "models"
-    store = SavedModelStore(LocalBlobStore(root))
+    store = SavedModelStore(LocalBlobStore(root), "score_beater")
     exports = tmp_path_factory.mktemp("exports")
     for seed in (1, 2):
         export_model(exports / str(seed), seed=seed)
@@ -64,7 +64,7 @@ def test_a_failing_version_is_fetched_and_logged_once_not_at_every_poll(
     blobs = CountingBlobs(root)
     blobs.put(POINTER, json.dumps({"version": "2", "promoted_at": "first"}).encode())  # by hand, past promote
     statuses: list[dict] = []
-    server = SavedModelServer(SavedModelStore(blobs), on_status=statuses.append)
+    server = SavedModelServer(SavedModelStore(blobs, "score_beater"), on_status=statuses.append)
     caplog.set_level(logging.INFO, logger="shot_platform")
 
     for _ in range(20):

@@ -81,7 +81,7 @@ def assert_unrecognized(answer: requests.Response, label: str) -> None:
 
 def test_labels_resolve_and_a_promotion_moves_stable_without_a_restart(exports, tmp_path: Path):
     home = tmp_path / "home"
-    store = SavedModelStore(LocalBlobStore(home / "models"))
+    store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
     store.save(exports[1][0])
     store.promote("1", "test: first champion")
     store.save(exports[2][0], CANARY)  # 2: the canary
@@ -135,7 +135,7 @@ def test_labels_resolve_and_a_promotion_moves_stable_without_a_restart(exports, 
 def test_a_canary_that_does_not_load_is_reported_once_and_never_blocks_the_champion(exports, tmp_path: Path):
     home = tmp_path / "home"
     root = home / "models"
-    store = SavedModelStore(LocalBlobStore(root))
+    store = SavedModelStore(LocalBlobStore(root), "score_beater")
     store.save(exports[1][0])
     store.promote("1", "test: first champion")
     store.save(exports[2][0], CANARY)
@@ -183,7 +183,7 @@ def test_any_other_label_is_tf_servings_400(label: str, label_service: str):
 def label_service(exports, tmp_path_factory: pytest.TempPathFactory):
     """A champion and no canary."""
     home = tmp_path_factory.mktemp("label_home")
-    store = SavedModelStore(LocalBlobStore(home / "models"))
+    store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
     store.save(exports[1][0])
     store.promote("1", "test")
     with serve(home, tmp_path_factory.mktemp("logs") / "service.log") as url:

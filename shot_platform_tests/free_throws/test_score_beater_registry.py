@@ -35,7 +35,7 @@ def files_under(root: Path) -> list[str]:
 
 def test_versions_are_integers_in_tf_serving_layout_with_metadata_last(tmp_path: Path, exported):
     path, _ = exported
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     assert store.versions() == [] and store.champion_version() is None
     assert store.save(path, {"metrics": {"log_loss": 0.39}}) == "1"
     assert store.save(path) == "2"
@@ -53,7 +53,7 @@ def test_versions_are_integers_in_tf_serving_layout_with_metadata_last(tmp_path:
 
 def test_incomplete_versions_are_never_listed_or_promoted_and_numbers_are_not_reused(tmp_path: Path, exported):
     path, _ = exported
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     store.save(path)
     # An upload that died before its metadata: files but no metadata.json.
     store.blobs.put("score_beater/2/saved_model.pb", (path / "saved_model.pb").read_bytes())
@@ -68,7 +68,7 @@ def test_incomplete_versions_are_never_listed_or_promoted_and_numbers_are_not_re
 
 def test_promote_rollback_and_checksum_verification(tmp_path: Path, exported):
     path, _ = exported
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     first, second = store.save(path), store.save(path)
     store.promote(first, "first")
     record = store.promote(second, "second")
@@ -80,7 +80,7 @@ def test_promote_rollback_and_checksum_verification(tmp_path: Path, exported):
     damaged = tmp_path / "score_beater" / first / "variables" / "variables.data-00000-of-00001"
     data = damaged.read_bytes()
     damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
-    with pytest.raises(ChecksumMismatchError, match=r"variables\.data-00000-of-00001 does not match"):
+    with pytest.raises(ChecksumMismatchError, match=r"variables\.data-00000-of-00001 is damaged: it does not match"):
         store.load(first, tmp_path / "copy")
     assert store.load(second)  # the other version is intact
 
@@ -90,7 +90,7 @@ def test_s3_store_keeps_the_same_layout(tmp_path: Path, exported, monkeypatch: p
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     with s3_server("models") as endpoint:
-        store = SavedModelStore(open_blob_store("s3://models/registry", endpoint))
+        store = SavedModelStore(open_blob_store("s3://models/registry", endpoint), "score_beater")
         version = store.save(path, {"metrics": {"auc": 0.9}})
         store.promote(version, "test")
         keys = store.blobs.list("score_beater")
@@ -101,7 +101,7 @@ def test_s3_store_keeps_the_same_layout(tmp_path: Path, exported, monkeypatch: p
 
 def test_models_cli_lists_and_promotes_score_beater(platform_home: Path, exported):
     path, _ = exported
-    store = SavedModelStore(LocalBlobStore(platform_home / "models"))
+    store = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")
     store.save(path, {"metrics": {"auc": 0.901, "log_loss": 0.389}, "test_seasons": [2012, 2013]})
     store.save(path, {"metrics": {"auc": 0.8, "log_loss": 0.45}})
     runner = CliRunner()
@@ -111,17 +111,19 @@ def test_models_cli_lists_and_promotes_score_beater(platform_home: Path, exporte
     listed = runner.invoke(cli, ["models", "list", "--model", "score_beater"])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
-    assert any(line.startswith("  1 ") and "0.9010" in line and "2012 to 2013" in line for line in lines), lines
+    assert any(line.startswith("  1 ") and "0.9010" in line and "2012-13, 2013-14" in line for line in lines), lines
     assert any(line.startswith("* 2 ") for line in lines), lines
     missing = runner.invoke(cli, ["models", "promote", "--model", "score_beater", "9"])
     assert missing.exit_code == 1 and "models list --model score_beater" in missing.output
-    # The shot model stays the default and has its own registry.
-    assert "no models" in runner.invoke(cli, ["models", "list"]).output
+    assert all(" MLP " in line for line in lines if line.startswith(("  1 ", "* 2 ")))  # its candidate
+    # Without --model every registry is listed: the shot model has its own, empty one.
+    every = runner.invoke(cli, ["models", "list"]).output
+    assert "no shot_model models" in every and "* 2 " in every
 
 
 def test_the_stored_model_reloads_in_a_fresh_process_with_the_training_probabilities(tmp_path: Path, exported):
     path, trained = exported
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     version = store.save(path)
     script = """
 import json, sys
@@ -149,7 +151,7 @@ def test_champion_scorer_loads_the_champion_for_batch_predictions(tmp_path: Path
     """What the free-throw assets call: the champion, through the serving signature (child process:
     TensorFlow stays out of the pytest process)."""
     path, trained = exported
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     store.promote(store.save(path), "test")
     script = """
 import json, sys

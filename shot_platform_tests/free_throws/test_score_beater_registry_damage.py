@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow  # SavedModels exported in a child process; promot
 def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model store with score_beater versions 1 (the champion) and 2, both real SavedModels."""
     root = tmp_path_factory.mktemp("healthy") / "models"
-    store = SavedModelStore(LocalBlobStore(root))
+    store = SavedModelStore(LocalBlobStore(root), "score_beater")
     exports = tmp_path_factory.mktemp("exports")
     for seed in (1, 2):
         export_model(exports / str(seed), seed=seed)
@@ -59,7 +59,7 @@ def models(platform_home: Path, healthy: Path, tmpdir_env: Path) -> Path:
 
 
 def store_at(models: Path) -> SavedModelStore:
-    return SavedModelStore(LocalBlobStore(models))
+    return SavedModelStore(LocalBlobStore(models), "score_beater")
 
 
 def run(*args: str) -> Result:

@@ -40,7 +40,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, free_throw_file: Path) -> Pat
     invoke(home, "ingest", "free-throws", str(free_throw_file))
     invoke(home, "materialize", "--select", "raw_free_throws,free_throw_player_features")
     exports = tmp_path_factory.mktemp("exports")
-    store = SavedModelStore(LocalBlobStore(home / "models"))
+    store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
     for seed in (1, 2):
         trained = export_model(exports / str(seed), seed=seed)
         version = store.save(exports / str(seed), {"probe_probabilities": trained.tolist()})
@@ -68,7 +68,9 @@ def invoke(home: Path, *args: str) -> None:
 
 def trained(home: Path, version: str) -> np.ndarray:
     """The probe's probabilities as the in-memory Keras model computed them before export."""
-    return np.array(SavedModelStore(LocalBlobStore(home / "models")).metadata(version)["probe_probabilities"])
+    return np.array(
+        SavedModelStore(LocalBlobStore(home / "models"), "score_beater").metadata(version)["probe_probabilities"]
+    )
 
 
 def probe_instances(count: int = 8) -> list[dict]:

@@ -102,7 +102,7 @@ def test_materialising_a_store_without_a_model_trains_and_compares_the_first_one
     assert "score_beater: champion=1" in output and "promoted=True" in output
     assert "model_version=1" in output.split("score_beater_predictions:")[1].splitlines()[0]
 
-    registry = SavedModelStore(LocalBlobStore(platform_home / "models"))
+    registry = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")
     assert registry.champion_version() == "1"
     metadata = registry.metadata("1")
     assert metadata["train_seasons"] == [2011, 2012] and metadata["test_seasons"] == [2013]

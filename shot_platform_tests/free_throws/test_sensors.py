@@ -21,12 +21,16 @@ from dagster import (
     instance_for_test,
 )
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
-from shot_platform.definitions import all_assets, all_checks
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterRetrainingResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ReplayClient
 from shot_platform.free_throws.scores_api.process import free_port, replay_server
@@ -34,7 +38,6 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.sensors import LABELS_TAG, free_throw_games_sensor, score_beater_labels_sensor
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
-from shot_platform.shots.resources import ShotStoreResource
 
 pytestmark = pytest.mark.slow  # a replay server process per test, and whole seasons synced through runs
 
@@ -94,8 +97,8 @@ class Flow:
 
     def execute(self, job_name: str, request: RunRequest):
         definitions = Definitions(
-            assets=all_assets,
-            asset_checks=all_checks,
+            assets=defs.assets,
+            asset_checks=defs.asset_checks,
             jobs=[free_throw_games_job, retrain_score_beater_job],
             resources=self.resources,
         )
@@ -124,16 +127,16 @@ def flow(free_throw_seasons: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     store = FreeThrowStore(url)
     store.create_schema()
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     promote_stand_in(registry, tmp_path, [FIRST - 2, FIRST - 1], log_loss=0.45)
     with replay_server(free_throw_seasons, release=0) as api, instance_for_test() as instance:
         client = ReplayClient(api)
         schedule = [game for season in client.seasons() for game in client.schedule(season.season)]
         games = pd.DataFrame({"season": [g.season for g in schedule], "id": [g.id for g in schedule]})
         resources = {
-            "shot_store": ShotStoreResource(database_url=url),
             "free_throw_store": FreeThrowStoreResource(database_url=url),
-            "model_store": ModelStoreResource(location=str(models)),
+            "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
+            "score_beater_retraining": ScoreBeaterRetrainingResource(),
             "scores_api": ScoresApiResource(base_url=api, retries=1),
             "score_beater_scorer": PaceScorerResource(),
         }
@@ -211,7 +214,7 @@ def test_skip_reasons_when_the_api_cannot_be_used(flow: Flow, monkeypatch: pytes
 
 def test_no_run_without_a_model(flow: Flow, tmp_path: Path):
     advance(flow, 2)
-    empty = {**flow.resources, "model_store": ModelStoreResource(location=str(tmp_path / "no_models"))}
+    empty = {**flow.resources, "score_beater_models": ScoreBeaterModelsResource(location=str(tmp_path / "no_models"))}
     result = free_throw_games_sensor(build_sensor_context(instance=flow.instance, resources=empty))
     assert isinstance(result, SkipReason) and "no score_beater model yet" in result.skip_message
 
@@ -310,7 +313,7 @@ def test_a_corrected_result_gets_a_run_of_its_own_and_is_quarantined_once(flow: 
         games["games_processed"].value == 0
         and f"game {corrected.id}: result changed" in games["corrected_results"].value
     )
-    quarantine = flow.store.load(ledger.game_quarantine)
+    quarantine = ledger.load_game_quarantine(flow.store)
     assert quarantine[["game_id", "kind"]].values.tolist() == [[corrected.id, "corrected_result"]]
     done, _ = flow.games_sensor(cursor)  # reported: nothing left to check, no second run
     assert isinstance(done, SkipReason) and "no new final game" in done.skip_message

@@ -72,7 +72,7 @@ def test_bad_box_score_and_unknown_game_are_quarantined_and_the_flow_goes_on(tmp
         report = sync_free_throws(store, None, client, retrain=False)
 
     assert report.games_processed == 4 and report.quarantined == 2
-    quarantine = store.load(ledger.game_quarantine).set_index("game_id")
+    quarantine = ledger.load_game_quarantine(store).set_index("game_id")
     assert quarantine.loc[102, "kind"] == "invalid_box_score"
     assert "free_throws_made 2 exceeds free_throws_attempted 1" in quarantine.loc[102, "reason"]
     assert (
@@ -92,5 +92,5 @@ def test_bad_box_score_and_unknown_game_are_quarantined_and_the_flow_goes_on(tmp
     with scripted_provider(respond) as (url, _):
         again = sync_free_throws(store, None, ScoresApiClient(url, api_key=""), retrain=False)
     assert again.games_processed == 0 and again.quarantined == 0
-    assert len(store.load(ledger.game_quarantine)) == 2
+    assert len(ledger.load_game_quarantine(store)) == 2
     assert pd.Series(store.load(ledger.processed_games)["game_id"]).is_unique

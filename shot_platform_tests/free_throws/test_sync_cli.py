@@ -43,7 +43,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _home(tmp_path: Path, exported: Path | None) -> Path:
     home = tmp_path / "home"
     if exported is not None:
-        models = SavedModelStore(LocalBlobStore(home / "models"))
+        models = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
         models.promote(models.save(exported, {"train_seasons": [2010, 2011]}), "test")
     return home
 
@@ -127,7 +127,7 @@ def test_rest_scorer_gives_the_same_numbers_as_in_process(tmp_path: Path, data: 
     local = _home(tmp_path / "local", exported)
     remote = _home(tmp_path / "remote", exported)
     env = {"SHOT_PLATFORM_HOME": str(remote / "service")}
-    served = SavedModelStore(LocalBlobStore(remote / "service" / "models"))
+    served = SavedModelStore(LocalBlobStore(remote / "service" / "models"), "score_beater")
     served.promote(served.save(exported, {}), "test")
     with replay_server(data, release="all") as url:
         assert _run(["sync", "free-throws", "--scores-api", url], local).returncode == 0
@@ -150,7 +150,7 @@ def test_retraining_at_season_boundaries_promotes_only_a_better_model(tmp_path: 
     frame = generate_free_throws(seasons=4, first_season=2010, regular_games=40, playoff_games=2, seed=8)
     data = write_free_throws(frame, tmp_path / "four.csv.gz")
     home = tmp_path / "home"
-    models = SavedModelStore(LocalBlobStore(home / "models"))
+    models = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
     models.promote(models.save(exported, {}), "test: an untrained-looking first model")
     with replay_server(data, release="all") as url:
         result = _run(["sync", "free-throws", "--scores-api", url], home, SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS="1")

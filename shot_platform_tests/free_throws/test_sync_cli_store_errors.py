@@ -41,7 +41,7 @@ def _home(tmp_path: Path) -> Path:
     stand_in = tmp_path / "stand-in"
     stand_in.mkdir()
     (stand_in / "saved_model.pb").write_bytes(b"never loaded")
-    models = SavedModelStore(LocalBlobStore(home / "models"), load_check=stand_in_load_check)
+    models = SavedModelStore(LocalBlobStore(home / "models"), "score_beater", load_check=stand_in_load_check)
     models.promote(models.save(stand_in, {}), "test")
     return home
 

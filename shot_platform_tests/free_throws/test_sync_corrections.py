@@ -88,7 +88,7 @@ def test_a_result_corrected_after_processing_is_quarantined_reported_and_never_c
         assert report.games_processed == 0 and report.problems == []
         assert len(report.corrections) == 1 and report.quarantined == 1
         assert f"game {target}: result changed after it was processed" in report.corrections[0]
-        quarantine = store.load(ledger.game_quarantine)
+        quarantine = ledger.load_game_quarantine(store)
         assert quarantine["kind"].tolist() == [KIND] and int(quarantine["game_id"].iloc[0]) == target
         assert (
             f"{player} made/attempted {made}/{attempted} -> {changed_made}/{attempted}" in quarantine["reason"].iloc[0]
@@ -101,7 +101,7 @@ def test_a_result_corrected_after_processing_is_quarantined_reported_and_never_c
         # Reported once: the same correction is not reported again.
         again = _sync(store, url)
         assert again.corrections == [] and again.quarantined == 0
-        assert len(store.load(ledger.game_quarantine)) == 1
+        assert len(ledger.load_game_quarantine(store)) == 1
 
         # The flow goes on: the rest of the season is processed as usual, the corrected game still
         # counted as first published.
@@ -114,7 +114,7 @@ def test_a_result_corrected_after_processing_is_quarantined_reported_and_never_c
         # The provider undoes the correction: the result equals what was processed, nothing is reported.
         client.correct(target, player)
         undone = _sync(store, url)
-        assert undone.corrections == [] and undone.quarantined == 0 and len(store.load(ledger.game_quarantine)) == 1
+        assert undone.corrections == [] and undone.quarantined == 0 and len(ledger.load_game_quarantine(store)) == 1
         # ... and corrected once more, it is reported again (another change to look at).
         client.correct(target, player)
         assert len(_sync(store, url).corrections) == 1

@@ -16,19 +16,22 @@ from pathlib import Path
 import pytest
 from dagster import Definitions, RunRequest, build_sensor_context, instance_for_test
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.core.saved_model_store import open_saved_model_store
-from shot_platform.definitions import all_assets, all_checks
+from shot_platform.free_throws.definitions import defs  # the domain's own graph and resources, alone
 from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
-from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterScorerResource
+from shot_platform.free_throws.resources import (
+    FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
+    ScoreBeaterRetrainingResource,
+    ScoreBeaterScorerResource,
+)
 from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.scores_api.process import replay_server
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.sensors import score_beater_labels_sensor
 from shot_platform.free_throws.store import FreeThrowStore
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
-from shot_platform.shots.resources import ShotStoreResource
 from shot_platform_tests.saved_models import export_model
 from shot_platform_tests.stand_in_scorers import LinearScorer
 
@@ -44,16 +47,16 @@ def test_the_labels_sensor_run_trains_and_gates_a_challenger(tmp_path: Path, mon
     store = FreeThrowStore(url)
     store.create_schema()
     models = tmp_path / "models"
-    registry = open_saved_model_store(str(models))
+    registry = open_saved_model_store(str(models), None, "score_beater")
     export_model(tmp_path / "champion", seed=2)
     registry.promote(registry.save(tmp_path / "champion", {"train_seasons": [FIRST - 2, FIRST - 1]}), "test")
 
     with replay_server(data, release="all") as api, instance_for_test() as instance:
         sync_free_throws(store, None, ScoresApiClient(api), scorer=LinearScorer(), retrain=False)
         resources = {
-            "shot_store": ShotStoreResource(database_url=url),
             "free_throw_store": FreeThrowStoreResource(database_url=url),
-            "model_store": ModelStoreResource(location=str(models)),
+            "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
+            "score_beater_retraining": ScoreBeaterRetrainingResource(),
             "scores_api": ScoresApiResource(base_url=api, retries=1),
             "score_beater_scorer": ScoreBeaterScorerResource(),
         }
@@ -62,8 +65,8 @@ def test_the_labels_sensor_run_trains_and_gates_a_challenger(tmp_path: Path, mon
         judge = request.run_config["ops"]["score_beater"]["config"]["judge_season"]
         assert judge == FIRST + 2
         definitions = Definitions(
-            assets=all_assets,
-            asset_checks=all_checks,
+            assets=defs.assets,
+            asset_checks=defs.asset_checks,
             jobs=[free_throw_games_job, retrain_score_beater_job],
             resources=resources,
         )

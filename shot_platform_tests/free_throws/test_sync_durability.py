@@ -19,14 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 
-from shot_platform.core.resources import ModelStoreResource
+from shot_platform.core.ingest.quarantine import quarantine as quarantine_table
+from shot_platform.core.ingest.storable import MAX_STORED_CHARS, storable_text
 from shot_platform.free_throws.assets.score_beater_ground_truth import score_beater_ground_truth
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
 from shot_platform.free_throws.flow.retrain import complete_seasons
 from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.live_metrics import store_progress
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.league_provider import League, serving
@@ -59,7 +60,7 @@ def test_a_box_score_of_nul_bytes_is_quarantined_and_later_syncs_go_on(database_
 
     assert report.games_processed == 3 and report.quarantined == 1 and not report.problems
     assert again.games_processed == 0 and again.quarantined == 0
-    quarantine = store.load(ledger.game_quarantine).set_index("game_id")
+    quarantine = ledger.load_game_quarantine(store).set_index("game_id")
     stored = quarantine.loc[1202]
     assert stored["kind"] == "invalid_box_score"
     assert "\x00" not in stored["payload"] and stored["payload"].startswith("\ufffd" * 64)
@@ -79,24 +80,22 @@ def test_any_text_is_stored_as_storable_text_says(database_url: str, payload: st
     store = _store(database_url)
     ledger.ensure_schema(store)
     with store.engine.begin() as conn:
-        conn.execute(ledger.game_quarantine.delete())
+        conn.execute(quarantine_table.delete())
         assert ledger.quarantine_game(conn, season=2012, game_id=1, kind="invalid_box_score", reason=reason,
                                       payload=payload) == 1  # fmt: skip
         assert ledger.quarantine_game(conn, season=2012, game_id=1, kind="invalid_box_score", reason=reason,
                                       payload=payload) == 0  # the same problem is recorded once  # fmt: skip
-        row = conn.execute(select(ledger.game_quarantine.c.payload, ledger.game_quarantine.c.reason)).one()
-    expected, altered = ledger.storable_text(payload)
+        row = conn.execute(select(quarantine_table.c.raw.label("payload"), quarantine_table.c.reason)).one()
+    expected, altered = storable_text(payload)
     assert row.payload == expected
-    assert row.reason.startswith(ledger.storable_text(reason, 4_096)[0])
-    assert ("payload stored altered" in row.reason.removeprefix(ledger.storable_text(reason, 4_096)[0])) == bool(
-        altered
-    )
+    assert row.reason.startswith(storable_text(reason, 4_096)[0])
+    assert ("payload stored altered" in row.reason.removeprefix(storable_text(reason, 4_096)[0])) == bool(altered)
     store.dispose()
 
 
 @given(text=_HOSTILE, limit=st.integers(min_value=1, max_value=400))
 def test_storable_text_removes_nul_and_surrogates_and_bounds_length(text: str, limit: int) -> None:
-    stored, altered = ledger.storable_text(text, limit)
+    stored, altered = storable_text(text, limit)
     assert "\x00" not in stored and len(stored) <= limit
     stored.encode("utf-8")  # no lone surrogate left
     assert (stored == text) == (altered == "")
@@ -109,9 +108,9 @@ def test_a_huge_payload_is_cut_and_the_reason_says_so(tmp_path: Path) -> None:
     ledger.ensure_schema(store)
     with store.engine.begin() as conn:
         ledger.quarantine_game(conn, season=2012, game_id=1, kind="invalid_box_score", reason="too big",
-                               payload="x" * (ledger.MAX_STORED_CHARS + 10))  # fmt: skip
-    row = store.load(ledger.game_quarantine).iloc[0]
-    assert len(row["payload"]) == ledger.MAX_STORED_CHARS
+                               payload="x" * (MAX_STORED_CHARS + 10))  # fmt: skip
+    row = ledger.load_game_quarantine(store).iloc[0]
+    assert len(row["payload"]) == MAX_STORED_CHARS
     assert row["reason"] == "too big (payload stored altered: cut from 65,546 to 65,536 characters)"
     store.dispose()
 
@@ -140,7 +139,7 @@ def test_a_processed_game_dropped_from_the_schedule_is_reported_and_syncs_go_on(
     ]
     assert "1 processed games no longer in the provider's schedule (counts kept, quarantined)" in second.summary()
     assert third.games_processed == 0 and third.schedule_changes == [] and not third.problems
-    quarantine = store.load(ledger.game_quarantine)
+    quarantine = ledger.load_game_quarantine(store)
     assert quarantine[["game_id", "kind"]].to_dict("records") == [{"game_id": 1202, "kind": "vanished_from_schedule"}]
     numbers = store.load(ledger.processed_games).set_index("game_id")["game_number"].to_dict()
     assert numbers == {1201: 1, 1202: 2, 1203: 3, 1204: 4}  # the dropped game keeps its place
@@ -222,7 +221,7 @@ def _two_seasons(bad: bool) -> League:
 def _ground_truth(database_url: str, models: Path) -> dict:
     resources = {
         "free_throw_store": FreeThrowStoreResource(database_url=database_url),
-        "model_store": ModelStoreResource(location=str(models)),
+        "score_beater_models": ScoreBeaterModelsResource(location=str(models)),
     }
     with instance_for_test() as instance:
         result = materialize([score_beater_ground_truth], resources=resources, instance=instance)

@@ -50,7 +50,7 @@ def ledger_status(store: FreeThrowStore) -> dict[int, str]:
 
 
 def quarantined(store: FreeThrowStore) -> dict[int, tuple[str, str]]:
-    rows = store.load(ledger.game_quarantine)
+    rows = ledger.load_game_quarantine(store)
     return {int(row.game_id): (row.kind, row.reason) for row in rows.itertuples()}
 
 

@@ -69,7 +69,7 @@ def api(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _models(tmp_path: Path) -> SavedModelStore:
-    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), load_check=stand_in_load_check)
+    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), "score_beater", load_check=stand_in_load_check)
     first = tmp_path / "first"
     first.mkdir()
     (first / "saved_model.pb").write_bytes(b"stand-in")
@@ -145,7 +145,7 @@ def test_nothing_is_trained_or_stored_when_the_champion_saw_every_training_seaso
     """The champion trained on 2011-12 and was judged on 2012-13 (as the first model of a store is): a
     challenger judged on 2012-13 would train on 2011-12 again and could only tie. Nothing retrains,
     the registry keeps its one version, and the next sync does not try again."""
-    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), load_check=stand_in_load_check)
+    models = SavedModelStore(LocalBlobStore(tmp_path / "models"), "score_beater", load_check=stand_in_load_check)
     first = tmp_path / "first"
     first.mkdir()
     (first / "saved_model.pb").write_bytes(b"stand-in")

@@ -51,7 +51,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Uninterrupted:
 
 
 def _home(root: Path, exported: Path) -> Path:
-    models = SavedModelStore(LocalBlobStore(root / "home" / "models"))
+    models = SavedModelStore(LocalBlobStore(root / "home" / "models"), "score_beater")
     models.promote(models.save(exported, {}), "test: an untrained-looking first model")
     return root / "home"
 
@@ -110,7 +110,7 @@ def test_sync_killed_during_retraining_ends_like_an_uninterrupted_run(
     (killed / "database_url").write_text(database_url)
     with replay_server(uninterrupted.data, release="all") as url:
         before = _kill_during_training(killed, url)
-        models = SavedModelStore(LocalBlobStore(killed / "models"))
+        models = SavedModelStore(LocalBlobStore(killed / "models"), "score_beater")
         assert models.versions() == ["1"], before  # killed during the training, before a challenger was saved
         restarted = _sync(killed, url)
         third = _sync(killed, url)
@@ -119,7 +119,7 @@ def test_sync_killed_during_retraining_ends_like_an_uninterrupted_run(
     assert restarted.splitlines()[0].startswith(RETRAINING), restarted  # due from the store, first thing
     assert "2 retraining runs" in restarted
     assert "0 retraining runs" in third  # attempted for these labels: not again
-    reference = SavedModelStore(LocalBlobStore(uninterrupted.home / "models"))
+    reference = SavedModelStore(LocalBlobStore(uninterrupted.home / "models"), "score_beater")
     assert models.versions() == reference.versions() == ["1", "2", "3"]
     assert models.champion_version() == reference.champion_version()
     for version in ("2", "3"):

@@ -31,7 +31,7 @@ def test_bento_builds_and_serves(trained_home: Path, tmp_path: Path):
     assert built.returncode == 0, built.stdout + built.stderr
     bento = next((bentoml_home / "bentos" / "shot_platform").glob("*/bento.yaml"))
     manifest = bento.read_text()
-    assert "service: service:ShotService" in manifest and "shot_platform" in manifest
+    assert "service: service:PlatformService" in manifest and "shot_platform" in manifest
     assert any((bento.parent / "env" / "python" / "wheels").glob("shot_platform-*.whl"))
 
     command = [str(BIN / "bentoml"), "serve", "shot_platform:latest", "--host", "127.0.0.1"]

@@ -22,7 +22,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from shot_platform.core.settings import API_KEY_ENV, DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
+from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
+from shot_platform.shots.settings import API_KEY_ENV, ShotSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -251,8 +252,9 @@ def test_settings_from_compose_environment(
         assert endpoint.hostname == "minio" and endpoint.port in published_container_ports(services["minio"])
         assert os.environ["AWS_ACCESS_KEY_ID"] == minio["MINIO_ROOT_USER"]
         assert os.environ["AWS_SECRET_ACCESS_KEY"] == minio["MINIO_ROOT_PASSWORD"]
-        assert settings.api_key
-        assert settings.retrain_min_new_shots > 0
+        shots = ShotSettings.from_env()
+        assert shots.api_key
+        assert shots.retrain_min_new_shots > 0
 
 
 def test_bucket_is_created_on_the_same_minio_with_its_credentials(

@@ -16,11 +16,12 @@ import requests
 from click.testing import CliRunner
 
 from shot_platform.cli import cli
-from shot_platform.service import DEFAULT_MAX_BODY_BYTES, NO_MODEL
+from shot_platform.core.settings import DEFAULT_MAX_BODY_BYTES
 from shot_platform.shots.features.player import build_player_history
 from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.models.training import train_shot_model
 from shot_platform.shots.serving.schema import BatchPrediction, Prediction
+from shot_platform.shots.serving.unit import NO_MODEL
 from shot_platform.shots.store import ShotStore
 from shot_platform_tests.service_process import BIN, metric_samples, running_service, shot_readiness, wait_for
 

@@ -63,7 +63,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, synthetic_file: Path, free_th
         assets = "raw_shots,player_features,shot_model,raw_free_throws,free_throw_player_features"
         invoke(home, "materialize", "--select", assets)
         exported.result()
-    store = SavedModelStore(LocalBlobStore(home / "models"))
+    store = SavedModelStore(LocalBlobStore(home / "models"), "score_beater")
     store.promote(store.save(export), "test")
     shutil.rmtree(export)
     return home

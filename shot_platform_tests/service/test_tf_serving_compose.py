@@ -62,6 +62,7 @@ def test_tf_serving_reads_the_config_the_sync_writes_on_the_same_volume(services
 
     args = command(sync)
     assert args[:3] == ["python", "-m", "shot_platform.core.serving.tf_serving_sync"]
+    assert option(args, "--model") == MODEL_NAME  # the sidecar syncs the registry TF Serving serves
     relative = PurePosixPath(option(args, "--sync-to")).relative_to(mount(sync, "tf-serving-models"))
     seen_by_serving = mount(serving, "tf-serving-models") / relative / MODEL_NAME
     assert PurePosixPath(server["model_config_file"]) == seen_by_serving / CONFIG_FILE

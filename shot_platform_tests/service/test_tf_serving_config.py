@@ -75,7 +75,7 @@ def loaded_and_labels(config: model_server_config_pb2.ModelServerConfig) -> tupl
 
 
 def test_canary_is_the_newest_challenger_above_the_champion_that_beat_the_base_rate(tmp_path: Path, exported):
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     assert version_labels(store) == {}
     store.save(exported, decision(True))  # 1
     assert version_labels(store) == {}  # saved, never promoted: no champion, nothing labelled
@@ -95,7 +95,7 @@ def test_canary_is_the_newest_challenger_above_the_champion_that_beat_the_base_r
 
 def test_config_is_rewritten_on_save_and_keeps_exactly_the_labelled_versions(tmp_path: Path, exported, monkeypatch):
     monkeypatch.delenv(BASE_PATH_ENV, raising=False)
-    store = SavedModelStore(LocalBlobStore(tmp_path))
+    store = SavedModelStore(LocalBlobStore(tmp_path), "score_beater")
     store.save(exported, decision(True))
     assert not (tmp_path / "score_beater" / CONFIG_FILE).exists()  # no champion: nothing to serve
     point_champion(store, "1")
@@ -170,7 +170,7 @@ def test_sync_copies_verified_versions_from_s3_and_writes_the_config_last(tmp_pa
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(BASE_PATH_ENV, raising=False)
     with s3_server("models") as endpoint:
-        store = SavedModelStore(open_blob_store("s3://models/registry", endpoint))
+        store = SavedModelStore(open_blob_store("s3://models/registry", endpoint), "score_beater")
         store.save(exported, decision(True))
         point_champion(store, "1")
         store.save(exported, decision(False))
@@ -192,7 +192,12 @@ def test_sync_copies_verified_versions_from_s3_and_writes_the_config_last(tmp_pa
         assert sorted(p.name for p in (served / "score_beater").iterdir()) == [".labels.json", "1", "2", CONFIG_FILE]
 
         monkeypatch.setenv("SHOT_PLATFORM_S3_ENDPOINT_URL", endpoint)
-        assert tf_serving_sync.main(["--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]) == 0
+        assert (
+            tf_serving_sync.main(
+                ["--model", "score_beater", "--store", "s3://models/registry", "--sync-to", str(tmp_path / "cli")]
+            )
+            == 0
+        )
         assert (tmp_path / "cli" / "score_beater" / CONFIG_FILE).is_file()
 
 
@@ -294,7 +299,7 @@ def test_phased_labels_are_loaded_and_move_only_when_tf_serving_accepts_it(wante
 
 @pytest.mark.slow
 def test_sync_holds_stable_on_the_loaded_champion_until_tf_serving_has_the_new_one(tmp_path: Path, exported):
-    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"), "score_beater")
     served = tmp_path / "served"
     store.save(exported, decision(True))
     point_champion(store, "1")
@@ -323,7 +328,7 @@ def test_every_promotion_rewrites_the_config_through_the_real_registry(tmp_path:
     monkeypatch.setenv(BASE_PATH_ENV, "/models/score_beater")
     model = tmp_path / "model"
     export_model(model, seed=1)
-    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"), "score_beater")
     store.promote(store.save(model, decision(True)), "first model")  # the first champion
     assert loaded_and_labels(written(store)) == ([1], {"stable": 1})
     store.save(model, decision(False))  # lost to the champion: the canary
@@ -334,11 +339,11 @@ def test_every_promotion_rewrites_the_config_through_the_real_registry(tmp_path:
 
 
 def test_a_damaged_champion_keeps_the_previous_served_config_and_says_so_in_one_line(tmp_path: Path, exported, capsys):
-    store = SavedModelStore(LocalBlobStore(tmp_path / "store"))
+    store = SavedModelStore(LocalBlobStore(tmp_path / "store"), "score_beater")
     served = tmp_path / "served"
     store.save(exported, decision(True))
     point_champion(store, "1")
-    args = ["--store", str(tmp_path / "store"), "--sync-to", str(served)]
+    args = ["--model", "score_beater", "--store", str(tmp_path / "store"), "--sync-to", str(served)]
     assert tf_serving_sync.main(args) == 0
     before = (served / "score_beater" / CONFIG_FILE).read_text()
     store.save(exported, decision(True))

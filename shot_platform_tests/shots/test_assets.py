@@ -10,7 +10,8 @@ import pytest
 from dagster import AssetKey, Definitions, instance_for_test, materialize
 from sqlalchemy import insert
 
-from shot_platform.definitions import defs, shot_assets, shot_checks
+from shot_platform.definitions import defs
+from shot_platform.shots.definitions import defs as shot_defs
 from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.models.registry import shot_models_at
 from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
@@ -18,13 +19,13 @@ from shot_platform.shots.rules import SHOT_RULES
 from shot_platform.shots.store import ShotStore, tables
 from shot_platform.shots.synthetic import generate_shots, write_shots
 
-GRAPH = [*shot_assets, *shot_checks]  # the shot group; the free_throws group has its own tests
+GRAPH = [*shot_defs.assets, *shot_defs.asset_checks]  # the shot group; the free_throws group has its own tests
 
 
 def resources(database_url: str, model_dir: Path) -> dict:
     return {
         "shot_store": ShotStoreResource(database_url=database_url),
-        "model_store": ShotModelStoreResource(location=str(model_dir)),
+        "shot_models": ShotModelStoreResource(location=str(model_dir)),
     }
 
 

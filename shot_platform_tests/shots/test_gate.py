@@ -10,13 +10,14 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from shot_platform.core.gate import decide_promotion
+from shot_platform.core.gate import TIE, decide_promotion
 from shot_platform.core.model_store import ModelStore
 from shot_platform.shots.features.frame import FEATURE_COLUMNS, feature_matrix
 from shot_platform.shots.features.player import build_player_history
 from shot_platform.shots.models.artifact import ShotModel
+from shot_platform.shots.models.held_out import games_after_both_windows, held_out_evaluator
 from shot_platform.shots.models.registry import shot_models_at
-from shot_platform.shots.models.training import TrainingResult, evaluate_on, held_out_evaluator, train_shot_model
+from shot_platform.shots.models.training import TrainingResult, evaluate_on, train_shot_model
 from shot_platform.shots.synthetic import generate_shots
 from shot_platform_tests.helpers import cleaned
 
@@ -58,7 +59,7 @@ def store_with_champion(tmp_path: Path, champion: ShotModel) -> ModelStore[ShotM
 
 def decide(models: ModelStore[ShotModel], result: TrainingResult, every: pd.DataFrame, history: pd.DataFrame):
     evaluate = held_out_evaluator(every[result.split.test], history)
-    return decide_promotion(models, result.model, evaluate)
+    return decide_promotion(models, result.model, games_after_both_windows, evaluate)
 
 
 def test_an_overfit_champion_trained_on_the_challengers_test_games_is_replaced(season, challenger, tmp_path):
@@ -75,21 +76,22 @@ def test_an_overfit_champion_trained_on_the_challengers_test_games_is_replaced(s
     assert champion_seen < evaluate_on(challenger.model, memorised, history)["log_loss"] - 0.05
 
     decision = decide(store_with_champion(tmp_path, champion), challenger, every, history)
-    assert decision.promote, decision.reason
-    assert decision.judged_after == str(early["game_date"].max().date())
-    assert decision.judged_rows == int((~seen).sum())
-    assert decision.challenger_log_loss <= decision.champion_log_loss
-    assert f"after {decision.judged_after} (after both training windows)" in decision.reason
+    assert decision.promoted, decision.reason
+    assert decision.held_out is not None
+    assert decision.held_out.key == str(early["game_date"].max().date())
+    assert decision.held_out.rows == int((~seen).sum())
+    assert decision.challenger_log_loss < decision.champion_log_loss
+    assert f"after {decision.held_out.key} (after both training windows" in decision.reason
 
 
 def test_no_games_after_both_windows_means_no_promotion_and_says_so(season, challenger, tmp_path):
     _, every, history = season
     champion = champion_fit_on(every, history, overfit(), "20000101T000000-everything", train_dates=date_range(every))
     decision = decide(store_with_champion(tmp_path, champion), challenger, every, history)
-    assert not decision.promote
-    assert decision.judged_rows == 0 and decision.champion_log_loss is None
-    assert "none of the challenger's test games is after both training windows" in decision.reason
-    assert f"trained through {date_range(every)[1]}" in decision.reason
+    assert not decision.promoted
+    assert decision.held_out is not None and decision.held_out.rows == 0 and decision.champion_log_loss is None
+    assert "no game unseen by both models" in decision.reason
+    assert f"the champion trained through {date_range(every)[1]}" in decision.reason
 
 
 def test_a_better_champion_is_kept_on_the_later_games(season, challenger, tmp_path):
@@ -104,10 +106,10 @@ def test_a_better_champion_is_kept_on_the_later_games(season, challenger, tmp_pa
     noise.metadata = {**challenger.model.metadata, "version": noise.version}  # claims to beat the base rate
     models = store_with_champion(tmp_path, champion)
     evaluate = held_out_evaluator(every[challenger.split.test], history)
-    decision = decide_promotion(models, noise, evaluate)
-    assert not decision.promote and decision.reason.startswith("not promoted: log loss")
+    decision = decide_promotion(models, noise, games_after_both_windows, evaluate)
+    assert not decision.promoted and decision.reason.startswith("not promoted: log loss")
     assert decision.challenger_log_loss > decision.champion_log_loss
-    assert decision.judged_after == challenger.model.metadata["train_dates"][1]
+    assert decision.held_out is not None and decision.held_out.key == challenger.model.metadata["train_dates"][1]
 
 
 class _FirstColumns:
@@ -124,7 +126,7 @@ def test_a_champion_without_training_dates_is_judged_against_the_base_rate_only(
     early, every, history = season
     champion = champion_fit_on(early, history, overfit(), "20000101T000000-undated")
     decision = decide(store_with_champion(tmp_path, champion), challenger, every, history)
-    assert decision.promote and "records no training dates" in decision.reason
+    assert decision.promoted and "records no training window" in decision.reason
 
 
 def test_an_identical_retrain_ties_and_keeps_the_champion(season, challenger, tmp_path):
@@ -136,7 +138,8 @@ def test_an_identical_retrain_ties_and_keeps_the_champion(season, challenger, tm
     models = store_with_champion(tmp_path, champion)
     again = ShotModel(trained.estimator, trained.feature_columns, "20990101T000000-again", dict(trained.metadata))
     again.metadata["version"] = again.version
-    decision = decide_promotion(models, again, held_out_evaluator(every[challenger.split.test], history))
+    evaluate = held_out_evaluator(every[challenger.split.test], history)
+    decision = decide_promotion(models, again, games_after_both_windows, evaluate)
     assert decision.challenger_log_loss == decision.champion_log_loss
-    assert not decision.promote and decision.reason.startswith("not promoted (a tie keeps the champion)")
+    assert not decision.promoted and decision.reason.startswith(TIE)
     assert models.champion_version() == champion.version

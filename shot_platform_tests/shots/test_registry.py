@@ -190,10 +190,10 @@ def test_checksums_are_recorded_at_save_and_a_version_without_them_is_verified_b
 def test_the_sensor_treats_a_damaged_pointer_as_no_champion(
     models: ModelStore[ShotModel], capfd: pytest.CaptureFixture
 ):
-    from shot_platform.definitions import default_resources
+    from shot_platform.shots.definitions import resources
 
     models.blobs.put("shot_model/champion.json", b"{not json")
-    result = retrain_on_new_shots(build_sensor_context(resources=default_resources()))
+    result = retrain_on_new_shots(build_sensor_context(resources=resources()))
     assert isinstance(result, RunRequest)  # every stored shot counts as new: the next run trains a champion
     logged = capfd.readouterr().err  # the sensor's context.log (Dagster's own handler)
     assert "WARNING - no usable champion, counting every shot as new" in logged and "is not valid JSON" in logged

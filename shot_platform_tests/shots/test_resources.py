@@ -11,23 +11,30 @@ from dagster import Definitions
 from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster._serdes import serialize_value
 
-from shot_platform.definitions import all_assets, all_checks, default_resources
+from shot_platform.definitions import defs
+from shot_platform.free_throws import definitions as free_throws_definitions
+from shot_platform.shots import definitions as shots_definitions
 from shot_platform.shots.jobs import retrain_job
 from shot_platform.shots.sensors import retrain_on_new_shots
 
 PASSWORD = "s3cret-Pa55word"
 
 
+def default_resources() -> dict:
+    """Both domains' resources, built from the environment as it is now."""
+    return {**shots_definitions.resources(), **free_throws_definitions.resources()}
+
+
 def snapshot_text(resources: dict) -> str:
     """The repository snapshot the Dagster webserver renders, as JSON."""
-    defs = Definitions(
-        assets=all_assets,
-        asset_checks=all_checks,
+    location = Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
         jobs=[retrain_job],
         sensors=[retrain_on_new_shots],
         resources=resources,
     )
-    return serialize_value(RepositorySnap.from_def(defs.get_repository_def()))
+    return serialize_value(RepositorySnap.from_def(location.get_repository_def()))
 
 
 def test_a_database_password_never_reaches_what_dagster_shows(monkeypatch: pytest.MonkeyPatch):
@@ -50,5 +57,5 @@ def test_with_no_variable_set_the_embedded_default_is_used(platform_home: Path, 
     assert str(platform_home) not in snapshot_text(resources)  # nothing resolved at import
     store = resources["shot_store"].process_config_and_initialize().get()
     assert store.engine.url.render_as_string() == f"sqlite:///{platform_home / 'store.db'}"
-    models = resources["model_store"].process_config_and_initialize().get()
+    models = resources["shot_models"].process_config_and_initialize().get()
     assert models.blobs.describe() == str(platform_home / "models") and models.name == "shot_model"

@@ -23,7 +23,9 @@ from shot_platform.core.model_store import ModelNotFoundError
 from shot_platform.core.scratch import temporary_database
 from shot_platform.core.settings import Settings
 from shot_platform.core.split import time_split
-from shot_platform.definitions import all_assets, all_checks, default_resources
+from shot_platform.definitions import defs
+from shot_platform.free_throws import definitions as free_throws_definitions
+from shot_platform.shots import definitions as shots_definitions
 from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features
 from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.models.artifact import ShotModel
@@ -38,7 +40,7 @@ from shot_platform_tests.service_process import BIN, metric_samples, running_ser
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a PostgreSQL stack, S3 server and service process
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-api-key-123"
-GRAPH = [*all_assets, *all_checks]
+GRAPH = [*defs.assets, *defs.asset_checks]
 SHOT = {
     "SHOT_DIST": 12.5, "CLOSE_DEF_DIST": 3.1, "SHOT_CLOCK": 10.0, "DRIBBLES": 2, "TOUCH_TIME": 2.1, "PERIOD": 1,
     "GAME_CLOCK": "5:12", "PTS_TYPE": 2, "LOCATION": "H", "player_id": 201289, "CLOSEST_DEFENDER_PLAYER_ID": 202667,
@@ -52,7 +54,8 @@ class Stack:
         self.env, self.instance, self.url, self.later = env, instance, service_url, later
         self.settings = Settings.from_env()
         self.store = ShotStore(self.settings.database_url)
-        self.resources = default_resources()
+        # Built now, from this stack's environment (the code location's were built at import).
+        self.resources = {**shots_definitions.resources(), **free_throws_definitions.resources()}
         self.models = open_shot_models(self.settings)
 
     def materialize(self, selection: list[str] | None = None, window: int | None = None, **kwargs):
@@ -123,7 +126,9 @@ def test_instance_and_store_run_on_postgres_and_models_on_s3(stack: Stack):
 
 def promote_constructed_champion(stack: Stack, estimator, labels, before: str | None = None) -> str:
     """Fit ``estimator`` on the stored shots (those dated before ``before``, if given) with ``labels``,
-    record its training dates honestly, save it and make it the champion the service serves."""
+    record its training dates and newest shot honestly, save it and make it the champion the service
+    serves. It records no ``training_input`` (it was not trained by the pipeline from the asset's
+    input), so a materialisation always trains a challenger against it."""
     shots = stack.store.load_shots()
     if before is not None:
         shots = shots[shots["game_date"] < pd.Timestamp(before)].reset_index(drop=True)
@@ -132,7 +137,7 @@ def promote_constructed_champion(stack: Stack, estimator, labels, before: str | 
     model = ShotModel(estimator, tuple(FEATURE_COLUMNS), new_version(salt=f"constructed{id(estimator)}"))
     model.metadata = {
         "version": model.version,
-        "trained_through_shot_id": int(stack.store.shot_summary()["max_id"]),
+        "trained_through_shot_id": int(shots["id"].max()),  # the newest shot it was fitted on
         "train_dates": [str(shots["game_date"].min().date()), str(shots["game_date"].max().date())],
         "metrics": {},
     }
@@ -247,10 +252,10 @@ def test_a_champion_trained_on_every_stored_game_is_kept_and_the_reason_says_why
     assert result.success
     metadata = shot_model_metadata(result)
     assert metadata["promoted"] is False and metadata["judged_rows"] == 0
-    assert "none of the challenger's test games is after both training windows" in metadata["promotion_reason"]
+    assert "no game unseen by both models" in metadata["promotion_reason"]
     assert stack.models.champion_version() == overfit
     kept = stack.models.metadata(metadata["version"])
-    assert kept["promotion"]["promote"] is False
+    assert kept["promotion"]["promoted"] is False
     assert stack.served_version() == overfit
 
 
@@ -397,4 +402,4 @@ def test_watcher_keeps_its_model_while_s3_is_unreachable(stack: Stack, tmp_path:
     assert watcher.refresh() is False
     assert watcher.last_error is not None and watcher.version == model.version
     shots = ShotsInput.model_validate(SHOT).root
-    assert 0 < watcher.state.score(shots)[0] < 1
+    assert 0 < watcher.state.predict(shots)[0] < 1

@@ -12,18 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
 
-
-class Scorer(Protocol):
-    """A serving state: scores a list of validated requests, knows its model version."""
-
-    version: str
-
-    def score(self, items: list[Any]) -> np.ndarray: ...
+from shot_platform.core.scorer import Scorer
 
 
 class NoModelLoaded(LookupError):
@@ -77,7 +71,7 @@ class MicroBatcher:
         if state is None:
             raise NoModelLoaded("no model is loaded yet")
         items = [item for job in jobs for item in job.items]
-        probabilities = await anyio.to_thread.run_sync(state.score, items)
+        probabilities = await anyio.to_thread.run_sync(state.predict, items)
         if self.on_batch:
             self.on_batch(rows)
         start = 0

@@ -1,18 +1,17 @@
 """Serve a SavedModel's champion (and its canary) and follow promotions without a restart.
 
-The counterpart of :class:`~shot_platform.core.serving.state.StateWatcher` for SavedModels: a daemon
-thread polls the champion pointer; when it moves, the new version is fetched (checksums verified),
-loaded with ``tf.saved_model.load`` and warmed up *off the request path*, then one reference is
-swapped. Requests in flight finish on the version they started with. TensorFlow is imported only
-once a champion exists, so a service without one never pays for it. If the store is unreachable
-or the new version does not load, the current version keeps serving and the failure is reported
-in the model's status (TF Serving's ``GET /v1/models/<name>``) and in ``/readyz``.
+The loading policy of the :class:`~shot_platform.core.serving.watcher.ChampionWatcher` for
+SavedModels: the watcher's daemon thread polls the champion pointer; when it moves, the new version
+is fetched (checksums verified), loaded with ``tf.saved_model.load`` and warmed up *off the request
+path*, then one reference is swapped. Requests in flight finish on the version they started with.
+TensorFlow is imported only once a champion exists, so a service without one never pays for it.
+If the store is unreachable or the new version does not load, the current version keeps serving
+and the failure is reported in the model's status (TF Serving's ``GET /v1/models/<name>``) and in ``/readyz``.
 
-Like the shot model's :class:`~shot_platform.core.serving.state.StateWatcher`, :meth:`status`
-names the served version, the registry's champion, whether they disagree (``diverged``: also for
-a damaged pointer) and the last error; a WARNING is logged once per change of that situation,
-not at every poll. A version that failed to load is not fetched again until the pointer is
-rewritten (``shot-platform models promote`` writes a new record even for the same version).
+The watcher's :meth:`status` names the served version, the registry's champion, whether they
+disagree (``diverged``: also for a damaged pointer) and the last error. A version that failed to
+load is not fetched again until the pointer is rewritten (``shot-platform models promote`` writes
+a new record even for the same version).
 
 The same poll keeps the registry's canary loaded beside the champion (TF Serving's version labels,
 :func:`~shot_platform.core.serving.tf_serving_config.version_labels`): ``stable`` names the served
@@ -29,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +35,7 @@ from shot_platform.core.model_store import ChampionPointer, CorruptArtifactError
 from shot_platform.core.saved_model_store import SavedModelStore
 from shot_platform.core.serving.tf_runtime import LoadedSavedModel
 from shot_platform.core.serving.tf_serving_config import CANARY, STABLE, version_labels
+from shot_platform.core.serving.watcher import ChampionWatcher, ServingProblem
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class Loaded:
         return next((m for m in (self.champion, self.canary) if m is not None and m.version == number), None)
 
 
-class SavedModelServer:
+class SavedModelServer(ChampionWatcher):
     """The served version of one SavedModel, and the states of every version this process touched."""
 
     def __init__(
@@ -80,28 +79,24 @@ class SavedModelServer:
         on_swap: Callable[[LoadedSavedModel], None] | None = None,
         on_status: Callable[[dict], None] | None = None,
     ) -> None:
-        self.store, self.interval_s, self.on_swap, self.on_status = store, interval_s, on_swap, on_status
+        super().__init__(store, interval_s, on_status, version_type=int)
+        self.store, self.on_swap = store, on_swap
         self._loaded = Loaded()
         self.statuses: dict[int, VersionStatus] = {}
-        self.champion_known = False  # the store had a champion at the last successful poll
-        self.registry_champion: int | None = None
-        self.last_error: str | None = None
-        self._failed: tuple[str, str] | None = None  # (version, pointer record) whose load failed
-        self._reported: tuple | None = None
+        self._failed: tuple[str, str, str] | None = None  # (version, pointer record, error) of a failed load
         self.canary_error: str | None = None
         self._canary_failed: tuple[int, str, str] | None = None  # (version, pointer record, error) of a failed load
         self._canary_reported: tuple | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"{store.name}-watcher", daemon=True)
-
-    @property
-    def name(self) -> str:
-        return self.store.name
 
     @property
     def model(self) -> LoadedSavedModel | None:
         """The champion: what the routes without a version or label answer with."""
         return self._loaded.champion
+
+    @property
+    def version(self) -> int | None:
+        champion = self._loaded.champion
+        return champion.version if champion else None
 
     @property
     def canary(self) -> LoadedSavedModel | None:
@@ -122,67 +117,44 @@ class SavedModelServer:
         number = loaded.labels.get(label)
         return loaded.version(number) if number is not None else None
 
-    def start(self) -> SavedModelServer:
-        self.refresh()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.refresh()
-
-    def refresh(self) -> bool:
-        """One poll: returns True when a new champion was swapped in."""
+    def follow(self, pointer: ChampionPointer) -> bool:
+        record = json.dumps(pointer.record, sort_keys=True)
         try:
-            try:
-                pointer = self.store.champion_pointer()
-            except Exception as error:  # unreachable is not damage: retried at every poll, reported once
-                self.last_error = f"model store unreachable: {one_line(error)}"
-                return False
-            swapped = self._poll(pointer)
-            # Without a usable pointer the labels stay (as TF Serving's config does). Without a served
-            # champion no canary is loaded: its version would be the only AVAILABLE one, which a client
-            # of the unlabelled status (the highest AVAILABLE version) would take for the champion.
-            if pointer.version is not None and self._loaded.champion is not None:
-                self._follow_canary(int(pointer.version), json.dumps(pointer.record, sort_keys=True))
-            return swapped
+            return self._follow_champion(str(pointer.version), record)
         finally:
-            self._report()
-            self._report_canary()
+            # Without a served champion no canary is loaded: its version would be the only AVAILABLE
+            # one, which a client of the unlabelled status (the highest AVAILABLE version) would take
+            # for the champion.
+            if self._loaded.champion is not None:
+                self._follow_canary(int(str(pointer.version)), record)
 
-    def _poll(self, pointer: ChampionPointer) -> bool:
-        version = pointer.version
-        self.champion_known = version is not None
-        self.registry_champion = int(version) if version is not None else None
-        if version is None:
-            self.last_error = f"no usable champion: {pointer.problem}" if pointer.damaged else None
-            return False
-        current = self._loaded.champion
-        if current is not None and current.version == int(version):
-            self.last_error, self._failed = None, None
-            return False
-        attempt = (version, json.dumps(pointer.record, sort_keys=True))
+    def _follow_champion(self, version: str, record: str) -> bool:
         number = int(version)
+        current = self._loaded.champion
+        if current is not None and current.version == number:
+            self._failed = None
+            return False
+        failed = self._failed
+        if failed is not None and failed[:2] == (version, record):
+            raise ServingProblem(failed[2])  # the same pointer at the same failing version: nothing to fetch
         canary = self._loaded.canary
         if canary is not None and canary.version == number:  # the canary promoted: already loaded
             model = canary
             self._set(Loaded(model, None))
         else:
-            if attempt == self._failed:
-                return False  # the same pointer at the same failing version: the error stands, nothing to fetch
             if canary is not None:  # at most two loaded: the serving champion and the one loading
                 self._set(Loaded(current, None))
             model = self._load(number)
             if model is None:
-                self.last_error = f"version {version} did not load: {self.statuses[number].error_message}"
-                self._failed = attempt
-                return False
+                self._failed = (
+                    version,
+                    record,
+                    f"version {version} did not load: {self.statuses[number].error_message}",
+                )
+                raise ServingProblem(self._failed[2])
             self._set(Loaded(model, None))
         self.statuses[number] = VersionStatus(AVAILABLE)
-        self.last_error, self._failed = None, None
+        self._failed = None
         log.info("%s: serving version %s", self.name, number)
         if self.on_swap:
             self.on_swap(model)
@@ -258,56 +230,12 @@ class SavedModelServer:
         elif key[0] is not None:
             log.info("%s: canary version %s loaded", self.name, key[0])
 
-    def status(self) -> dict:
-        """Served version, registry champion, last error, and whether they disagree."""
-        served = self.version
-        diverged = self.last_error is not None or (served is not None and served != self.registry_champion)
-        return {
-            "served_version": served,
-            "registry_champion": self.registry_champion,
-            "diverged": diverged,
-            "last_error": self.last_error,
-        }
-
-    def _report(self) -> None:
-        """A WARNING when the served version stops matching the registry (once per change), INFO when it is back."""
-        status = self.status()
-        key = (status["served_version"], status["registry_champion"], status["last_error"])
-        if key == self._reported:
-            return
-        first = self._reported is None
-        self._reported = key
-        if status["diverged"]:
-            log.warning(
-                "%s: serving %s but the registry's champion is %s: %s",
-                self.name,
-                status["served_version"] or "no version",
-                status["registry_champion"] or "unusable",
-                status["last_error"] or "not loaded yet",
-            )
-        elif not first and status["served_version"] is not None:
-            log.info("%s: serving the registry's champion %s", self.name, status["served_version"])
-        elif not first:
-            log.info("%s: the registry has no champion (nothing trained yet): nothing to serve", self.name)
-        if self.on_status:
-            self.on_status(status)
-
-    @property
-    def version(self) -> int | None:
-        champion = self._loaded.champion
-        return champion.version if champion else None
+    def after_poll(self) -> None:
+        self._report_canary()
 
     def readiness(self) -> dict:
-        """This model's entry in ``/readyz``."""
-        if self._loaded.champion is not None:
-            state = "serving"
-        elif self.champion_known:
-            state = "loading failed" if self.last_error else "loading"
-        else:
-            state = "no model"
-        report: dict = {"state": state, "version": self.version, **self.status()}
-        if self.last_error:
-            report["error"] = self.last_error
+        """This model's entry in ``/readyz``, with its canary."""
+        report = super().readiness()
         if self.canary is not None:
             report["canary_version"] = self.canary.version
         if self.canary_error:

@@ -379,7 +379,7 @@ def _fast_array(values: Any, spec: TensorSpec) -> np.ndarray | None:
 
 def _fit(array: np.ndarray, spec: TensorSpec, batched: bool) -> np.ndarray:
     """The tensor as the graph takes it. TF Serving feeds the tensor as built and lets the graph
-    cope; score_beater's graph reshapes every input to [-1] (free_throws/model.py), so an input
+    cope; a graph that reshapes every input to [-1] (as a tabular model's may), so an input
     declared [-1] takes its values flattened: a scalar, [[40]] or one-element lists per instance.
     Any other declared shape must match, as the signature's function requires."""
     if spec.shape == (None,):
@@ -510,7 +510,7 @@ def _fast_columns(
     order = list(inputs)
     specs = list(inputs.values())
     if len(order) > 1 and all(s.numpy_dtype.kind == "f" and s.shape is not None and len(s.shape) == 1 for s in specs):
-        # Named scalar floats (score_beater's case): one (instances x inputs) matrix in one call.
+        # Named scalar floats (a tabular model's case): one (instances x inputs) matrix in one call.
         rows = list(map(itemgetter(*order), instances))
         if set(map(type, itertools.chain.from_iterable(rows))) <= _NUMBER_TYPES:
             try:

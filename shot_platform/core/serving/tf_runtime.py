@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 from shot_platform.core.threads import model_threads
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -31,7 +31,7 @@ def tensorflow() -> ModuleType:
     Intra- and inter-op pools get ``SHOT_PLATFORM_MODEL_THREADS`` threads (default 1): a small
     MLP gains nothing from more, and on the 2-core machine the web server needs the other core.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    export_variable(TF_LOG_LEVEL_ENV, "2", keep_existing=True)  # TF reads it once, at import
     import tensorflow as tf
 
     threads = model_threads()

@@ -1,4 +1,4 @@
-"""Stock TensorFlow Serving's model config, written from the score_beater registry.
+"""Stock TensorFlow Serving's model config, written from a SavedModel registry.
 
 The model store already keeps TF Serving's layout (``<name>/<version>/saved_model.pb``); this module
 adds the ``ModelServerConfig`` text file TF Serving reads with ``--model_config_file`` and re-reads
@@ -30,7 +30,6 @@ not loaded. The file in the store always names the registry's labels as they are
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -41,6 +40,7 @@ import requests
 
 from shot_platform.core.blobs import BlobError, LocalBlobStore
 from shot_platform.core.model_store import CorruptArtifactError, ModelNotFoundError, RegistryError
+from shot_platform.core.settings import TF_SERVING_BASE_PATH_ENV, Settings
 
 if TYPE_CHECKING:
     from shot_platform.core.saved_model_store import SavedModelStore
@@ -50,7 +50,7 @@ STABLE = "stable"
 CANARY = "canary"
 # Where TF Serving reads the model's versions from, when that is not where the platform writes
 # them (a container mounting the store elsewhere, or the synced copy of an S3 store).
-BASE_PATH_ENV = "SHOT_PLATFORM_TF_SERVING_BASE_PATH"
+BASE_PATH_ENV = TF_SERVING_BASE_PATH_ENV
 DEFAULT_CONTAINER_BASE = "/models"  # the tensorflow/serving image's convention (g3doc/docker.md)
 LABELS_FILE = ".labels.json"  # what the synced config labels (hidden: TF Serving ignores it)
 STATUS_TIMEOUT_S = 5.0
@@ -153,7 +153,7 @@ def render_config(name: str, base_path: str, labels: dict[str, int], loaded: Ite
 def base_path_for(models: SavedModelStore) -> str:
     """Where TF Serving finds the versions: ``SHOT_PLATFORM_TF_SERVING_BASE_PATH``, else the local
     store's own directory, else ``/models/<name>`` (the synced copy of an S3 store, mounted there)."""
-    configured = os.environ.get(BASE_PATH_ENV)
+    configured = Settings.from_env().tf_serving_base_path
     if configured:
         return configured.rstrip("/") or "/"
     if isinstance(models.blobs, LocalBlobStore):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import time
 
@@ -22,11 +21,11 @@ from shot_platform.core.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shot_platform.core.serving.tf_serving_config",
-        description="Write TF Serving's models.config from the score_beater registry, or sync the served versions "
+        description="Write TF Serving's models.config from a SavedModel registry, or sync the served versions "
         "to a local directory for TF Serving.",
     )
     parser.add_argument("--store", default=None, help="model store (default: SHOT_PLATFORM_MODEL_STORE)")
-    parser.add_argument("--model", default="score_beater")
+    parser.add_argument("--model", required=True, help="the registry's model name")
     parser.add_argument("--sync-to", default=None, help="copy the labelled versions and the config here")
     parser.add_argument("--base-path", default=None, help=f"base_path as TF Serving sees it (default: {BASE_PATH_ENV})")
     parser.add_argument(
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         try:
             if args.sync_to:
-                base_path = args.base_path or os.environ.get(BASE_PATH_ENV)
+                base_path = args.base_path or settings.tf_serving_base_path
                 labels = sync_to_directory(models, args.sync_to, base_path, args.tf_serving_url)
             else:
                 labels = write_model_config(models, args.base_path)

@@ -3,13 +3,12 @@
 from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.flow.scorers import NoModelError
 from shot_platform.free_throws.flow.sync import sync_free_throws
 from shot_platform.free_throws.resources import (
     FreeThrowStoreResource,
+    ScoreBeaterModelsResource,
     ScoreBeaterScorerResource,
-    registry_of,
 )
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
@@ -32,7 +31,7 @@ def free_throw_games(
     context: AssetExecutionContext,
     config: FreeThrowGamesConfig,
     free_throw_store: FreeThrowStoreResource,
-    model_store: ModelStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
     scores_api: ScoresApiResource,
     score_beater_scorer: ScoreBeaterScorerResource,
 ) -> MaterializeResult:
@@ -47,7 +46,7 @@ def free_throw_games(
     except ScoresApiConfigError as error:
         context.log.warning(f"no Scores API configured: {error}")
         return MaterializeResult(metadata={"games_processed": 0, "status": f"no Scores API configured: {error}"})
-    registry = registry_of(model_store)
+    registry = score_beater_models.get()
     try:
         report = sync_free_throws(
             free_throw_store.get(),

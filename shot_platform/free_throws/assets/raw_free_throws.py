@@ -19,7 +19,7 @@ def raw_free_throws(
     """Validated free-throw attempts (Kaggle "NBA free throws" schema) in the `free_throws` table.
 
     New data arrives with `shot-platform ingest free-throws PATH` (or the `paths` config); bad
-    rows are in the `free_throws_quarantine` table with their reason.
+    rows are in the `quarantine` table (domain free_throws) with their reason.
     """
     store = free_throw_store.get()
     for path in config.paths:

@@ -15,9 +15,8 @@ from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataVa
 from pydantic import Field
 
 from shot_platform.core.plots import calibration_curve_png, markdown_image, metric_by_share_png
-from shot_platform.core.resources import ModelStoreResource
 from shot_platform.free_throws.flow.retrain import complete_seasons, retrain_score_beater
-from shot_platform.free_throws.resources import FreeThrowStoreResource, registry_of
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.retraining import new_labels
 from shot_platform.free_throws.schema import season_short
 
@@ -87,12 +86,12 @@ def score_beater(
     context: AssetExecutionContext,
     config: ScoreBeaterConfig,
     free_throw_store: FreeThrowStoreResource,
-    model_store: ModelStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
 ) -> MaterializeResult:
     """Will a player make more regular-season free throws this season than last? The champion's
     version, its comparison with the baselines, and the decision of a retraining when one was due."""
     store = free_throw_store.get()
-    registry = registry_of(model_store)
+    registry = score_beater_models.get()
     due = new_labels(store, registry)
     judge_season = config.judge_season if config.judge_season is not None else due.judge_season
     metadata: dict = {"new_labelled_player_seasons": due.count, "labels": due.describe()}

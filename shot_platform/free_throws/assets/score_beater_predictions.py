@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 
-from shot_platform.core.resources import ModelStoreResource
-from shot_platform.free_throws.resources import FreeThrowStoreResource
+from shot_platform.core.asset_tags import PREDICTION_CACHE
+from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.scoring import champion_scorer, prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import tables
 
@@ -14,12 +14,12 @@ class ScoreBeaterPredictionsConfig(Config):
     full_refeed: bool = False
 
 
-@asset(deps=["score_beater", "free_throw_player_features"], compute_kind="tensorflow")
+@asset(deps=["score_beater", "free_throw_player_features"], compute_kind="tensorflow", tags=PREDICTION_CACHE)
 def score_beater_predictions(
     context: AssetExecutionContext,
     config: ScoreBeaterPredictionsConfig,
     free_throw_store: FreeThrowStoreResource,
-    model_store: ModelStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
 ) -> MaterializeResult:
     """Probabilities in the `score_beater_predictions` table, keyed by season, player,
     games_played and model version: every player of the previous season at 0/25/50/75% of each
@@ -27,7 +27,7 @@ def score_beater_predictions(
     its exact inputs changed (`input_hash`).
     """
     store = free_throw_store.get()
-    scorer = champion_scorer(model_store.resolved_location(), model_store.s3_endpoint_url or None)
+    scorer = champion_scorer(score_beater_models.resolved_location(), score_beater_models.s3_endpoint_url or None)
     if scorer is None:
         context.log.warning("no score_beater champion yet: nothing to predict")
         return MaterializeResult(metadata={"rows": 0, "model_version": "", "status": "no score_beater champion yet"})
@@ -35,13 +35,5 @@ def score_beater_predictions(
     latest = store.latest_games()
     snapshots = snapshot_frame(history, prediction_points(history, latest))
     report = refresh_predictions(store, scorer, snapshots, config.full_refeed)
-    context.log.info(f"{report.recomputed} predictions recomputed, {report.reused} reused from the cache")
-    return MaterializeResult(
-        metadata={
-            "rows": report.rows,
-            "recomputed": report.recomputed,
-            "reused_from_cache": report.reused,
-            "model_version": report.model_version,
-            "full_refeed": config.full_refeed,
-        }
-    )
+    context.log.info(report.summary())
+    return MaterializeResult(metadata=report.metadata(config.full_refeed))

@@ -8,7 +8,7 @@ one the ledger has processed with another ``updated_at`` it reads the box score 
 the result's hash with the ledger's ``box_hash``:
 
 - same result (a re-stamp, or a correction undone): the ledger's ``updated_at`` moves on, nothing else;
-- another result: the new box score goes to ``free_throw_game_quarantine`` (kind ``corrected_result``)
+- another result: the new box score goes to the ``quarantine`` (kind ``corrected_result``)
   with a reason naming what changed (per player made/attempted, the score), and the report says so.
 
 Counts, features, labels and predictions keep the result as processed: a game's effects were

@@ -1,10 +1,11 @@
-"""The processed-games ledger and the game quarantine of the game-by-game flow.
+"""The processed-games ledger of the game-by-game flow, and what it quarantines.
 
 A game is recorded in ``free_throw_processed_games`` in the same transaction as its effects (events,
 counts, features, labels, predictions), so a sync killed at any point either did a game entirely
 or not at all; the next sync resumes after the last recorded game. A game that cannot be used (a
 box score breaking a rule, an id the API does not know, a result that changed after it was
-processed) goes to ``free_throw_game_quarantine`` with its reason and the payload as received.
+processed) goes to the shared ``quarantine`` (``core/ingest/quarantine.py``) as a record of its own
+kind, with its season and game, its reason and the payload as received.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 
+import pandas as pd
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -29,26 +29,24 @@ from sqlalchemy import (
 )
 
 from shot_platform.core.database import dialect_insert
+from shot_platform.core.ingest import quarantine
 from shot_platform.core.schema_migrations import upgrade
 from shot_platform.free_throws.store import FreeThrowStore
-from shot_platform.free_throws.store.tables import metadata
+from shot_platform.free_throws.store.tables import game_key, metadata
 
 PROCESSED = "processed"
 QUARANTINED = "quarantined"
 # Game quarantine kinds whose game's counts are missing or may be wrong: its season's labels are not final.
 COUNT_AFFECTING_KINDS = ("invalid_box_score", "corrected_result")
 VANISHED = "vanished_from_schedule"  # processed, then dropped from the provider's schedule: counts kept
-# Raw text kept for a quarantined game: enough to read what came, bounded so one answer cannot fill the store.
-MAX_STORED_CHARS = 65_536
-_REPLACEMENT = "\ufffd"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+DOMAIN_NAME = "free_throws"  # the domain's name (free_throws/domain.py): its records in the shared quarantine
+GAME_SOURCE = "sync"  # the source of a game record in the quarantine listing
 RETRAIN_ATTEMPT = "retrain_attempted:"  # flow_state name prefix + judged season: its retraining ran
 
 processed_games = Table(
     "free_throw_processed_games",
     metadata,
-    Column("season", Integer, primary_key=True),
-    Column("game_id", BigInteger, primary_key=True),
+    *game_key(),
     Column("postseason", Boolean, nullable=False),
     Column("game_number", Integer),  # position in the regular-season schedule; null for other games
     Column("status", String(16), nullable=False),  # processed | quarantined
@@ -66,19 +64,6 @@ flow_state = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
-)
-
-game_quarantine = Table(
-    "free_throw_game_quarantine",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("season", Integer),
-    Column("game_id", BigInteger, nullable=False),
-    Column("kind", String(32), nullable=False),  # invalid_box_score | unknown_game | corrected_result
-    Column("reason", Text, nullable=False),
-    Column("payload_hash", String(64), nullable=False, unique=True),  # the same problem is recorded once
-    Column("payload", Text, nullable=False),
-    Column("quarantined_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -153,48 +138,26 @@ def record_game(
     )
 
 
-def storable_text(text: str, limit: int = MAX_STORED_CHARS) -> tuple[str, str]:
-    """``text`` as both databases can store it, and what was altered ("" when nothing).
-
-    One rule for SQLite and PostgreSQL: NUL (PostgreSQL text cannot hold it) and lone surrogates
-    (not UTF-8) become U+FFFD, and the text is cut to ``limit`` characters.
-    """
-    cleaned = _UNSTORABLE.sub(_REPLACEMENT, text)
-    replaced = len(_UNSTORABLE.findall(text))
-    changes = []
-    if replaced:
-        changes.append(f"{replaced} NUL or non-UTF-8 characters replaced by U+FFFD")
-    if len(cleaned) > limit:
-        changes.append(f"cut from {len(cleaned):,} to {limit:,} characters")
-        cleaned = cleaned[:limit]
-    return cleaned, "; ".join(changes)
-
-
 def quarantine_game(conn: Connection, *, season: int | None, game_id: int, kind: str, reason: str, payload: str) -> int:
     """Record a game-level problem once (by payload, kind and reason); returns 1 when it was new.
 
-    The payload and reason are stored as ``storable_text`` makes them (the reason says when the
-    payload was altered); the hash is of the text as received, so the same problem is recorded once.
+    The payload and reason are stored as ``core.ingest.storable`` makes them (the reason says when
+    the payload was altered); the hash is of the text as received, so the same problem is recorded once.
     """
     digest = payload_hash(game_id, kind, reason, payload)
-    stored_reason, _ = storable_text(reason, 4_096)
-    stored_payload, altered = storable_text(payload)
-    if altered:
-        stored_reason += f" (payload stored altered: {altered})"
-    statement = dialect_insert(conn, game_quarantine).on_conflict_do_nothing(index_elements=["payload_hash"])
-    result = conn.execute(
-        statement,
-        {
-            "season": season,
-            "game_id": game_id,
-            "kind": kind,
-            "reason": stored_reason,
-            "payload_hash": digest,
-            "payload": stored_payload,
-            "quarantined_at": dt.datetime.now(dt.UTC),
-        },
-    )
-    return int(result.rowcount or 0)
+    return quarantine.add_record(
+        conn, DOMAIN_NAME, kind=kind, row_hash=digest, source=GAME_SOURCE, reason=reason, raw=payload,
+        season=season, game_id=game_id,
+    )  # fmt: skip
+
+
+def load_game_quarantine(store: FreeThrowStore) -> pd.DataFrame:
+    """The quarantined games (season, game_id, kind, reason, payload, quarantined_at), oldest first."""
+    with store.engine.connect() as conn:
+        records = quarantine.load(conn, DOMAIN_NAME, other_kinds=[quarantine.ROW])
+    records = records.rename(columns={"raw": "payload"})
+    columns = ["season", "game_id", "kind", "reason", "payload", "quarantined_at"]
+    return records[columns].astype({"game_id": "int64"}).reset_index(drop=True)
 
 
 def held_back_games(conn: Connection) -> dict[int, list[int]]:
@@ -207,8 +170,9 @@ def held_back_games(conn: Connection) -> dict[int, list[int]]:
         .where(
             (processed_games.c.status == QUARANTINED)
             | tuple_(processed_games.c.season, processed_games.c.game_id).in_(
-                select(game_quarantine.c.season, game_quarantine.c.game_id).where(
-                    game_quarantine.c.kind.in_(COUNT_AFFECTING_KINDS)
+                select(quarantine.quarantine.c.season, quarantine.quarantine.c.game_id).where(
+                    (quarantine.quarantine.c.domain == DOMAIN_NAME)
+                    & quarantine.quarantine.c.kind.in_(COUNT_AFFECTING_KINDS)
                 )
             )
         )
@@ -232,16 +196,15 @@ def record_retrain_attempt(conn: Connection, judge_season: int, outcome: str) ->
 
 __all__ = [
     "COUNT_AFFECTING_KINDS",
-    "MAX_STORED_CHARS",
     "PROCESSED",
     "QUARANTINED",
     "VANISHED",
     "ensure_schema",
     "flow_state",
-    "game_quarantine",
     "held_back_games",
     "iso",
     "last_processed",
+    "load_game_quarantine",
     "payload_hash",
     "processed_games",
     "quarantine_game",
@@ -250,6 +213,5 @@ __all__ = [
     "record_retrain_attempt",
     "recorded",
     "retrain_attempted",
-    "storable_text",
     "write_state",
 ]

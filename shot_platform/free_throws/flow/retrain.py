@@ -8,9 +8,11 @@ champion, on ``judge_season``: a complete season neither model trained on. The m
 domain's (pooled log loss at 0/25/50/75% of the season, ``evaluation.evaluate``). Logistic
 regression and HistGradientBoosting are trained on the same rows and judged on the same season,
 and the comparison goes into the challenger's metadata. The challenger is saved as a new version
-either way (with its decision in its metadata) and becomes the champion only when it beats the
-base rate and its log loss is strictly lower than the champion's on the same rows (a tie keeps the
-champion). No refit after the judgement: the promoted model is the one judged.
+either way (with its decision in its metadata) and becomes the champion by the platform's one rule
+(``core.gate.judge``): it beats the base rate and its log loss is strictly lower than the champion's
+on the same unseen games, the judged season; a tie keeps the champion. No refit after the
+judgement: the promoted model is the one judged. Nothing is trained when a challenger would learn
+from nothing the champion has not seen (``nothing_new_to_learn``, also what the sensor asks).
 
 Labels come from the stored counts (``labels.beat_labels``), exact for complete seasons, so a
 store filled by file ingest trains without waiting for the ground-truth asset.
@@ -21,12 +23,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from shot_platform.core.gate import HeldOut
+from shot_platform.core.gate import judge as judge_challenger
 from shot_platform.free_throws.baselines import baseline_reports
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, evaluate, evaluation_rows, report_table
 from shot_platform.free_throws.features.tables import load_counts
@@ -51,8 +56,28 @@ def complete_seasons(store: FreeThrowStore) -> list[int]:
     of the previous season has his label (``live_metrics.store_progress``)."""
     from shot_platform.free_throws.live_metrics import store_progress
 
-    progress = store_progress(store)
+    return seasons_with_labels(store_progress(store))
+
+
+def seasons_with_labels(progress: Mapping[int, Any]) -> list[int]:
+    """``complete_seasons`` from a ``store_progress`` already read."""
     return sorted(season for season, state in progress.items() if state.complete and season - 1 in progress)
+
+
+def nothing_new_to_learn(champion: str | None, seen: list[int], complete: list[int], judge_season: int) -> str | None:
+    """Why a challenger judged on ``judge_season`` would learn nothing the champion (trained on the
+    seasons ``seen``) has not: it was trained on the judged season, or every season a challenger
+    would train on (the complete ones before it) is one it trained on. Such a challenger could only
+    tie, and the registry would fill with copies. None when there is something new (or no champion)."""
+    if champion is None:
+        return None
+    if judge_season in seen:
+        return f"not retrained: champion {champion} trained on {season_short(judge_season)}"
+    train_seasons = [season for season in complete if season < judge_season]
+    if train_seasons and set(train_seasons) <= set(seen):
+        seasons = ", ".join(season_short(season) for season in train_seasons)
+        return f"not retrained: nothing new to learn (champion {champion} trained on {seasons} already)"
+    return None
 
 
 def calibration_bins(label: np.ndarray, probability: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
@@ -121,15 +146,9 @@ def retrain_score_beater(
             "champion_version": decision.get("champion"),
             "champion_log_loss": decision.get("champion_log_loss"),
         }
-    if champion is not None and judge_season in trained_seasons(models):
-        return outcome | {"reason": f"not retrained: champion {champion} trained on {season_short(judge_season)}"}
-    if champion is not None and set(train_seasons) <= set(trained_seasons(models)):
-        # A challenger would learn from nothing the champion has not seen: it could only tie, and the
-        # registry would fill with copies. Nothing is trained or stored.
-        seasons = ", ".join(season_short(season) for season in train_seasons)
-        return outcome | {
-            "reason": f"not retrained: nothing new to learn (champion {champion} trained on {seasons} already)"
-        }
+    idle = nothing_new_to_learn(champion, trained_seasons(models), complete, judge_season)
+    if idle is not None:
+        return outcome | {"reason": idle}
 
     started = time.perf_counter()
     counts = load_counts(store)
@@ -155,21 +174,11 @@ def retrain_score_beater(
             champion_loss = float(champion_report["log_loss"])
             reports[f"champion {champion}"] = champion_report
         loss = metrics["log_loss"]
-        if loss >= metrics["base_log_loss"]:
-            promote, why = False, f"not promoted: log loss {loss:.4f} no better than the base rate's"
-        elif champion_loss is None:
-            promote, why = True, f"promoted: first model, log loss {loss:.4f} beats the base rate's"
-        else:
-            promote = loss < champion_loss
-            verdict = (
-                "promoted"
-                if promote
-                else "not promoted" + (" (a tie keeps the champion)" if loss == champion_loss else "")
-            )
-            why = (
-                f"{verdict}: log loss {loss:.4f} vs champion {champion} "
-                f"{champion_loss:.4f} on {season_short(judge_season)} (neither trained on it)"
-            )
+        held_out = HeldOut(
+            str(judge_season), f"{season_short(judge_season)}, a complete season neither model trained on", len(judge)
+        )
+        decision = judge_challenger(loss, metrics["base_log_loss"], champion, held_out, loss, champion_loss)
+        promote, why = decision.promoted, decision.reason
         metadata = {
             "train_seasons": train_seasons,
             "test_seasons": [judge_season],
@@ -182,7 +191,7 @@ def retrain_score_beater(
             "base_rate": base_rate,
             "judged_rows": len(judge),
             **info,
-            "promotion": {"promoted": promote, "reason": why, "champion": champion, "champion_log_loss": champion_loss},
+            "promotion": decision.as_metadata(),
         }
         version = models.save(directory / "model", metadata)
         if promote:
@@ -210,7 +219,9 @@ __all__ = [
     "comparison_table",
     "complete_seasons",
     "keras_trainer",
+    "nothing_new_to_learn",
     "retrain_score_beater",
     "saved_attempt",
+    "seasons_with_labels",
     "trained_seasons",
 ]

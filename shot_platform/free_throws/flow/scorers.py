@@ -12,109 +12,30 @@ the connection open, and a batch travels in TF Serving's columnar format.
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import requests
 
+from shot_platform.core.scorer import CountingScorer
 from shot_platform.free_throws.inputs import INPUT_NAMES
+from shot_platform.free_throws.serving.champion import MODEL_NAME, NoModelError, SavedModelScorer
+from shot_platform.free_throws.settings import SCORE_BEATER_URL_ENV, FreeThrowSettings
 
-SCORE_BEATER_URL_ENV = "SHOT_PLATFORM_SCORE_BEATER_URL"
-OUTPUT = "probability"
-MODEL_NAME = "score_beater"
 # The embedded service answers at most this many instances per request (core/serving/tf_app.py
 # MAX_INSTANCES); a season of players is more, so a batch travels in several requests.
 MAX_REQUEST_INSTANCES = 10_000
 STABLE_LABEL = "stable"  # the champion's label in the platform's TF Serving config (core.serving.tf_serving_config)
 
 
-class NoModelError(RuntimeError):
-    """There is no score_beater champion to predict with."""
-
-
 class ScorerError(RuntimeError):
     """The scorer could not answer (the service is down or refused the batch)."""
 
 
-class Scorer(Protocol):
-    version: str
-    calls: int
-    rows: int
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray: ...
-
-
 def _columns(inputs: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: inputs[name].to_numpy(dtype=np.float32) for name in INPUT_NAMES}
-
-
-@dataclass
-class SavedModelScorer:
-    """A score_beater version in this process: the service's own scorer
-    (``serving.champion.SavedModelScorer``, the serving signature called directly), counted."""
-
-    model: Any = field(repr=False)
-    calls: int = 0
-    rows: int = 0
-
-    @property
-    def version(self) -> str:
-        return str(self.model.version)
-
-    @classmethod
-    def from_store(cls, models: Any, version: str | None = None) -> SavedModelScorer:
-        """The champion (or ``version``) of a ``SavedModelStore``; ``NoModelError`` when there is none
-        or it cannot be used (a damaged pointer or version: the message is one line and names the repair)."""
-        from shot_platform.core.model_store import RegistryError, one_line
-        from shot_platform.core.serving.tf_runtime import LoadedSavedModel
-        from shot_platform.free_throws.serving.champion import SavedModelScorer as ServingScorer
-
-        hint = "`shot-platform models list --model score_beater` shows the versions"
-        if version is None:
-            pointer = models.champion_pointer()
-            if pointer.damaged:
-                raise NoModelError(
-                    f"{pointer.problem}; repair it with `shot-platform models promote --model score_beater N` ({hint})"
-                )
-            version = pointer.version
-        if version is None:
-            raise NoModelError(
-                f"no score_beater model yet in {models.blobs.describe()}: train one "
-                "(`shot-platform materialize --select group:free_throws`) or promote a version "
-                "(`shot-platform models promote --model score_beater N`), then sync again"
-            )
-        try:
-            path = models.load(version)
-        except RegistryError as error:
-            raise NoModelError(f"{error}; {hint}") from None
-        try:
-            loaded = LoadedSavedModel.load(MODEL_NAME, int(version), path)
-        except Exception as error:  # passed its checksums but TensorFlow refuses it
-            raise NoModelError(
-                f"score_beater version {version} does not load ({one_line(error)}); promote another version "
-                f"(`shot-platform models promote --model score_beater N`; {hint})"
-            ) from None
-        finally:
-            shutil.rmtree(path, ignore_errors=True)  # the loaded graph keeps what it needs in memory
-        return cls(ServingScorer(loaded))
-
-    @classmethod
-    def from_directory(cls, path: Path) -> SavedModelScorer:
-        """An exported SavedModel that is not in the registry (a challenger being judged)."""
-        from shot_platform.core.serving.tf_runtime import LoadedSavedModel
-        from shot_platform.free_throws.serving.champion import SavedModelScorer as ServingScorer
-
-        return cls(ServingScorer(LoadedSavedModel.load(MODEL_NAME, 0, path)))
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        self.calls += 1
-        self.rows += len(inputs)
-        return self.model.predict(inputs)
 
 
 @dataclass
@@ -205,10 +126,10 @@ class RestScorer:
         return np.concatenate(parts)
 
 
-def open_scorer(models: Any, url: str | None = None) -> Scorer:
+def open_scorer(models: Any, url: str | None = None) -> CountingScorer:
     """The REST scorer when a URL is given or ``SHOT_PLATFORM_SCORE_BEATER_URL`` is set, else the
     champion in-process."""
-    url = url or os.environ.get(SCORE_BEATER_URL_ENV)
+    url = url or FreeThrowSettings.from_env().score_beater_url
     if url:
         return RestScorer(url)
     return SavedModelScorer.from_store(models)
@@ -219,7 +140,6 @@ __all__ = [
     "NoModelError",
     "RestScorer",
     "SavedModelScorer",
-    "Scorer",
     "ScorerError",
     "open_scorer",
 ]

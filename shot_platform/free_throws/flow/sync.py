@@ -42,7 +42,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,11 +53,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
+from shot_platform.core.scorer import CountingScorer
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.cache import PredictionCache, delete_version, refresh_predictions, upsert
 from shot_platform.free_throws.flow.corrections import check_corrections
 from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
-from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, Scorer, open_scorer
+from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, open_scorer
 from shot_platform.free_throws.flow.season import SeasonState, is_all_star, load_state
 from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, PLAYER, REGULAR, season_short
@@ -73,10 +73,9 @@ from shot_platform.free_throws.scores_api import (
     ScoresApiClient,
     UnknownGame,
 )
+from shot_platform.free_throws.settings import FreeThrowSettings
 from shot_platform.free_throws.store import FreeThrowStore, tables
 
-RETRAIN_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS"
-DEFAULT_RETRAIN_MIN_NEW_LABELS = 100
 LISTING_ATTEMPTS = 3  # a malformed listing page is asked again this often before the sync stops for now
 # Games are fetched one by one, then ingested and recorded together in one transaction: validating 40
 # plays costs about as much as 4,000 (pandas overhead), and a commit costs an fsync.
@@ -86,13 +85,7 @@ FETCH_THREADS = 4  # box-score requests in flight (requests' Session pools 10 co
 
 
 def retrain_threshold(value: int | None = None) -> int:
-    if value is not None:
-        return value
-    text = os.environ.get(RETRAIN_ENV, str(DEFAULT_RETRAIN_MIN_NEW_LABELS))
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{RETRAIN_ENV} must be a whole number of labelled player-seasons, got {text!r}") from None
+    return value if value is not None else FreeThrowSettings.from_env().retrain_min_new_labels
 
 
 @dataclass
@@ -235,7 +228,7 @@ class _Engine:
         models: Any,
         client: ScoresApiClient,
         report: SyncReport,
-        scorer: Scorer | None,
+        scorer: CountingScorer | None,
         progress: Callable[[str], None] | None,
         retrain_min_new_labels: int | None,
         trainer: Any,
@@ -255,7 +248,7 @@ class _Engine:
         self.numbers: dict[int, dict[int, int]] = {}  # season_numbers of each schedule
         self.state: SeasonState | None = None
         self.pending_retrain = False  # a season's labels completed in the open batch
-        self.pending_predictions: list[tuple[Scorer, pd.DataFrame]] = []
+        self.pending_predictions: list[tuple[CountingScorer, pd.DataFrame]] = []
         self.cache = PredictionCache()
         self.fetcher = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="scores-api")
         self.pending_rows: dict[str, tuple[Any, tuple[str, ...], list[pd.DataFrame]]] = {}
@@ -263,10 +256,10 @@ class _Engine:
         # After each game: the feature rows of the players it changed, and every player's inputs, as
         # (state, games_played, population rows, so_far of those rows then); turned into frames at flush.
         self.pending_features: list[tuple[SeasonState, int, np.ndarray, np.ndarray]] = []
-        self.pending_points: list[tuple[Scorer, SeasonState, int, np.ndarray]] = []
+        self.pending_points: list[tuple[CountingScorer, SeasonState, int, np.ndarray]] = []
 
     # -- model ------------------------------------------------------------------------------
-    def ensure_scorer(self, check_champion: bool = False) -> Scorer:
+    def ensure_scorer(self, check_champion: bool = False) -> CountingScorer:
         """The scorer; with ``check_champion`` (at a season's start, after retraining) re-opened when
         the champion changed. Not on every game: on S3 reading the pointer is a request."""
         if self.scorer is None or (
@@ -373,7 +366,7 @@ class _Engine:
             f"(model {scorer.version})"
         )
 
-    def _predict(self, conn: Connection, scorer: Scorer, inputs: pd.DataFrame) -> None:
+    def _predict(self, conn: Connection, scorer: CountingScorer, inputs: pd.DataFrame) -> None:
         """Queue a refresh; ``flush`` predicts the queued rows in one batch (one cache lookup, one model
         call, one write per batch of games instead of per game)."""
         del conn
@@ -528,7 +521,7 @@ class _Engine:
         game: Game,
         number: int,
         counts: pd.DataFrame | None,
-        scorer: Scorer | None,
+        scorer: CountingScorer | None,
     ) -> None:
         if number != state.games_played + 1:
             raise RuntimeError(
@@ -846,7 +839,7 @@ def sync_free_throws(
     full_refeed: bool = False,
     max_games: int | None = None,
     progress: Callable[[str], None] | None = None,
-    scorer: Scorer | None = None,
+    scorer: CountingScorer | None = None,
     retrain: bool = True,
     retrain_min_new_labels: int | None = None,
     trainer: Any = None,
@@ -877,7 +870,7 @@ def _sync(
     store: FreeThrowStore,
     client: ScoresApiClient,
     report: SyncReport,
-    scorer: Scorer | None,
+    scorer: CountingScorer | None,
     models: Any,
     full_refeed: bool,
     max_games: int | None,
@@ -906,7 +899,6 @@ def _sync(
 
 
 __all__ = [
-    "RETRAIN_ENV",
     "SyncReport",
     "SyncRunning",
     "retrain_threshold",

@@ -14,16 +14,15 @@ across the eight seasons of the file, but ids are a provider's; the season keeps
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from shot_platform.core.frame_validation import canonical_integer_text
-from shot_platform.core.text_table import TableFileError, TextTable, read_text_table
+from shot_platform.core.ingest import rows as kit
+from shot_platform.core.ingest.report import IngestReport
+from shot_platform.core.ingest.text_table import TextTable
 from shot_platform.free_throws.ingest.validation import validate_free_throws
 from shot_platform.free_throws.rules import FREE_THROW_RULES
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
@@ -34,38 +33,17 @@ WHAT = "Kaggle 'NBA free throws'"
 INTEGER_COLUMNS = tuple(rule.column for rule in FREE_THROW_RULES.columns if rule.integral)
 
 
-class FreeThrowFileError(TableFileError):
-    """The file itself cannot be used (missing, a directory, empty, not CSV/gzip, wrong header)."""
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did; printed by the CLI and attached to asset metadata."""
-
-    source: str
-    rows_read: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    quarantined_new: int = 0
-    rejected: list[dict] = field(default_factory=list)  # {"line", "reason"} of this file's quarantined rows
-
-    def summary(self) -> str:
-        return (
-            f"{self.source}: {self.rows_read} rows read, {self.inserted} inserted, "
-            f"{self.duplicates} duplicate, {self.quarantined} quarantined ({self.quarantined_new} new in quarantine)"
-        )
+FreeThrowFileError = kit.IngestFileError  # the name the CLI catches: the file itself cannot be used
+CONFLICT = (
+    "conflicts with the stored row of this season, game_id and attempt (the game's rows differ from the "
+    "stored ones; a file must hold whole games in order)"
+)
 
 
 def read_free_throw_file(path: str | Path) -> TextTable:
     """Read a free-throw CSV (optionally gzip) as text with the platform's one CSV policy
-    (``core.text_table``): each row with its file line, malformed rows kept with their problem."""
-    try:
-        table = read_text_table(path, FREE_THROW_COLUMNS, WHAT)
-    except TableFileError as error:
-        raise FreeThrowFileError(str(error)) from None
-    table.frame = table.frame[list(FREE_THROW_COLUMNS)]
-    return table
+    (``core.ingest.text_table``): each row with its file line, malformed rows kept with their problem."""
+    return kit.read_table(path, FREE_THROW_COLUMNS, WHAT, only_required=True)
 
 
 def row_hashes(raw: pd.DataFrame) -> pd.Series:
@@ -83,27 +61,6 @@ def row_hashes(raw: pd.DataFrame) -> pd.Series:
     return hashed.map(lambda value: f"{value:016x}")
 
 
-def _quarantine_frame(
-    raw: pd.DataFrame, reasons: pd.Series, lines: np.ndarray, extras: dict[int, list[str]], source: str
-) -> pd.DataFrame:
-    payload = raw[list(FREE_THROW_COLUMNS)].astype(object).where(raw[list(FREE_THROW_COLUMNS)].notna(), None)
-    records = []
-    for position, record in zip(raw.index, payload.to_dict("records"), strict=True):
-        if position in extras:
-            record["_extra_values"] = extras[position]
-        records.append(json.dumps(record))
-    return pd.DataFrame(
-        {
-            "row_hash": raw["_row_hash"],
-            "source": source,
-            "line": lines[raw.index.to_numpy()],
-            "reason": reasons,
-            "raw": records,
-        },
-        index=raw.index,
-    )
-
-
 def typed_rows(typed: pd.DataFrame) -> pd.DataFrame:
     """Valid rows as the table stores them: integers exact, text exactly as read, derived values."""
     rows = typed[[*FREE_THROW_COLUMNS, "season_start", "time_s"]].copy()
@@ -114,24 +71,20 @@ def typed_rows(typed: pd.DataFrame) -> pd.DataFrame:
 
 def ingest_free_throw_frame(
     store: FreeThrowStore,
-    raw: pd.DataFrame,
+    rows: pd.DataFrame | TextTable,
     source: str,
     progress: Callable[[int, int], None] | None = None,
-    lines: np.ndarray | None = None,
-    problems: pd.Series | None = None,
-    extras: dict[int, list[str]] | None = None,
 ) -> IngestReport:
     """Validate and store raw text rows; see the module docstring for the buckets and the key.
 
-    ``lines`` gives each row's line in its file (default: its position + 2, as if under a header);
-    ``problems`` what is wrong with a row's shape or bytes (found by the reader), which quarantines
-    it; ``extras`` the values beyond the header, kept in the quarantine's raw record.
+    ``rows``: a file's table as read (its lines, what is wrong with a row's shape or bytes, which
+    quarantines it, and the values beyond the header), or rows numbered as if under a header (2, 3, ...).
     """
+    table = kit.as_table(rows, first_line=2)
+    raw, lines, problems, extras = table.frame, table.lines, table.problems, table.extras
     report = IngestReport(source=source, rows_read=len(raw))
     raw = raw.reset_index(drop=True)
-    lines = np.arange(2, len(raw) + 2) if lines is None else np.asarray(lines)
-    shaped = np.zeros(len(raw), dtype=bool) if problems is None else (problems.to_numpy() != "")
-    extras = extras or {}
+    shaped = problems.to_numpy() != ""
     raw["_row_hash"] = row_hashes(raw)
     # The game as its integer is written the one way ('321030001.0' is game 321030001), so that
     # attempts are numbered the same however the file spells it.
@@ -156,10 +109,7 @@ def ingest_free_throw_frame(
     fresh = distinct.drop(index=known)
 
     validation = validate_free_throws(fresh[list(FREE_THROW_COLUMNS)], file_rows=distinct[list(FREE_THROW_COLUMNS)])
-    reasons = validation.reasons.copy()
-    bad_shape = shaped[fresh.index]
-    if bad_shape.any():  # a shifted or undecodable row: its other reasons are noise
-        reasons[bad_shape] = problems.to_numpy()[fresh.index[bad_shape]]
+    reasons = kit.with_shape_problems(validation.reasons.copy(), problems)
     usable = (reasons == "").to_numpy()
     valid = fresh[usable]
     rows = typed_rows(validation.typed[usable]).assign(
@@ -169,16 +119,15 @@ def ingest_free_throw_frame(
     already = merged["row_hash_stored"].notna()
     same = already & (merged["row_hash_stored"] == merged["row_hash"])
     report.duplicates += int(same.sum())
-    reasons[merged.index[already & ~same]] = (
-        "conflicts with the stored row of this season, game_id and attempt (the game's rows differ from the "
-        "stored ones; a file must hold whole games in order)"
-    )
+    conflicting = merged.index[already & ~same]
+    reasons[conflicting] = CONFLICT
+    report.conflicts += len(conflicting)
 
-    rejected = reasons != ""
-    report.quarantined = int(rejected.sum())
-    report.rejected = [{"line": int(lines[index]), "reason": reason} for index, reason in reasons[rejected].items()]
+    rejected = reasons[reasons != ""]
+    report.quarantined = len(rejected)
+    report.rejected = kit.rejected_lines(rejected, lines)
     report.quarantined_new = store.quarantine(
-        _quarantine_frame(fresh[rejected], reasons[rejected], lines, extras, source)
+        kit.rejected_rows(fresh[list(FREE_THROW_COLUMNS)], rejected, lines, extras, source, fresh["_row_hash"])
     )
     new_rows = rows.loc[merged.index[~already]].assign(source=source)
     if not new_rows.empty:
@@ -192,16 +141,7 @@ def ingest_free_throw_file(
     store: FreeThrowStore, path: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> IngestReport:
     """Read and ingest one file; raises FreeThrowFileError only when the file itself is unusable."""
-    table = read_free_throw_file(path)
-    return ingest_free_throw_frame(
-        store,
-        table.frame,
-        source=Path(path).name,
-        progress=progress,
-        lines=table.lines,
-        problems=table.problems,
-        extras=table.extras,
-    )
+    return kit.ingest_file(ingest_free_throw_frame, read_free_throw_file, store, path, progress)
 
 
 __all__ = [

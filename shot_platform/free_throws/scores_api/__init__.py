@@ -8,22 +8,9 @@
 - ``resource.py``: Dagster resources (live provider, replay).
 """
 
+from shot_platform.free_throws.scores_api import errors
 from shot_platform.free_throws.scores_api.client import KEY_ENV, URL_ENV, ReplayClient, ScoresApiClient
-from shot_platform.free_throws.scores_api.errors import (
-    GameNotFinal,
-    InvalidBoxScore,
-    InvalidListedGame,
-    ListingTooLong,
-    MalformedResponse,
-    QuarantinedGame,
-    ResponseTooLarge,
-    ScoresApiAuthError,
-    ScoresApiConfigError,
-    ScoresApiError,
-    ScoresApiRequestError,
-    ScoresApiUnavailable,
-    UnknownGame,
-)
+from shot_platform.free_throws.scores_api.errors import *  # noqa: F403  (every error type, as errors.__all__ lists)
 from shot_platform.free_throws.scores_api.payloads import PLAY_COLUMNS, BoxScore, Game, PlayerFreeThrows, Season
 
 __all__ = [
@@ -32,21 +19,9 @@ __all__ = [
     "URL_ENV",
     "BoxScore",
     "Game",
-    "GameNotFinal",
-    "InvalidBoxScore",
-    "InvalidListedGame",
-    "ListingTooLong",
-    "MalformedResponse",
     "PlayerFreeThrows",
-    "QuarantinedGame",
     "ReplayClient",
-    "ResponseTooLarge",
-    "ScoresApiAuthError",
     "ScoresApiClient",
-    "ScoresApiConfigError",
-    "ScoresApiError",
-    "ScoresApiRequestError",
-    "ScoresApiUnavailable",
     "Season",
-    "UnknownGame",
+    *errors.__all__,
 ]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -65,9 +64,10 @@ from shot_platform.free_throws.scores_api.transport import (
     read_body,
     retry_after,
 )
+from shot_platform.free_throws.settings import SCORES_API_KEY_ENV, SCORES_API_URL_ENV, FreeThrowSettings
 
-URL_ENV = "SHOT_PLATFORM_SCORES_API_URL"
-KEY_ENV = "SHOT_PLATFORM_SCORES_API_KEY"
+URL_ENV = SCORES_API_URL_ENV
+KEY_ENV = SCORES_API_KEY_ENV
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # What a request can fail with on the way (refused, reset, timed out, cut short): worth another try.
 TRANSIENT = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
@@ -117,7 +117,7 @@ class ScoresApiClient:
         max_pages: int = 1_000,
         max_listing_items: int = 100_000,
     ) -> None:
-        base_url = base_url or os.environ.get(URL_ENV)
+        base_url = base_url or FreeThrowSettings.from_env().scores_api.url
         if not base_url:
             raise ScoresApiConfigError(f"no Scores API URL: set {URL_ENV} (e.g. http://127.0.0.1:5100) or pass one")
         if not 1 <= per_page <= MAX_PER_PAGE:
@@ -140,7 +140,7 @@ class ScoresApiClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "shot-platform scores-api client"})
-        api_key = api_key if api_key is not None else os.environ.get(KEY_ENV)
+        api_key = api_key if api_key is not None else FreeThrowSettings.from_env().scores_api.api_key
         if api_key:
             self.session.headers["Authorization"] = api_key
 

@@ -200,21 +200,41 @@ def index_frame(frame: pd.DataFrame, path: str) -> ReplayDataset:
             }
         )
 
-    # Per game and player: attempts = rows, made = rows whose shot_made is "1".
-    sequence = np.repeat(np.arange(len(game_ids)), np.diff(offsets))
+    return ReplayDataset(
+        source=str(path),
+        game_ids=game_ids,
+        postseason=postseason,
+        all_star=all_star,
+        seasons=_season_indexes(first.season.to_numpy(), start_years, postseason, all_star),
+        scheduled=scheduled,
+        final=final,
+        plays=plays,
+        play_offsets=offsets,
+        box_players=_box_players(plays, offsets),
+    )
+
+
+def _box_players(plays: pd.DataFrame, offsets: np.ndarray) -> list[list[dict[str, Any]]]:
+    """Per game (by sequence) and player: attempts = rows, made = rows whose shot_made is "1"."""
+    sequence = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     counts = (
         pd.DataFrame({"sequence": sequence, "player": plays.player.to_numpy(), "made": (plays.shot_made == "1")})
         .groupby(["sequence", "player"], sort=True)
         .made.agg(["size", "sum"])
     )
-    box_players: list[list[dict[str, Any]]] = [[] for _ in game_ids]
+    box_players: list[list[dict[str, Any]]] = [[] for _ in range(len(offsets) - 1)]
     for (seq, player), attempted, made in zip(counts.index, counts["size"], counts["sum"], strict=True):
         box_players[seq].append(
             {"player": player, "free_throws_attempted": int(attempted), "free_throws_made": int(made)}
         )
+    return box_players
 
+
+def _season_indexes(
+    names: np.ndarray, start_years: np.ndarray, postseason: np.ndarray, all_star: np.ndarray
+) -> list[SeasonIndex]:
+    """Each season's games (by sequence, in release order), oldest season first."""
     seasons = []
-    names = first.season.to_numpy()
     for year in np.unique(start_years).tolist():
         members = np.flatnonzero(start_years == year)
         seasons.append(
@@ -228,15 +248,4 @@ def index_frame(frame: pd.DataFrame, path: str) -> ReplayDataset:
                 all_star=members[all_star[members]],
             )
         )
-    return ReplayDataset(
-        source=str(path),
-        game_ids=game_ids,
-        postseason=postseason,
-        all_star=all_star,
-        seasons=seasons,
-        scheduled=scheduled,
-        final=final,
-        plays=plays,
-        play_offsets=offsets,
-        box_players=box_players,
-    )
+    return seasons

@@ -10,6 +10,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# What the package exports (``scores_api/__init__.py`` re-exports these, so they are listed once).
+__all__ = [
+    "GameNotFinal",
+    "InvalidBoxScore",
+    "InvalidListedGame",
+    "ListingTooLong",
+    "MalformedResponse",
+    "QuarantinedGame",
+    "ResponseTooLarge",
+    "ScoresApiAuthError",
+    "ScoresApiConfigError",
+    "ScoresApiError",
+    "ScoresApiRequestError",
+    "ScoresApiUnavailable",
+    "UnknownGame",
+]
+
 
 class ScoresApiError(Exception):
     """Base class: anything the Scores API client could not turn into valid data."""

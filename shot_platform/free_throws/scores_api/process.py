@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 
+from shot_platform.core.settings import child_environment
 from shot_platform.free_throws.scores_api.client import KEY_ENV
 
 START_TIMEOUT_S = 60.0
@@ -63,7 +64,7 @@ def replay_server(
     """
     port = free_port(host)
     command = serve_command(data, host=host, port=port, **options)
-    env = {key: value for key, value in os.environ.items() if key != KEY_ENV}  # only --api-key sets a key
+    env = child_environment(drop=(KEY_ENV,))  # only --api-key sets a key
     log_file = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="scores-api-", suffix=".log")[1])
     url = f"http://{host}:{port}"
     with log_file.open("w") as log:

@@ -1,8 +1,4 @@
-"""The free-throw domain's endpoints on the platform's one BentoML service.
-
-:class:`ScoreBeaterEndpoints` is a mixin of the service class (BentoML collects ``@bentoml.api``
-methods with ``dir()``, so methods of base classes are served): the service calls
-:meth:`start_score_beater` from its ``__init__`` and mounts :func:`tf_serving_app` at ``/v1``.
+"""The free-throw domain's unit on the platform's one BentoML service (:mod:`shot_platform.core.serving.unit`).
 
 - TF Serving's REST API for ``score_beater`` (``/v1/models/score_beater...``), with the inputs
   checked by the rules of ``free_throws/inputs.py`` (:mod:`.validation`).
@@ -25,9 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from shot_platform.core.saved_model_store import open_saved_model_store
+from shot_platform.core.serving.http import CaseInsensitivePrefix, JsonClientErrors
 from shot_platform.core.serving.saved_model_server import SavedModelServer
-from shot_platform.core.serving.tf_app import ServedSavedModel
+from shot_platform.core.serving.tf_app import ServedSavedModel, tf_serving_app
 from shot_platform.core.serving.tf_runtime import DEFAULT_SIGNATURE
+from shot_platform.core.serving.unit import Middleware, Mount, UnitBase, current_unit
 from shot_platform.core.settings import Settings
 from shot_platform.free_throws.serving.champion import MODEL_NAME, SavedModelScorer
 from shot_platform.free_throws.serving.validation import input_problem
@@ -71,24 +69,39 @@ def open_player_inputs(settings: Settings) -> PlayerInputSource | None:
     return StorePlayerInputs(store)
 
 
-class ScoreBeaterEndpoints:
-    """score_beater on the service: the TF Serving routes' model and ``/score_beater/predict``."""
+class ScoreBeaterUnit(UnitBase):
+    """score_beater on the service: TF Serving's REST API at ``/v1`` and ``/score_beater/predict``."""
 
     score_beater: SavedModelServer
     player_inputs: PlayerInputSource | None
     saved_models: dict[str, ServedSavedModel]
 
-    def start_score_beater(self, settings: Settings, poll_seconds: float) -> None:
+    @classmethod
+    def mounts(cls) -> list[Mount]:
+        # TF Serving inflates gzip bodies; the service's body limit counts the inflated bytes.
+        return [Mount(tf_serving_app(lambda: current_unit(cls).saved_models), "/v1", inflate_gzip=True)]
+
+    @classmethod
+    def middlewares(cls) -> list[Middleware]:
+        return [
+            Middleware(CaseInsensitivePrefix, {"prefix": "/v1/"}),  # TF Serving's paths are case-insensitive
+            Middleware(JsonClientErrors, {"any_media_under": ("/v1/",)}),
+        ]
+
+    def start(self, settings: Settings) -> None:
         """Serve the champion and its canary (if any; TensorFlow is imported only then) and follow
         promotions; ``/score_beater/predict`` always scores with the champion."""
         store = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, MODEL_NAME)
         on_status = lambda status: divergence.set(1 if status["diverged"] else 0)  # noqa: E731
-        self.score_beater = SavedModelServer(store, poll_seconds, on_status=on_status).start()
+        self.score_beater = SavedModelServer(store, settings.serving.poll_seconds, on_status=on_status).start()
         self.player_inputs = open_player_inputs(settings)
         self.saved_models = {MODEL_NAME: ServedSavedModel(self.score_beater, input_problem)}
 
-    def stop_score_beater(self) -> None:
+    def stop(self) -> None:
         self.score_beater.stop()
+
+    def readiness(self) -> dict[str, dict]:
+        return {MODEL_NAME: self.score_beater.readiness()}
 
     @bentoml.api(route="/score_beater/predict")
     async def score_beater_predict(

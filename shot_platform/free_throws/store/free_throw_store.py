@@ -12,11 +12,13 @@ from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from shot_platform.core.bulk import insert_new_rows, records
 from shot_platform.core.database import chunks, create_store_engine, dialect_insert
+from shot_platform.core.ingest import quarantine as core_quarantine
 from shot_platform.core.schema_migrations import upgrade
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS
 from shot_platform.free_throws.store import tables
 
 ANALYZE_AFTER_ROWS = 10_000
+DOMAIN_NAME = "free_throws"  # the domain's name (free_throws/domain.py): its records in the shared quarantine
 
 
 class FreeThrowStore:
@@ -107,7 +109,7 @@ class FreeThrowStore:
         )
         with self._connect() as conn:
             rows, games, players, first, last, max_id = conn.execute(query).one()
-            quarantined = conn.execute(select(func.count()).select_from(tables.free_throws_quarantine)).scalar_one()
+            quarantined = core_quarantine.count(conn, DOMAIN_NAME, [core_quarantine.ROW])
         return {
             "rows": int(rows),
             "games": int(games),
@@ -120,20 +122,14 @@ class FreeThrowStore:
 
     # -- quarantine ----------------------------------------------------------
     def quarantine(self, rows: pd.DataFrame) -> int:
-        """Store rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
-        if rows.empty:
-            return 0
-        frame = rows[["row_hash", "source", "line", "reason", "raw"]].assign(quarantined_at=dt.datetime.now(dt.UTC))
-        statement = dialect_insert(self.engine, tables.free_throws_quarantine).on_conflict_do_nothing(
-            index_elements=["row_hash"]
-        )
+        """Keep rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
         with self._begin() as conn:
-            return sum(conn.execute(statement, chunk).rowcount or 0 for chunk in chunks(records(frame)))
+            return core_quarantine.add_rows(conn, DOMAIN_NAME, rows)
 
-    def load_quarantine(self) -> pd.DataFrame:
-        quarantine = tables.free_throws_quarantine
+    def load_quarantine(self, kinds: tuple[str, ...] | None = (core_quarantine.ROW,)) -> pd.DataFrame:
+        """The domain's quarantined records: the refused rows of files and bodies by default."""
         with self._connect() as conn:
-            return pd.read_sql(select(quarantine).order_by(quarantine.c.id), conn)
+            return core_quarantine.load(conn, DOMAIN_NAME, kinds)
 
     # -- derived tables (rebuilt whole by their assets) -----------------------
     def replace(self, replacements: dict[Table, pd.DataFrame]) -> None:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
@@ -25,6 +24,11 @@ from shot_platform.free_throws.rules import FREE_THROW_RULES
 metadata = MetaData()
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+def game_key() -> list[Column]:
+    """(season, game_id), the key of the tables that hold one row per game."""
+    return [Column("season", Integer, primary_key=True), Column("game_id", BigInteger, primary_key=True)]
 
 
 def _text(name: str) -> Column:
@@ -57,33 +61,16 @@ free_throws = Table(
     UniqueConstraint("season_start", "game_id", "attempt", name="uq_free_throws_key"),
 )
 
-free_throws_quarantine = Table(
-    "free_throws_quarantine",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("row_hash", String(16), nullable=False, unique=True),
-    Column("source", String(256), nullable=False),
-    Column("line", Integer),
-    Column("reason", Text, nullable=False),
-    Column("raw", Text, nullable=False),
-    Column("quarantined_at", DateTime(timezone=True), nullable=False),
-)
-
 # The regular-season schedule (All-Star game excluded), game_number = position in game_id order.
 # Built from the events for files; issue 9's Scores API publishes it ahead of the games.
 free_throw_schedule = Table(
-    "free_throw_schedule",
-    metadata,
-    Column("season", Integer, primary_key=True),
-    Column("game_id", BigInteger, primary_key=True),
-    Column("game_number", Integer, nullable=False),
+    "free_throw_schedule", metadata, *game_key(), Column("game_number", Integer, nullable=False)
 )
 
 free_throw_player_games = Table(
     "free_throw_player_games",
     metadata,
-    Column("season", Integer, primary_key=True),
-    Column("game_id", BigInteger, primary_key=True),
+    *game_key(),
     Column("player", String(64), primary_key=True),
     Column("game_number", Integer, nullable=False),
     Column("made", Integer, nullable=False),

@@ -19,7 +19,7 @@ def raw_shots(
     """Validated, cleaned field-goal attempts (Kaggle shot-logs schema) in the store.
 
     New data arrives with `shot-platform ingest shots PATH` (or the `paths`
-    config); bad rows are in the `shots_quarantine` table with their reason.
+    config); bad rows are in the `quarantine` table (domain shots) with their reason.
     """
     store = shot_store.get()
     for path in config.paths:

@@ -39,7 +39,7 @@ def served_performance(requests: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Dat
 
 @asset(group_name="shots", deps=["shot_predictions", "raw_shots"], compute_kind="pandas")
 def shot_ground_truth(
-    context: AssetExecutionContext, shot_store: ShotStoreResource, model_store: ShotModelStoreResource
+    context: AssetExecutionContext, shot_store: ShotStoreResource, shot_models: ShotModelStoreResource
 ) -> MaterializeResult:
     """How the champion's predictions fared against the outcomes, per game date, and
     how the predictions the service actually served fared once their results arrived.
@@ -47,7 +47,7 @@ def shot_ground_truth(
     Dates after the model's training data are the honest, out-of-sample view;
     dates it trained on are marked, since they flatter it.
     """
-    store, models = shot_store.get(), model_store.get()
+    store, models = shot_store.get(), shot_models.get()
     predictions = store.load_predictions()
     shots = store.load_shots()[["GAME_ID", "player_id", "SHOT_NUMBER", "game_date", "FGM"]]
     scored = shots.merge(

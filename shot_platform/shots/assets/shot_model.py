@@ -13,7 +13,9 @@ from dagster import (
 
 from shot_platform.core.gate import decide_promotion
 from shot_platform.core.plots import calibration_png, markdown_image, roc_png
-from shot_platform.shots.models.training import held_out_evaluator, train_shot_model
+from shot_platform.shots.models.held_out import games_after_both_windows, held_out_evaluator
+from shot_platform.shots.models.training import train_shot_model
+from shot_platform.shots.models.training_input import champion_trained_on
 from shot_platform.shots.resources import ShotModelStoreResource, ShotStoreResource
 
 BEATS_BASE_RATE = "beats_base_rate"
@@ -37,31 +39,35 @@ def shot_model(
     context: AssetExecutionContext,
     config: ShotModelConfig,
     shot_store: ShotStoreResource,
-    model_store: ShotModelStoreResource,
+    shot_models: ShotModelStoreResource,
 ) -> MaterializeResult:
     """Make/miss classifier. Candidates (logistic regression, gradient boosting) train
     on the earliest games, the best by log loss on the next games is refit and
     scored on the latest games (a time split, never random). It becomes the
-    champion only if it beats the base rate and is strictly better than the current
-    champion on the same test games (a tie keeps the champion), after both models' training windows.
+    champion only if it beats the base rate and its log loss is strictly lower than the
+    champion's on the same unseen games (after both training windows); a tie keeps the champion
+    (``core.gate``). When the champion was trained from exactly these shots nothing is trained.
     """
-    store, models = shot_store.get(), model_store.get()
+    store, models = shot_store.get(), shot_models.get()
     shots, history = store.load_shots(), store.load_player_history()
     if config.train_window_dates:
         recent = shots["game_date"].drop_duplicates().nlargest(config.train_window_dates)
         shots = shots[shots["game_date"] >= recent.min()].reset_index(drop=True)
+    champion = champion_trained_on(models, shots)
+    if champion is not None:
+        # The same shots would train the same model, which could only tie: nothing is trained or stored.
+        return champion_kept(context, models.metadata(champion), champion)
     result = train_shot_model(shots, history)
     model, metrics = result.model, result.model.metadata["metrics"]
-    test_shots = shots[result.split.test]
-    evaluate = held_out_evaluator(test_shots, history)
-    decision = decide_promotion(models, model, evaluate)
-    model.metadata["promotion"] = decision.as_dict()
+    evaluate = held_out_evaluator(shots[result.split.test], history)
+    decision = decide_promotion(models, model, games_after_both_windows, evaluate)
+    model.metadata["promotion"] = decision.as_metadata()
     models.save(model)
-    if decision.promote and models.champion_version() != decision.champion_version:
+    if decision.promoted and models.champion_version() != decision.champion_version:
         # Another run promoted a model meanwhile: gate against that one instead.
-        decision = decide_promotion(models, model, evaluate)
-        models.update_promotion(model.version, decision.as_dict())
-    if decision.promote:
+        decision = decide_promotion(models, model, games_after_both_windows, evaluate)
+        models.update_promotion(model.version, decision.as_metadata())
+    if decision.promoted:
         models.promote(model.version, decision.reason)
     context.log.info(f"model {model.version} ({model.metadata['candidate']}): {decision.reason}")
 
@@ -77,13 +83,14 @@ def shot_model(
         metadata={
             "version": model.version,
             "candidate": model.metadata["candidate"],
-            "promoted": decision.promote,
+            "retrained": True,
+            "promoted": decision.promoted,
             "promotion_reason": decision.reason,
             "champion": models.champion_version() or "",
             "champion_log_loss_same_games": float(decision.champion_log_loss or float("nan")),
             "challenger_log_loss": decision.challenger_log_loss,
-            "judged_after": decision.judged_after or "",
-            "judged_rows": int(decision.judged_rows or 0),
+            "judged_after": decision.held_out.key if decision.held_out else "",
+            "judged_rows": decision.held_out.rows if decision.held_out else 0,
             "trained_through_shot_id": int(model.metadata["trained_through_shot_id"] or 0),
             **{
                 name: float(metrics[name])
@@ -97,6 +104,30 @@ def shot_model(
             "calibration": markdown_image(
                 calibration_png(test["y"], test["probability"], "Calibration, test games"), "calibration"
             ),
+        },
+        check_results=[check],
+    )
+
+
+def champion_kept(context: AssetExecutionContext, metadata: dict, version: str) -> MaterializeResult:
+    """The result of a run with nothing new to learn: the champion, unchanged, and its own check."""
+    metrics = metadata.get("metrics", {})
+    reason = f"not retrained: nothing new to learn (champion {version} was trained from these shots)"
+    context.log.info(reason)
+    check = AssetCheckResult(
+        check_name=BEATS_BASE_RATE,
+        passed=bool(metrics.get("log_loss", 1.0) < metrics.get("base_rate_log_loss", 0.0)),
+        severity=AssetCheckSeverity.ERROR,
+        metadata={name: float(metrics[name]) for name in ("log_loss", "base_rate_log_loss") if name in metrics},
+    )
+    return MaterializeResult(
+        metadata={
+            "version": version,
+            "retrained": False,
+            "promoted": False,
+            "promotion_reason": reason,
+            "champion": version,
+            **{name: float(metrics[name]) for name in ("auc", "log_loss", "base_rate_log_loss") if name in metrics},
         },
         check_results=[check],
     )

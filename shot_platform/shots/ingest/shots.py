@@ -8,16 +8,14 @@ key: one is stored, the other's rows are quarantined as conflicts.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from shot_platform.core.text_table import TableFileError, TextTable, read_text_table
+from shot_platform.core.ingest import rows as kit
+from shot_platform.core.ingest.report import IngestReport
+from shot_platform.core.ingest.text_table import TextTable
 from shot_platform.shots.ingest.cleaning import clean_shots
 from shot_platform.shots.ingest.validation import parse_matchup, validate_shots
 from shot_platform.shots.schema import CONTEXT_COLUMNS, SHOT_KEY, SHOT_LOG_COLUMNS
@@ -31,32 +29,7 @@ FILE_CONFLICT = "duplicate key in the file with different values (the first row 
 WHAT = "Kaggle shot-logs"
 
 
-class ShotFileError(TableFileError):
-    """The file itself cannot be used (missing, a directory, empty, corrupt, not the shot-logs header)."""
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did; printed by the CLI and attached to asset metadata."""
-
-    source: str
-    rows_read: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    quarantined_new: int = 0
-    conflicts: int = 0  # of the quarantined: same key as a stored row (or an earlier row), other values
-    cleaned: dict[str, int] = field(default_factory=dict)
-    rejected: list[dict] = field(default_factory=list)  # {"line", "reason"} of this file's quarantined rows
-
-    def summary(self) -> str:
-        cleaned = ", ".join(f"{rule}={count}" for rule, count in sorted(self.cleaned.items())) or "none"
-        return (
-            f"{self.source}: {self.rows_read} rows read, {self.inserted} inserted, "
-            f"{self.duplicates} duplicate, {self.quarantined} quarantined "
-            f"({self.conflicts} conflicting keys, {self.quarantined_new} new in quarantine); "
-            f"cleaning rules applied: {cleaned}"
-        )
+ShotFileError = kit.IngestFileError  # the name the CLI catches: the file itself cannot be used
 
 
 def read_shot_file(path: str | Path) -> TextTable:
@@ -66,10 +39,7 @@ def read_shot_file(path: str | Path) -> TextTable:
 
 def read_shot_table(path: str | Path, required: tuple[str, ...] = CONTEXT_COLUMNS) -> TextTable:
     """Read a shot-logs CSV (optionally gzip) as text, so that quarantine keeps raw values."""
-    try:
-        return read_text_table(path, required, WHAT)
-    except TableFileError as error:
-        raise ShotFileError(str(error)) from None
+    return kit.read_table(path, required, WHAT)
 
 
 def typed_hashes(typed: pd.DataFrame) -> pd.Series:
@@ -87,58 +57,26 @@ def typed_hashes(typed: pd.DataFrame) -> pd.Series:
     return hashed.map(lambda value: f"{value:016x}")
 
 
-def _quarantine_frame(
-    raw: pd.DataFrame, rejected: pd.Series, lines: np.ndarray, extras: dict[int, list[str]], source: str
-) -> pd.DataFrame:
-    positions = raw.index.get_indexer(rejected.index)
-    records = raw.iloc[positions].astype(object).to_dict("records")
-    payloads = []
-    for position, record in zip(positions, records, strict=True):
-        record = {key: None if pd.isna(value) else value for key, value in record.items()}
-        if position in extras:
-            record["_extra_values"] = extras[position]
-        payloads.append(json.dumps(record))
-    return pd.DataFrame(
-        {
-            # Identity of a quarantined row: its raw text (there are no typed values to compare).
-            "row_hash": [hashlib.blake2b(p.encode(), digest_size=8).hexdigest() for p in payloads],
-            "source": source,
-            "line": lines[positions],
-            "reason": rejected.to_numpy(),
-            "raw": payloads,
-        }
-    )
-
-
 def ingest_shot_frame(
     store: ShotStore,
-    raw: pd.DataFrame,
+    rows: pd.DataFrame | TextTable,
     source: str,
     progress: Callable[[int, int], None] | None = None,
-    lines: np.ndarray | None = None,
-    problems: pd.Series | None = None,
-    extras: dict[int, list[str]] | None = None,
 ) -> IngestReport:
     """Validate, clean and store raw text rows; see the module docstring for the buckets.
 
-    ``lines`` gives each row's line in its file (default: 1, 2, ... its position in a
-    request body); ``problems`` a shape problem per row found while reading (wrong
-    number of values), which quarantines the row.
+    ``rows``: a file's table as read (its lines, shape problems and extra values), or a request
+    body's rows (lines 1, 2, ... their position in the body).
     """
+    table = kit.as_table(rows, first_line=1)
+    raw, lines, extras = table.frame, table.lines, table.extras
     report = IngestReport(source=source, rows_read=len(raw))
     # Every shot-logs column, missing ones empty (a request body may leave out optional fields);
     # other columns are kept for the quarantine's raw record.
     others = [column for column in raw.columns if column not in SHOT_LOG_COLUMNS]
     raw = raw.reset_index(drop=True).reindex(columns=[*SHOT_LOG_COLUMNS, *others])
-    lines = np.arange(1, len(raw) + 1) if lines is None else np.asarray(lines)
-    extras = extras or {}
     validation = validate_shots(raw, require_outcome=True)
-    reasons = validation.reasons.copy()
-    if problems is not None:
-        shaped = problems.reset_index(drop=True)
-        bad_shape = (shaped != "").to_numpy()
-        # A row with too many or too few values is shifted: its other reasons are noise.
-        reasons[bad_shape] = shaped[bad_shape]
+    reasons = kit.with_shape_problems(validation.reasons.copy(), table.problems)
 
     valid = reasons == ""
     typed = validation.typed[valid].copy()
@@ -170,10 +108,9 @@ def ingest_shot_frame(
 
     rejected = reasons[reasons != ""]
     report.quarantined = len(rejected)
-    positions = raw.index.get_indexer(rejected.index)
-    report.rejected = [{"line": int(lines[p]), "reason": reason} for p, reason in zip(positions, rejected, strict=True)]
+    report.rejected = kit.rejected_lines(rejected, lines)
     if len(rejected):
-        report.quarantined_new = store.quarantine(_quarantine_frame(raw, rejected, lines, extras, source))
+        report.quarantined_new = store.quarantine(kit.rejected_rows(raw, rejected, lines, extras, source))
     return report
 
 
@@ -211,13 +148,4 @@ def ingest_shot_file(
     store: ShotStore, path: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> IngestReport:
     """Read and ingest one file; raises ShotFileError only when the file itself is unusable."""
-    table = read_shot_file(path)
-    return ingest_shot_frame(
-        store,
-        table.frame,
-        source=Path(path).name,
-        progress=progress,
-        lines=table.lines,
-        problems=table.problems,
-        extras=table.extras,
-    )
+    return kit.ingest_file(ingest_shot_frame, read_shot_file, store, path, progress)

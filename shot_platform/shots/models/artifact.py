@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from shot_platform.core.model_store import ArtifactFormat
 from shot_platform.core.threads import apply_model_threads
 from shot_platform.shots.features.frame import FEATURE_SET_VERSION
 from shot_platform.shots.models.forest import CompiledForest
@@ -73,7 +75,7 @@ class ShotModel:
         return cls(metadata=metadata or {}, **payload)
 
 
-class ShotModelFormat:
+class ShotModelFormat(ArtifactFormat[ShotModel]):
     """The shot model's artifact in the model store: one joblib file (see core.model_store.ArtifactFormat)."""
 
     name = "joblib"
@@ -82,7 +84,7 @@ class ShotModelFormat:
     def dump(self, model: ShotModel) -> dict[str, bytes]:
         return {self.FILE: model.to_bytes()}
 
-    def load(self, files: Mapping[str, bytes], metadata: dict) -> ShotModel:
+    def load(self, files: Mapping[str, bytes], metadata: dict, destination: Path | None = None) -> ShotModel:
         if self.FILE not in files:
             raise ValueError(f"no {self.FILE} among the artifact files {sorted(files)}")
         model = ShotModel.from_bytes(files[self.FILE], metadata)

@@ -16,6 +16,7 @@ from shot_platform.core.threads import apply_model_threads
 from shot_platform.shots.features.frame import FEATURE_COLUMNS, build_features, feature_matrix
 from shot_platform.shots.models.artifact import ShotModel
 from shot_platform.shots.models.candidates import candidate_models
+from shot_platform.shots.models.training_input import training_input
 from shot_platform.shots.schema import LABEL
 
 
@@ -84,6 +85,7 @@ def _train(shots: pd.DataFrame, history: pd.DataFrame, seed: int) -> TrainingRes
         "train_rows": int(fit_rows.sum()),
         "feature_columns": list(FEATURE_COLUMNS),
         "trained_through_shot_id": int(shots["id"].max()) if "id" in shots else None,
+        "training_input": training_input(shots),
     }
     model = ShotModel(estimator=final, feature_columns=tuple(FEATURE_COLUMNS), version=version, metadata=metadata)
     test_frame = pd.DataFrame(
@@ -98,16 +100,4 @@ def evaluate_on(model: ShotModel, shots: pd.DataFrame, history: pd.DataFrame, ba
     return probability_metrics(shots[LABEL].astype(int).to_numpy(), probability, base_rate)
 
 
-def held_out_evaluator(test_shots: pd.DataFrame, history: pd.DataFrame):
-    """The gate's ``evaluate(model, after)``: log loss and rows on the test shots of games after a date."""
-
-    def evaluate(model: ShotModel, after: str) -> tuple[float, int]:
-        later = test_shots[pd.to_datetime(test_shots["game_date"]) > pd.Timestamp(after)]
-        if later.empty:
-            return float("nan"), 0
-        return float(evaluate_on(model, later, history)["log_loss"]), len(later)
-
-    return evaluate
-
-
-__all__ = ["TrainingResult", "evaluate_on", "held_out_evaluator", "new_version", "train_shot_model"]
+__all__ = ["TrainingResult", "evaluate_on", "new_version", "train_shot_model"]

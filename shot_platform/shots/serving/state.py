@@ -34,7 +34,7 @@ class ServingState:
     def version(self) -> str:
         return self.model.version
 
-    def score(self, shots: list[ShotRequest]) -> np.ndarray:
+    def predict(self, shots: list[ShotRequest]) -> np.ndarray:
         """Make probabilities through the same cleaning and feature code as training
         (``clean_columns``, ``feature_matrix``), with each player's current profile."""
         columns = requests_columns(shots)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Float, Integer, Table, create_engine, delete, eve
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shot_platform.core.bulk import insert_new_rows
+from shot_platform.core.ingest import quarantine as core_quarantine
 from shot_platform.core.schema_migrations import upgrade
 from shot_platform.shots.schema import SHOT_LOG_COLUMNS
 from shot_platform.shots.store import tables
@@ -33,6 +34,7 @@ INTEGER_COLUMNS: tuple[str, ...] = tuple(
 FLOAT_COLUMNS: tuple[str, ...] = tuple(column.name for column in tables.shots.columns if isinstance(column.type, Float))
 ANALYZE_AFTER_ROWS = 10_000
 SHOT_KEY_COLUMNS = ("game_id", "player_id", "shot_number")
+DOMAIN_NAME = "shots"  # the domain's name (shots/domain.py): its records in the shared quarantine
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -131,7 +133,7 @@ class ShotStore:
         )
         with self.engine.connect() as conn:
             rows, games, first, last, max_id = conn.execute(query).one()
-            quarantined = conn.execute(select(func.count()).select_from(tables.shots_quarantine)).scalar_one()
+            quarantined = core_quarantine.count(conn, DOMAIN_NAME)
         return {
             "rows": int(rows),
             "games": int(games),
@@ -143,16 +145,13 @@ class ShotStore:
 
     # -- quarantine ----------------------------------------------------------
     def quarantine(self, rows: pd.DataFrame) -> int:
-        """Store rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
-        if rows.empty:
-            return 0
-        frame = rows[["row_hash", "source", "line", "reason", "raw"]].assign(quarantined_at=dt.datetime.now(dt.UTC))
+        """Keep rejected rows (row_hash, source, line, reason, raw); returns how many were new."""
         with self.engine.begin() as conn:
-            return insert_new_rows(conn, tables.shots_quarantine, frame, ["row_hash"])
+            return core_quarantine.add_rows(conn, DOMAIN_NAME, rows)
 
     def load_quarantine(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return pd.read_sql(select(tables.shots_quarantine).order_by(tables.shots_quarantine.c.id), conn)
+            return core_quarantine.load(conn, DOMAIN_NAME)
 
     # -- player features -----------------------------------------------------
     def replace_player_features(self, history: pd.DataFrame, profiles: pd.DataFrame) -> None:

@@ -66,18 +66,6 @@ shots = Table(
     Index("ix_shots_game_date", "game_date"),
 )
 
-shots_quarantine = Table(
-    "shots_quarantine",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("row_hash", String(16), nullable=False, unique=True),
-    Column("source", String(256), nullable=False),
-    Column("line", Integer),
-    Column("reason", Text, nullable=False),
-    Column("raw", Text, nullable=False),
-    Column("quarantined_at", DateTime(timezone=True), nullable=False),
-)
-
 
 def _history_columns() -> list[Column]:
     counts = [Column(name, Integer, nullable=False) for name in (*COUNT_COLUMNS, "att_all")]

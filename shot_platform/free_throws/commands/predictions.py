@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from shot_platform.cli.main import open_free_throw_store
+from shot_platform.cli.main import open_store
 from shot_platform.core.settings import Settings
 
 COLUMNS = ["season", "player", "games_played", "probability", "model_version", "made_at"]
@@ -23,8 +23,9 @@ def score_beater(output: Path) -> None:
     """season (as in the data, e.g. "2014 - 2015"), player, games_played (regular-season games final
     league-wide when it was made; 0 = preseason), probability, model_version, made_at (UTC)."""
     from shot_platform.free_throws.schema import season_label
+    from shot_platform.free_throws.store import FreeThrowStore
 
-    store = open_free_throw_store(Settings.from_env())
+    store = open_store(FreeThrowStore, Settings.from_env())
     frame = store.load_predictions()
     frame["season"] = frame["season"].map(lambda start: season_label(int(start)))
     frame = frame.sort_values(["season", "games_played", "player", "model_version"], kind="stable")

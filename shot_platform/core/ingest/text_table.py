@@ -1,6 +1,6 @@
 """Reading a CSV file (plain or gzip) as text rows, keeping each row's real line number.
 
-The one CSV policy of every ingest (shots, free throws): Python's ``csv`` module
+The one CSV policy of every domain's ingest: Python's ``csv`` module
 with its defaults (comma, double quote, quotes doubled inside quoted fields)
 rather than ``pandas.read_csv``, because pandas rejects a whole file for one row
 with an extra field, drops blank lines without saying where they were, cannot

@@ -1,4 +1,5 @@
-"""``shot-platform sync free-throws``: the game-by-game flow in this process, until caught up."""
+"""``shot-platform sync free-throws``: the game-by-game flow in this process, until caught up (what the
+Dagster sensor does, in one command)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,7 @@ from shot_platform.cli.main import fail
 from shot_platform.core.settings import Settings
 
 
-@click.group()
-def sync() -> None:
-    """Process new final games from the Scores API (what the Dagster sensor does, in one command)."""
-
-
-@sync.command("free-throws")
+@click.command("free-throws")
 @click.option("--scores-api", "url", default=None, help="Scores API base URL (default $SHOT_PLATFORM_SCORES_API_URL)")
 @click.option("--full-refeed", is_flag=True, help="delete the champion's cached predictions and predict all again")
 @click.option("--max-games", type=click.IntRange(min=1), default=None, help="stop after this many games")
@@ -35,7 +31,7 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     settings = Settings.from_env()
     try:  # the sync creates the schema itself, under its lock: two at once on a fresh database would race
         store = FreeThrowStore(settings.database_url)
-    except Exception as error:  # a bad URL or a missing driver (as ``open_free_throw_store`` says it)
+    except Exception as error:  # a bad URL or a missing driver (as ``open_store`` says it)
         fail(
             f"cannot open the store: {error}. "
             "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
