@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import click
 
-from shot_platform.cli.main import DomainChoice, fail, progress_printer
+from shot_platform.cli.main import DomainChoice, fail, open_store, progress_printer
 from shot_platform.core.domain import domain as find_domain
-from shot_platform.core.domain import domains
+from shot_platform.core.domain import domains, resolve
 from shot_platform.core.ingest.quarantine import listing as quarantine_listing
 from shot_platform.core.ingest.report import IngestReport
 from shot_platform.core.ingest.rows import IngestFileError
@@ -31,6 +31,23 @@ def ingest_files(store: object, paths: tuple[str, ...], ingest_file: Callable[..
                 f"(`shot-platform quarantine --domain {domain}` lists them)",
                 err=True,
             )
+
+
+def ingest_command(name: str, files: str, store_class: str, ingest_file: str) -> click.Command:
+    """A domain's ``shot-platform ingest NAME PATH...``: ``files`` describes what it loads, ``store_class``
+    and ``ingest_file`` are ``"module:attribute"`` references, imported when the command runs (so that
+    ``--help`` stays quick)."""
+
+    @click.command(
+        name,
+        help=f"Load {files} (.csv or .csv.gz). Safe to repeat: rows already\n"
+        "stored count as duplicates; bad rows go to the quarantine with a reason.",
+    )
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())
+    def ingest(paths: tuple[str, ...]) -> None:
+        ingest_files(open_store(resolve(store_class), Settings.from_env()), paths, resolve(ingest_file), name)
+
+    return ingest
 
 
 @click.command("quarantine")

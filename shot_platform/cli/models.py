@@ -126,9 +126,21 @@ def _holding(version: str, settings: Settings) -> str:
     if holders:
         choices = " or ".join(f"--model {name}" for name in holders)
         fail(f"several registries have version {version}: name the model ({choices})")
+    # A version no registry lists completely may still be a damaged one: the one registry whose
+    # format accepts the name says what is wrong with it (promote's own error).
+    accepting = [name for name in sorted(domain.models()) if _accepts(name, version, settings)]
+    if len(accepting) == 1:
+        return accepting[0]
     unreadable = f" ({'; '.join(problems)})" if problems else ""
     fail(f"no complete version {version} in any registry{unreadable}; `shot-platform models list` shows them")
     raise AssertionError  # fail() exits
+
+
+def _accepts(name: str, version: str, settings: Settings) -> bool:
+    try:
+        return open_registry(name, settings).artifact.version_problem(version) is None
+    except (RegistryError, OSError):
+        return False
 
 
 @models.command("promote")

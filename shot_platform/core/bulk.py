@@ -28,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 CHUNK_ROWS = 50_000  # per COPY: bounds the CSV buffer (about 15 MB for a 300-byte row) and paces progress
 EXECUTEMANY_CHUNK = 5_000
 
+Progress = Callable[[int, int], None]  # called with (rows done, rows in all) as an insert goes on
+
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """DataFrame rows as plain Python values, NaN/NA as None (NULL)."""
@@ -45,7 +47,7 @@ def insert_new_rows(
     table: Table,
     frame: pd.DataFrame,
     key: Sequence[str],
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Insert ``frame``'s rows (columns named as ``table``'s) unless their ``key`` is stored;
     returns how many were inserted. Runs in the caller's transaction."""

@@ -4,10 +4,7 @@ Scores API, the flow's scorer, retraining threshold)."""
 
 from __future__ import annotations
 
-from dagster import Definitions, load_asset_checks_from_package_module, load_assets_from_package_module
-
-from shot_platform.core.env_config import env_setting
-from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV
+from shot_platform.core.domain_definitions import domain_definitions, store_resources
 from shot_platform.free_throws import assets, checks
 from shot_platform.free_throws.flow.sync import retrain_threshold
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
@@ -25,20 +22,18 @@ def resources() -> dict[str, object]:
     """The domain's resources: secrets and locations through ``EnvVar``; the threshold by value, so the
     UI shows it."""
     return {
-        "free_throw_store": FreeThrowStoreResource(database_url=env_setting(DATABASE_URL_ENV)),
-        "score_beater_models": ScoreBeaterModelsResource(
-            location=env_setting(MODEL_STORE_ENV), s3_endpoint_url=env_setting(S3_ENDPOINT_ENV)
-        ),
+        **store_resources("free_throw_store", FreeThrowStoreResource, "score_beater_models", ScoreBeaterModelsResource),
         "score_beater_retraining": ScoreBeaterRetrainingResource(min_new_labels=retrain_threshold()),
         "scores_api": scores_api_resource(),
         "score_beater_scorer": ScoreBeaterScorerResource(),
     }
 
 
-defs = Definitions(
-    assets=load_assets_from_package_module(assets, group_name="free_throws"),
-    asset_checks=load_asset_checks_from_package_module(checks),
+defs = domain_definitions(
+    "free_throws",
+    assets,
+    checks,
+    resources(),
     jobs=[free_throw_games_job, retrain_score_beater_job],
     sensors=[free_throw_games_sensor, score_beater_labels_sensor],
-    resources=resources(),
 )

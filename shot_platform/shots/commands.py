@@ -7,20 +7,16 @@ from pathlib import Path
 
 import click
 
-from shot_platform.cli.ingest import ingest_files
+from shot_platform.cli.ingest import ingest_command
 from shot_platform.cli.main import fail, model_or_fail, open_store, progress_printer
 from shot_platform.core.settings import Settings
 
-
-@click.command("shots")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-def ingest_shots(paths: tuple[str, ...]) -> None:
-    """Load Kaggle shot-logs files (.csv or .csv.gz). Safe to repeat: rows already
-    stored count as duplicates; bad rows go to the quarantine with a reason."""
-    from shot_platform.shots.ingest.shots import ingest_shot_file
-    from shot_platform.shots.store import ShotStore
-
-    ingest_files(open_store(ShotStore, Settings.from_env()), paths, ingest_shot_file, "shots")
+ingest_shots = ingest_command(
+    "shots",
+    "Kaggle shot-logs files",
+    "shot_platform.shots.store:ShotStore",
+    "shot_platform.shots.ingest.shots:ingest_shot_file",
+)
 
 
 @click.command("shots")

@@ -89,7 +89,7 @@ def test_a_damaged_shot_model_registry_gives_one_line_errors(
     apply, list_exit, list_says, promote_error, v2_loads = DAMAGE[damage]
     apply(platform_home / "models" / "shot_model")
 
-    listed = run("models", "list")
+    listed = run("models", "list", "--model", "shot_model")
     if list_exit:
         one_error_line(listed, list_says)
     else:

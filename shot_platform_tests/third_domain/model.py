@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shot_platform.core.model_store import ModelStore, open_model_store
+from shot_platform.core.model_store import ArtifactFormat, ModelStore, open_model_store
 from shot_platform.core.settings import Settings
 
 MODEL_NAME = "dart_model"
@@ -19,7 +19,7 @@ class DartModel:
     metadata: dict = field(default_factory=dict)
 
 
-class DartModelFormat:
+class DartModelFormat(ArtifactFormat[DartModel]):
     name = "json"
 
     def dump(self, model: DartModel) -> dict[str, bytes]:

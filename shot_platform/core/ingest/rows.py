@@ -17,13 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shot_platform.core.bulk import Progress
 from shot_platform.core.ingest.report import IngestReport
 from shot_platform.core.ingest.text_table import TableFileError, TextTable, read_text_table
 
 IngestFileError = TableFileError  # the file itself cannot be used; the message says what to do
+Rows = pd.DataFrame | TextTable  # what a domain ingests: a request body's rows, or a file's table as read
 
 
-def as_table(rows: pd.DataFrame | TextTable, first_line: int) -> TextTable:
+def as_table(rows: Rows, first_line: int) -> TextTable:
     """Rows with their lines: a file's as read, a request body's numbered from ``first_line`` (no
     shape problems, no extra values)."""
     if isinstance(rows, TextTable):
@@ -46,7 +48,7 @@ def ingest_file(
     read: Callable[[str | Path], TextTable],
     store: Any,
     path: str | Path,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Read and ingest one file with a domain's ``ingest_rows(store, table, source, progress)``;
     raises :class:`IngestFileError` only when the file itself is unusable."""

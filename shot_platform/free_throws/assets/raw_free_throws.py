@@ -1,7 +1,8 @@
 """raw_free_throws: the validated free-throw attempts in the store."""
 
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 
+from shot_platform.core.ingest.raw_data import ingest_paths, raw_data_metadata
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
 from shot_platform.free_throws.resources import FreeThrowStoreResource
 
@@ -22,19 +23,11 @@ def raw_free_throws(
     rows are in the `quarantine` table (domain free_throws) with their reason.
     """
     store = free_throw_store.get()
-    for path in config.paths:
-        context.log.info(ingest_free_throw_file(store, path).summary())
+    ingest_paths(context, store, config.paths, ingest_free_throw_file)
     summary = store.summary()
-    if summary["rows"] == 0:
-        context.log.warning("the store has no free throws yet: run `shot-platform ingest free-throws PATH` first")
+    seasons = f"{summary['first_season']}..{summary['last_season']}" if summary["rows"] else ""
+    details = {"players": summary["players"], "seasons": seasons}
+    hint = "the store has no free throws yet: run `shot-platform ingest free-throws PATH` first"
     return MaterializeResult(
-        metadata={
-            "rows": summary["rows"],
-            "games": summary["games"],
-            "players": summary["players"],
-            "seasons": f"{summary['first_season']}..{summary['last_season']}" if summary["rows"] else "",
-            "quarantined": summary["quarantined"],
-            "latest_event_id": summary["max_id"],
-            "store": MetadataValue.text(store.engine.url.render_as_string(hide_password=True)),
-        }
+        metadata=raw_data_metadata(context, store.engine, summary, hint, details, "latest_event_id")
     )

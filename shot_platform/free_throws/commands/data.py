@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import click
 
-from shot_platform.cli.ingest import ingest_files
+from shot_platform.cli.ingest import ingest_command
 from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.core.settings import Settings
 
-
-@click.command("free-throws")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-def ingest_free_throws(paths: tuple[str, ...]) -> None:
-    """Load Kaggle "NBA free throws" files (.csv or .csv.gz). Safe to repeat: rows already
-    stored count as duplicates; bad rows go to the quarantine with a reason."""
-    from shot_platform.free_throws.ingest.events import ingest_free_throw_file
-    from shot_platform.free_throws.store import FreeThrowStore
-
-    ingest_files(open_store(FreeThrowStore, Settings.from_env()), paths, ingest_free_throw_file, "free-throws")
+ingest_free_throws = ingest_command(
+    "free-throws",
+    'Kaggle "NBA free throws" files',
+    "shot_platform.free_throws.store:FreeThrowStore",
+    "shot_platform.free_throws.ingest.events:ingest_free_throw_file",
+)
 
 
 @click.command("free-throws")

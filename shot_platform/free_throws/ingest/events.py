@@ -14,11 +14,11 @@ across the eight seasons of the file, but ids are a provider's; the season keeps
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from shot_platform.core.bulk import Progress
 from shot_platform.core.frame_validation import canonical_integer_text
 from shot_platform.core.ingest import rows as kit
 from shot_platform.core.ingest.report import IngestReport
@@ -70,10 +70,7 @@ def typed_rows(typed: pd.DataFrame) -> pd.DataFrame:
 
 
 def ingest_free_throw_frame(
-    store: FreeThrowStore,
-    rows: pd.DataFrame | TextTable,
-    source: str,
-    progress: Callable[[int, int], None] | None = None,
+    store: FreeThrowStore, rows: kit.Rows, source: str, progress: Progress | None = None
 ) -> IngestReport:
     """Validate and store raw text rows; see the module docstring for the buckets and the key.
 
@@ -137,9 +134,7 @@ def ingest_free_throw_frame(
     return report
 
 
-def ingest_free_throw_file(
-    store: FreeThrowStore, path: str | Path, progress: Callable[[int, int], None] | None = None
-) -> IngestReport:
+def ingest_free_throw_file(store: FreeThrowStore, path: str | Path, progress: Progress | None = None) -> IngestReport:
     """Read and ingest one file; raises FreeThrowFileError only when the file itself is unusable."""
     return kit.ingest_file(ingest_free_throw_frame, read_free_throw_file, store, path, progress)
 

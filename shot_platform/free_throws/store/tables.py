@@ -6,29 +6,25 @@ Column names are lower case (plain SQL on PostgreSQL without quoting). Seasons a
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
+from shot_platform.core.table_columns import key, required
 from shot_platform.free_throws.rules import FREE_THROW_RULES
 
 metadata = MetaData()
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
+SEASON_COUNTS = ("made", "attempted", "games", "scheduled_games")  # per player and regular season
 
 
 def game_key() -> list[Column]:
     """(season, game_id), the key of the tables that hold one row per game."""
-    return [Column("season", Integer, primary_key=True), Column("game_id", BigInteger, primary_key=True)]
+    return key(("season", Integer), ("game_id", BigInteger))
+
+
+def player_key(*more: tuple[str, object]) -> list[Column]:
+    """(season, player, ...), the key of the tables that hold one row per player-season (and more)."""
+    return key(("season", Integer), ("player", String(64)), *more)
 
 
 def _text(name: str) -> Column:
@@ -72,53 +68,28 @@ free_throw_player_games = Table(
     metadata,
     *game_key(),
     Column("player", String(64), primary_key=True),
-    Column("game_number", Integer, nullable=False),
-    Column("made", Integer, nullable=False),
-    Column("attempted", Integer, nullable=False),
+    *required(Integer, "game_number", "made", "attempted"),
 )
 
 # Point in time: the model inputs of a player of season - 1 for ``season`` as they stood after
 # ``games_played`` league games (0 = preseason). A row exists at 0 and after each game in which his
 # counts changed; between rows only season_share moves (games_played / scheduled_games).
+# before_last_scheduled_games is 0 when the season before last is not on record.
 free_throw_player_features = Table(
     "free_throw_player_features",
     metadata,
-    Column("season", Integer, primary_key=True),
-    Column("player", String(64), primary_key=True),
-    Column("games_played", Integer, primary_key=True),
-    Column("last_made", Integer, nullable=False),
-    Column("last_attempted", Integer, nullable=False),
-    Column("last_games", Integer, nullable=False),
-    Column("last_scheduled_games", Integer, nullable=False),
-    Column("before_last_made", Integer, nullable=False),
-    Column("before_last_attempted", Integer, nullable=False),
-    Column("before_last_games", Integer, nullable=False),
-    Column("before_last_scheduled_games", Integer, nullable=False),  # 0: season before last not on record
-    Column("made", Integer, nullable=False),
-    Column("attempted", Integer, nullable=False),
-    Column("games", Integer, nullable=False),
-    Column("scheduled_games", Integer, nullable=False),
+    *player_key(("games_played", Integer)),
+    *required(Integer, *(f"{season}{count}" for season in ("last_", "before_last_", "") for count in SEASON_COUNTS)),
 )
 
-free_throw_labels = Table(
-    "free_throw_labels",
-    metadata,
-    Column("season", Integer, primary_key=True),
-    Column("player", String(64), primary_key=True),
-    Column("last_made", Integer, nullable=False),
-    Column("made", Integer, nullable=False),
-    Column("beat", Integer, nullable=False),
-)
+free_throw_labels = Table("free_throw_labels", metadata, *player_key(), *required(Integer, "last_made", "made", "beat"))
 
 # Keyed by what was predicted and by which model; input_hash is the cache key of issue 9 (a
 # prediction is recomputed only when the model version or the exact inputs change).
 score_beater_predictions = Table(
     "score_beater_predictions",
     metadata,
-    Column("season", Integer, primary_key=True),
-    Column("player", String(64), primary_key=True),
-    Column("games_played", Integer, primary_key=True),
-    Column("model_version", String(64), primary_key=True),
+    *player_key(("games_played", Integer), ("model_version", String(64))),
     Column("input_hash", String(16), nullable=False),
     Column("probability", Float, nullable=False),
     Column("made_at", DateTime(timezone=True), nullable=False),  # when it was computed (served from then on)

@@ -1,7 +1,8 @@
 """raw_shots: the validated shots in the store."""
 
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 
+from shot_platform.core.ingest.raw_data import ingest_paths, raw_data_metadata
 from shot_platform.shots.ingest.shots import ingest_shot_file
 from shot_platform.shots.resources import ShotStoreResource
 
@@ -22,20 +23,10 @@ def raw_shots(
     config); bad rows are in the `quarantine` table (domain shots) with their reason.
     """
     store = shot_store.get()
-    for path in config.paths:
-        report = ingest_shot_file(store, path)
-        context.log.info(report.summary())
+    ingest_paths(context, store, config.paths, ingest_shot_file)
     summary = store.shot_summary()
-    if summary["rows"] == 0:
-        context.log.warning("the store has no shots yet: run `shot-platform ingest shots PATH` first")
+    details = {"first_game_date": summary["first_date"] or "", "last_game_date": summary["last_date"] or ""}
+    hint = "the store has no shots yet: run `shot-platform ingest shots PATH` first"
     return MaterializeResult(
-        metadata={
-            "rows": summary["rows"],
-            "games": summary["games"],
-            "first_game_date": summary["first_date"] or "",
-            "last_game_date": summary["last_date"] or "",
-            "quarantined": summary["quarantined"],
-            "latest_shot_id": summary["max_id"],
-            "store": MetadataValue.text(store.engine.url.render_as_string(hide_password=True)),
-        }
+        metadata=raw_data_metadata(context, store.engine, summary, hint, details, "latest_shot_id")
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from shot_platform.core.bulk import Progress
 from shot_platform.core.ingest import rows as kit
 from shot_platform.core.ingest.report import IngestReport
 from shot_platform.core.ingest.text_table import TextTable
@@ -57,12 +58,7 @@ def typed_hashes(typed: pd.DataFrame) -> pd.Series:
     return hashed.map(lambda value: f"{value:016x}")
 
 
-def ingest_shot_frame(
-    store: ShotStore,
-    rows: pd.DataFrame | TextTable,
-    source: str,
-    progress: Callable[[int, int], None] | None = None,
-) -> IngestReport:
+def ingest_shot_frame(store: ShotStore, rows: kit.Rows, source: str, progress: Progress | None = None) -> IngestReport:
     """Validate, clean and store raw text rows; see the module docstring for the buckets.
 
     ``rows``: a file's table as read (its lines, shape problems and extra values), or a request
@@ -144,8 +140,6 @@ def _insert_new(
     return store.insert_shots(cleaned, progress=progress)
 
 
-def ingest_shot_file(
-    store: ShotStore, path: str | Path, progress: Callable[[int, int], None] | None = None
-) -> IngestReport:
+def ingest_shot_file(store: ShotStore, path: str | Path, progress: Progress | None = None) -> IngestReport:
     """Read and ingest one file; raises ShotFileError only when the file itself is unusable."""
     return kit.ingest_file(ingest_shot_frame, read_shot_file, store, path, progress)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from shot_platform.core.table_columns import key, required
 from shot_platform.shots.features.player import COUNT_COLUMNS, RATE_COLUMNS
 
 metadata = MetaData()
@@ -68,24 +69,21 @@ shots = Table(
 
 
 def _history_columns() -> list[Column]:
-    counts = [Column(name, Integer, nullable=False) for name in (*COUNT_COLUMNS, "att_all")]
-    return [*counts, *(Column(name, Float, nullable=False) for name in RATE_COLUMNS)]
+    return [*required(Integer, *COUNT_COLUMNS, "att_all"), *required(Float, *RATE_COLUMNS)]
 
 
+# Per role (shooter, defender, league) and player: the features at each date they changed, and the latest.
 player_feature_history = Table(
     "player_feature_history",
     metadata,
-    Column("role", String(16), primary_key=True),
-    Column("player_id", BigInteger, primary_key=True),
-    Column("through_date", Date, primary_key=True),
+    *key(("role", String(16)), ("player_id", BigInteger), ("through_date", Date)),
     *_history_columns(),
 )
 
 player_profiles = Table(
     "player_profiles",
     metadata,
-    Column("role", String(16), primary_key=True),
-    Column("player_id", BigInteger, primary_key=True),
+    *key(("role", String(16)), ("player_id", BigInteger)),
     Column("through_date", Date, nullable=False),
     *_history_columns(),
 )
