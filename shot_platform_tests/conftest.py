@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +22,12 @@ SHARED_DATA = Path(os.environ.get("SHOT_PLATFORM_SHARED_DATA", Path(__file__).re
 REAL_SHOTS = SHARED_DATA / "shot_logs_2014-10_2015-01.csv.gz"
 
 
-# -- running in parallel: pytest-xdist, pyproject's addopts `-n auto --dist loadscope` -------------------
+# -- running in parallel: pytest-xdist, pyproject's addopts `-n auto --dist loadgroup` -------------------
+# xdist_groups: each module with module-scoped fixtures is an xdist_group of its own (a plugin module of
+# its own so that core/test_xdist_groups.py can load it in a small pytest run).
+pytest_plugins = ["shot_platform_tests.xdist_groups"]
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Workers for ``-n auto``: PYTEST_XDIST_AUTO_NUM_WORKERS if set; none (a plain run in this
     process) when only single tests are named (``pytest path/test_x.py::test_y``); else one per
@@ -34,56 +37,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     if config.args and all("::" in arg for arg in config.args):
         return 0
     return max(2, os.cpu_count() or 1)
-
-
-MODULE_SCOPED_FIXTURE = re.compile(r"""scope\s*=\s*["']module["']""")
-SLOW_MARK = re.compile(r"mark\.(slow|real_data)\b")
-
-
-@functools.cache
-def _source(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadscope`` keeps a module's tests in one worker so its module-scoped fixtures (a
-    service process, a trained home, ...) are built once. Here only modules that define such
-    fixtures are kept together: the tests of every other module are spread one by one, so a few
-    slow tests of one file do not all land on one worker. Work is handed out biggest first (the
-    module groups by size, then single tests of files with slow tests, then the rest; random order
-    within each), so the run does not end with one worker on a long test and the other idle."""
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ModuleFixtureScheduling(LoadScopeScheduling):
-        ordered = False
-
-        def _split_scope(self, nodeid: str) -> str:
-            parts = nodeid.split("::")
-            if len(parts) == 2 and not MODULE_SCOPED_FIXTURE.search(_source(config.rootpath / parts[0])):
-                return nodeid
-            return super()._split_scope(nodeid)
-
-        def _assign_work_unit(self, node) -> None:
-            if not self.ordered:  # the first call: the whole collection is in the work queue
-                self.ordered = True
-
-                def rank(unit: tuple[str, dict]) -> tuple[int, int]:
-                    scope, tests = unit
-                    if "::" not in scope:
-                        return 0, -len(tests)
-                    return (1 if SLOW_MARK.search(_source(config.rootpath / scope.split("::")[0])) else 2), 0
-
-                units = sorted(self.workqueue.items(), key=rank)
-                self.workqueue.clear()
-                self.workqueue.update(units)
-            super()._assign_work_unit(node)
-
-    return ModuleFixtureScheduling(config, log)
 
 
 def _postgres_available() -> str | None:

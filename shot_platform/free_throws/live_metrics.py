@@ -34,12 +34,11 @@ from sqlalchemy import func, select
 
 from shot_platform.core.bulk import upsert_rows
 from shot_platform.core.model_store import ModelNotFoundError
-from shot_platform.core.saved_model_store import SavedModelStore
+from shot_platform.core.saved_model_store import SavedModelStore, open_saved_model_store
 from shot_platform.free_throws.evaluation import EVAL_FRACTIONS, score_report
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.inputs import GAMES_PLAYED, games_at_fractions
 from shot_platform.free_throws.labels import BEAT, LAST_MADE
-from shot_platform.free_throws.resources import score_beater_registry
 from shot_platform.free_throws.schema import PLAYER, SEASON, season_short
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.training_window import OUT_OF_SAMPLE, TrainingWindow, registry_windows
@@ -304,7 +303,8 @@ def registry_test_log_losses(
     versions: list[str], location: str, s3_endpoint_url: str | None = None
 ) -> dict[str, float | None]:
     """Each version's own test log loss from the score_beater registry (None when not recorded)."""
-    registry = score_beater_registry(location, s3_endpoint_url)
+    # opened here, not through resources.py: the domain's logic does not import its Dagster wiring
+    registry = open_saved_model_store(location, s3_endpoint_url, "score_beater")
     losses: dict[str, float | None] = {}
     for version in versions:
         try:

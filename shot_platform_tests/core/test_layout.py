@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "shot_platform"
+PACKAGE = Path(__file__).resolve().parents[2] / "shot_platform"
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -37,7 +37,7 @@ from shot_platform.core.serving.tf_runtime import TensorSpec
 from shot_platform.free_throws.serving.validation import input_problem
 from shot_platform_tests.asgi_server import serving
 from shot_platform_tests.saved_models import VALID_INSTANCE
-from shot_platform_tests.test_tf_app_bodies import StandInModel
+from shot_platform_tests.service.test_tf_app_bodies import StandInModel
 
 LIMIT = 1024 * 1024  # the body limit of the in-process stack (the service's is 8 MiB)
 PREDICT = "/v1/models/score_beater:predict"

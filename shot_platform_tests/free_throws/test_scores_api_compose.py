@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 from shot_platform.free_throws.scores_api.client import KEY_ENV, URL_ENV
-from shot_platform_tests.test_compose import (
+from shot_platform_tests.service.test_compose import (
     BIN,
     PYTHON_SERVICES,
     command,

@@ -31,7 +31,7 @@ from shot_platform.free_throws.scoring import prediction_points, refresh_predict
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.cli_process import materialise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_features", "score_beater",
          "score_beater_predictions", "score_beater_ground_truth"]  # fmt: skip
 
@@ -104,7 +104,7 @@ def test_definitions_do_not_import_tensorflow():
 
 
 def test_only_the_model_module_imports_tensorflow():
-    package = Path(__file__).resolve().parents[1] / "shot_platform"
+    package = Path(__file__).resolve().parents[2] / "shot_platform"
     importers = {
         str(path.relative_to(package))
         for path in package.rglob("*.py")

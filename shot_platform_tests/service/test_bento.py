@@ -12,7 +12,7 @@ import requests
 
 from shot_platform_tests.service_process import BIN, running_service, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow  # builds a wheel and a Bento, serves it
 

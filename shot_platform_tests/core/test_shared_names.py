@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "shot_platform"
+PACKAGE = Path(__file__).resolve().parents[2] / "shot_platform"
 SHARED = sorted(
     [
         *(PACKAGE / "core").rglob("*.py"),

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from shot_platform.core.settings import DATABASE_URL_ENV, MODEL_STORE_ENV, S3_ENDPOINT_ENV, Settings
 from shot_platform.shots.settings import API_KEY_ENV, ShotSettings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKER_WORKSPACE = ROOT / "deploy" / "workspace.docker.yaml"

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from shot_platform.core import schema_migrations
 from shot_platform.core.database import create_store_engine
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 SHOT_ROWS = [
     ("a" * 16, "shots.csv", 2, "SHOT_DIST 'far' is not a number", '{"SHOT_DIST": "far"}'),

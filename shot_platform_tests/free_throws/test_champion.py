@@ -65,7 +65,7 @@ p = champion_scorer(sys.argv[3]).predict(frame)
 print(json.dumps(dict(zip(frame["player"], p.tolist()))))
 """
     point = int(stored.loc[stored["season"] == 2012, "games_played"].max())
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     database, models = f"sqlite:///{platform_home / 'store.db'}", str(platform_home / "models")
     answer = subprocess.run(
         [sys.executable, "-c", script, database, str(point), models],

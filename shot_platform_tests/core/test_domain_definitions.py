@@ -19,7 +19,7 @@ from shot_platform.cli.materialize import parse_selection, refeed_assets, refeed
 from shot_platform.core.domain import domains
 from shot_platform.definitions import defs, domain_definitions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_FILES = ["shot_platform/definitions.py", "shot_platform/cli/materialize.py"]
 
 

@@ -23,8 +23,8 @@ from shot_platform.free_throws.flow import ledger  # noqa: F401  (its tables joi
 from shot_platform.free_throws.store.tables import metadata as free_throw_metadata
 from shot_platform.shots.store.tables import metadata as shot_metadata
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PACKAGE = Path(__file__).resolve().parents[1] / "shot_platform"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PACKAGE = Path(__file__).resolve().parents[2] / "shot_platform"
 # Release 0.1.0's quarantine tables: revision 0002 moves their rows into `quarantine` (test_quarantine_migration.py).
 MOVED = ("shots_quarantine", "free_throws_quarantine", "free_throw_game_quarantine")
 

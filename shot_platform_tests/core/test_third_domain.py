@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from shot_platform.cli import models as models_command  # noqa: F401
 from shot_platform.core import domain as registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PORTS = range(5301, 5311)  # this test's own loopback ports
 

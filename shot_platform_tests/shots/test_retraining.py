@@ -38,7 +38,7 @@ from shot_platform_tests.s3_server import CREDENTIALS, s3_server
 from shot_platform_tests.service_process import BIN, metric_samples, running_service, shot_readiness, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a PostgreSQL stack, S3 server and service process
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-api-key-123"
 GRAPH = [*defs.assets, *defs.asset_checks]
 SHOT = {

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from shot_platform.core.serving.tf_serving_config import CONFIG_FILE
 from shot_platform.free_throws.flow.scorers import MODEL_NAME, SCORE_BEATER_URL_ENV
-from shot_platform_tests.test_compose import (
+from shot_platform_tests.service.test_compose import (
     BIN,
     ROOT,
     command,
