@@ -13,7 +13,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shot_platform.core.blobs import LocalBlobStore
@@ -167,6 +167,8 @@ def test_a_canary_that_does_not_load_is_reported_once_and_never_blocks_the_champ
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(label=st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40))
+@example(label="\n")  # a decoded newline once fell through Starlette's routes to a plain 404
+@example(label="a\nb")
 def test_any_other_label_is_tf_servings_400(label: str, label_service: str):
     # The label arrives percent-encoded in the path and is decoded before the lookup
     # (http_rest_api_util.cc:90-131); only the two labels of the label map resolve.

@@ -75,12 +75,11 @@ class CaseInsensitivePrefix:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and path[: len(self.prefix)].lower() == self.prefix
-            and not path.startswith(self.prefix)
-        ):
-            scope = dict(scope, path=self.prefix + path[len(self.prefix) :])
+        if scope["type"] == "http" and path[: len(self.prefix)].lower() == self.prefix:
+            # Starlette's route patterns (``.*``) do not match a decoded newline (``%0A`` in a label
+            # or model name), which would fall through to a plain 404; the app under the prefix
+            # parses ``raw_path``, so the decoded path only has to route.
+            scope = dict(scope, path=self.prefix + path[len(self.prefix) :].replace("\n", "%0A"))
         await self.app(scope, receive, send)
 
 
