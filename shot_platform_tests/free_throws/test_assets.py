@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -30,31 +29,15 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import prediction_points, refresh_predictions, snapshot_frame
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform_tests.cli_process import materialise
+from shot_platform_tests.stand_in_scorers import PaceScorer as StandInPace
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_features", "score_beater",
          "score_beater_predictions", "score_beater_ground_truth"]  # fmt: skip
 
 
-class PaceScorer:
-    """A stand-in for the score_beater model (built on another branch): a fixed function of the
-    inputs, so predictions and metrics can be checked before the model lands."""
-
+class PaceScorer(StandInPace):
     version = "test-pace-1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.rows = 0
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        self.calls += 1
-        self.rows += len(inputs)
-        share = inputs["season_share"].to_numpy()
-        projection = (
-            inputs["made"]
-            + (1 - share) * inputs["last_made"] * inputs["scheduled_games"] / inputs["last_scheduled_games"]
-        )
-        return 1 / (1 + np.exp(-4 * (projection / (inputs["last_made"] + 1) - 1).to_numpy()))
 
 
 def test_lineage_and_groups():

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from dagster import (
@@ -38,28 +37,11 @@ from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.sensors import LABELS_TAG, free_throw_games_sensor, score_beater_labels_sensor
 from shot_platform.free_throws.store import FreeThrowStore, tables
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
+from shot_platform_tests.stand_in_scorers import PaceScorer
 
 pytestmark = pytest.mark.slow  # a replay server process per test, and whole seasons synced through runs
 
 FIRST = 2008  # three seasons: 2008-09 is history only, 2009-10 and 2010-11 are predicted
-
-
-class PaceScorer:
-    """A fixed function of the inputs standing in for the SavedModel (no TensorFlow in pytest)."""
-
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.rows = 0
-
-    def predict(self, inputs: pd.DataFrame) -> np.ndarray:
-        self.calls += 1
-        self.rows += len(inputs)
-        share = inputs["season_share"].to_numpy()
-        pace = inputs["last_made"].to_numpy() * inputs["scheduled_games"].to_numpy()
-        projection = inputs["made"].to_numpy() + (1 - share) * pace / inputs["last_scheduled_games"].to_numpy()
-        return 1 / (1 + np.exp(-4 * (projection / (inputs["last_made"].to_numpy() + 1) - 1)))
 
 
 class PaceScorerResource(ScoreBeaterScorerResource):
