@@ -7,14 +7,10 @@ an installed package declares one: a ``dist-info`` with an ``entry_points.txt`` 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +22,10 @@ from click.testing import CliRunner
 # choices (--model, --domain) must still offer it.
 from shot_platform.cli import models as models_command  # noqa: F401
 from shot_platform.core import domain as registry
+from shot_platform_tests.service_process import running_service
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PORTS = range(5301, 5311)  # this test's own loopback ports
 
 
 def declare(where: Path) -> Path:
@@ -102,43 +98,6 @@ def test_its_asset_is_in_the_code_location(tmp_path: Path):
     assert "dart_throws" in keys and "shot_model" in keys and "score_beater" in keys
 
 
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"ports {PORTS.start}-{PORTS.stop - 1} are all in use")
-
-
-@contextlib.contextmanager
-def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"service exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{url}/livez", timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"no service in 120 s:\n{log_path.read_text()[-3000:]}"
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
 @pytest.mark.slow  # starts the real service (every domain's unit)
 def test_its_endpoint_is_served_and_its_model_is_in_readyz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from shot_platform.core.settings import Settings
@@ -154,7 +113,8 @@ def test_its_endpoint_is_served_and_its_model_is_in_readyz(tmp_path: Path, monke
     env = child_env(declare(tmp_path / "site"), home)
     env |= {"SHOT_PLATFORM_MODEL_POLL_SECONDS": "0.3", "BENTOML_HOME": str(tmp_path / "bentoml")}
     env.pop("SHOT_PLATFORM_DATABASE_URL", None)
-    with serving(env, tmp_path / "service.log") as url:
+    command = [str(BIN / "shot-platform"), "serve", "--host", "127.0.0.1"]
+    with running_service(command, env, tmp_path / "service.log") as url:
         answer = requests.post(f"{url}/darts/predict", json={"darts": 2}, timeout=10)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"hit_probabilities": [0.25, 0.25], "model_version": "1"}
