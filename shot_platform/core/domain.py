@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -81,7 +81,6 @@ class Domain:
     demo: str | None = None
     settings: str | None = None
     description: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def cli_name(self) -> str:
@@ -89,7 +88,7 @@ class Domain:
 
     def load(self, attribute: str) -> Any:
         """The object named by one of this domain's references (``"definitions"``, ``"demo"``...)."""
-        reference = getattr(self, attribute, None) or self.extra.get(attribute)
+        reference = getattr(self, attribute, None)
         if not reference:
             raise DomainError(f"domain {self.name!r} declares no {attribute}")
         try:
@@ -134,4 +133,4 @@ def models() -> dict[str, tuple[Domain, ModelRef]]:
 
 def each(attribute: str) -> list[tuple[Domain, Callable[..., Any]]]:
     """Each domain that declares ``attribute``, with the object it names."""
-    return [(d, d.load(attribute)) for d in domains() if getattr(d, attribute, None) or d.extra.get(attribute)]
+    return [(d, d.load(attribute)) for d in domains() if getattr(d, attribute, None)]
