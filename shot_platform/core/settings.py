@@ -85,7 +85,7 @@ def variable(
     return field(default=default, metadata=metadata)
 
 
-def retrain_threshold(name: str, read_by: str, rows: str, meaning: str) -> Any:
+def retrain_trigger(name: str, read_by: str, rows: str, meaning: str) -> Any:
     """A settings field: how many new ``rows`` trigger retraining, 100 by default; 0 retrains on any
     new row (the nothing-new guard still holds)."""
     return variable(name, "`100`", read_by, meaning, default=100, what=f"a whole number of {rows}", minimum=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shot_platform.core.settings import FromEnv, retrain_threshold, variable
+from shot_platform.core.settings import FromEnv, retrain_trigger, variable
 
 RETRAIN_LABELS_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS"
 SCORES_API_URL_ENV = "SHOT_PLATFORM_SCORES_API_URL"
@@ -40,7 +40,7 @@ class ScoresApiSettings:
 class FreeThrowSettings(FromEnv):
     """Resolved free-throw settings; build with :meth:`from_env`."""
 
-    retrain_min_new_labels: int = retrain_threshold(
+    retrain_min_new_labels: int = retrain_trigger(
         RETRAIN_LABELS_ENV,
         "code location, sync",
         "labelled player-seasons",
