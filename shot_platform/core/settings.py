@@ -215,10 +215,6 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.dagster_home_dir or self.home / "dagster"
 
-    @property
-    def plot_dir(self) -> Path:
-        return self.home / "plots"
-
     @classmethod
     def from_env(cls) -> Settings:
         """Raises :class:`SettingsError` in production mode without a database URL and a model store,

@@ -98,8 +98,7 @@ class ShotStore:
         with self.engine.begin() as conn:
             inserted = insert_new_rows(conn, tables.shots, frame, SHOT_KEY_COLUMNS, progress=progress)
         if inserted >= ANALYZE_AFTER_ROWS and self.engine.dialect.name == "postgresql":
-            # Fresh statistics keep the sensor's `id > watermark` count an index-only scan
-            # (measured: 52 ms seq scan before, 1.5 ms after, on 1M rows).
+            # Fresh statistics keep the sensor's `id > watermark` count an index-only scan.
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE shots")
         return inserted
