@@ -57,9 +57,9 @@ def write_predictions(conn: Connection, rows: pd.DataFrame, new: bool = False) -
 
 def upsert(conn: Connection, table: Table, rows: pd.DataFrame, updated: tuple[str, ...], new: bool = False) -> None:
     """Insert rows; a stored key gets ``updated`` columns replaced (left alone when ``updated`` is
-    empty). One COPY + ``INSERT ... ON CONFLICT`` on PostgreSQL (statements per row through psycopg2
-    measured 14-37 ms each on the loaded machine); with ``new`` (no key stored), one COPY into the
-    table. Within ``rows`` the last row of a key wins."""
+    empty). One COPY + ``INSERT ... ON CONFLICT`` on PostgreSQL, not a statement per row (each a round
+    trip through psycopg2); with ``new`` (no key stored), one COPY into the table. Within ``rows`` the
+    last row of a key wins."""
     key = [column.name for column in table.primary_key.columns]
     rows = rows[[column.name for column in table.columns]].drop_duplicates(key, keep="last")
     if new:
