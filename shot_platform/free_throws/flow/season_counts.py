@@ -12,11 +12,13 @@ from shot_platform.core.frame_validation import canonical_integer_text
 from shot_platform.core.scorer import CountingScorer
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.batch_writer import BatchWriter
-from shot_platform.free_throws.flow.feed import Fetched
+from shot_platform.free_throws.flow.feed import Fetched, plays_frame
+from shot_platform.free_throws.flow.report import SyncReport
 from shot_platform.free_throws.flow.season import SeasonState, load_state
 from shot_platform.free_throws.flow.season_labels import write_labels
+from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import PLAYER, REGULAR, season_short
-from shot_platform.free_throws.store import tables
+from shot_platform.free_throws.store import FreeThrowStore, tables
 
 NO_COUNTS = pd.DataFrame({PLAYER: pd.Series(dtype=object), "made": pd.Series(dtype="int64"),
                           "attempted": pd.Series(dtype="int64")})  # fmt: skip
@@ -31,6 +33,22 @@ def stored_before(conn: Connection, fetched: list[Fetched]) -> bool:
         ).scalar_one()
         for season, ids in _ids_by_season(fetched).items()
     )
+
+
+def ingest_batch(
+    store: FreeThrowStore, conn: Connection, fetched: list[Fetched], report: SyncReport
+) -> dict[int, pd.DataFrame]:
+    """The batch's plays through the one free-throw ingest path, all at once; returns ``game_counts``
+    of what it stored."""
+    plays = plays_frame(fetched)
+    if plays is None:
+        return game_counts(conn, fetched, None)
+    new_games = not stored_before(conn, fetched)
+    source = f"scores-api games {fetched[0].game.id}..{fetched[-1].game.id}"
+    ingest = ingest_free_throw_frame(store, plays, source)
+    report.rows_inserted += ingest.inserted
+    report.quarantined += ingest.quarantined_new
+    return game_counts(conn, fetched, plays if new_games and ingest.inserted == len(plays) else None)
 
 
 def game_counts(conn: Connection, fetched: list[Fetched], stored_plays: pd.DataFrame | None) -> dict[int, pd.DataFrame]:
@@ -152,4 +170,4 @@ def add_regular_game(
     return new_labels
 
 
-__all__ = ["NO_COUNTS", "add_regular_game", "game_counts", "load_season", "stored_before"]
+__all__ = ["NO_COUNTS", "add_regular_game", "game_counts", "ingest_batch", "load_season", "stored_before"]

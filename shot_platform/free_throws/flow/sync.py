@@ -45,22 +45,15 @@ from shot_platform.core.scorer import CountingScorer
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.flow.batch_writer import BatchWriter, plain_rows, points_frame
 from shot_platform.free_throws.flow.corrections import check_corrections
-from shot_platform.free_throws.flow.feed import BATCH_GAMES, Feed, Fetched, plays_frame, unprocessed_final_games
+from shot_platform.free_throws.flow.feed import BATCH_GAMES, Feed, Fetched, unprocessed_final_games
 from shot_platform.free_throws.flow.inline_retrain import InlineRetrain, retrain_threshold
 from shot_platform.free_throws.flow.lock import SyncRunning, sync_lock
 from shot_platform.free_throws.flow.refeed import full_refeed
 from shot_platform.free_throws.flow.report import Clock, SyncReport
 from shot_platform.free_throws.flow.scorers import NoModelError, SavedModelScorer, open_scorer
 from shot_platform.free_throws.flow.season import SeasonState
-from shot_platform.free_throws.flow.season_counts import (
-    NO_COUNTS,
-    add_regular_game,
-    game_counts,
-    load_season,
-    stored_before,
-)
+from shot_platform.free_throws.flow.season_counts import NO_COUNTS, add_regular_game, ingest_batch, load_season
 from shot_platform.free_throws.flow.season_labels import complete_season
-from shot_platform.free_throws.ingest.events import ingest_free_throw_frame
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ScoresApiClient
 from shot_platform.free_throws.store import FreeThrowStore, tables
@@ -164,19 +157,9 @@ class SyncEngine:
         """A batch of games in ONE transaction: their events, counts, features, labels, predictions
         and ledger rows commit together (one commit per batch, not per game: a commit costs an
         fsync). A sync killed midway loses the batch entirely, and the next one redoes it."""
-        plays = plays_frame(fetched)
         with self.store.transaction() as conn:
             with self.clock("store"):
-                stored_plays = None
-                if plays is not None:
-                    new_games = not stored_before(conn, fetched)
-                    source = f"scores-api games {fetched[0].game.id}..{fetched[-1].game.id}"
-                    # The one free-throw ingest path, on the plays of the whole batch at once.
-                    ingest = ingest_free_throw_frame(self.store, plays, source)
-                    self.report.rows_inserted += ingest.inserted
-                    self.report.quarantined += ingest.quarantined_new
-                    stored_plays = plays if new_games and ingest.inserted == len(plays) else None
-                counts = game_counts(conn, fetched, stored_plays)
+                counts = ingest_batch(self.store, conn, fetched, self.report)
             for item in fetched:
                 self.process(item, counts.get(item.game.id, NO_COUNTS) if item.box is not None else None)
                 if self.report.games_processed % PROGRESS_EVERY == 0:
