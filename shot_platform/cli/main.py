@@ -7,9 +7,10 @@ groups ``ingest``, ``generate`` and ``sync``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar
 
 import click
 
@@ -126,17 +127,39 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def progress_printer(label: str):
-    """A progress callback that prints at most ~10 lines for a long run."""
-    last = {"shown": -1}
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback drawing a bar on a terminal (stderr), silent otherwise."""
+    state: dict[str, Any] = {}
 
     def show(done: int, total: int) -> None:
-        step = max(1, total // 10)
-        if done // step != last["shown"] or done == total:
-            last["shown"] = done // step
-            click.echo(f"  {label}: {done:,}/{total:,}", err=True)
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = _bar(label, total, "rows")
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     return show
+
+
+def _bar(label: str, total: int | None, unit: str, stream: TextIO | None = None):
+    from tqdm import tqdm
+
+    # disable=None: no bar when the stream is not a terminal (logs, pipes, CI stay clean)
+    return tqdm(desc=f"  {label}", total=total, unit=f" {unit}", unit_scale=True, file=stream or sys.stderr,
+                disable=None, leave=True, dynamic_ncols=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def progress_bar(
+    label: str, total: int | None, unit: str, stream: TextIO | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal (stderr), silent otherwise; yields ``advance(done)``, taking the count so far."""
+    bar = _bar(label, total, unit, stream)
+    try:
+        yield lambda done: bar.update(done - bar.n)
+    finally:
+        bar.close()
 
 
 @click.group(cls=LazyGroup)
