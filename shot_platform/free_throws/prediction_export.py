@@ -3,8 +3,6 @@ in batches, so memory stays flat however many rows the store holds."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,18 +76,44 @@ def _conditions(source, chosen: PredictionFilter) -> list:
     return conditions
 
 
+SCHEMA_FIELDS = (
+    ("season", "string"),
+    ("player", "string"),
+    ("games_played", "int32"),
+    ("probability", "float64"),
+    ("model_version", "string"),
+    ("made_at", "timestamp[us, tz=UTC]"),
+)
+
+
+def schema():
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int32": pa.int32(), "float64": pa.float64(),
+             "timestamp[us, tz=UTC]": pa.timestamp("us", tz="UTC")}  # fmt: skip
+    return pa.schema([(name, types[kind]) for name, kind in SCHEMA_FIELDS])
+
+
 def batches(engine: Engine, chosen: PredictionFilter, size: int = BATCH_ROWS) -> Iterator[list[tuple]]:
     """The rows in export order, ``size`` at a time, read with a server-side cursor where the database
-    has one."""
+    has one. Times are UTC: naive ones (SQLite) are read as UTC by the Arrow conversion."""
+    labels: dict[int, str] = {}
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=size).execute(query(chosen))
         for rows in result.partitions(size):
-            yield [(season_label(int(row[0])), *row[1:5], _utc(row[5])) for row in rows]
+            yield [
+                (labels.get(row[0]) or labels.setdefault(row[0], season_label(int(row[0]))), *row[1:]) for row in rows
+            ]
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite gives back naive times (stored as UTC); PostgreSQL gives aware ones.
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+def tables_of(parts: Iterator[list[tuple]]):
+    """Each batch as an Arrow table of the export's schema (built column by column)."""
+    import pyarrow as pa
+
+    target = schema()
+    for rows in parts:
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in target]
+        yield pa.Table.from_arrays([pa.array(c, t) for c, t in zip(columns, target.types, strict=True)], schema=target)
 
 
 def export(
@@ -103,47 +127,27 @@ def export(
 
 
 def _write_csv(parts: Iterator[list[tuple]], output: Path, progress: Callable[[int], None]) -> int:
-    import gzip
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
 
-    opener = gzip.open if output.name.lower().endswith(".gz") else open
     written = 0
-    with opener(output, "wt", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(COLUMNS)
-        for rows in parts:
-            # repr keeps every digit of a probability (it reads back as the same float)
-            out.writerows(
-                (season, player, games, repr(float(probability)), version, made_at.isoformat(sep=" "))
-                for season, player, games, probability, version, made_at in rows
-            )
-            written += len(rows)
+    compression = "gzip" if output.name.lower().endswith(".gz") else None
+    sink = pa.CompressedOutputStream(str(output), compression) if compression else pa.OSFile(str(output), "wb")
+    with sink, pcsv.CSVWriter(sink, schema()) as writer:
+        for table in tables_of(parts):
+            writer.write_table(table)
+            written += table.num_rows
             progress(written)
     return written
 
 
 def _write_parquet(parts: Iterator[list[tuple]], output: Path, progress: Callable[[int], None]) -> int:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema(
-        [
-            ("season", pa.string()),
-            ("player", pa.string()),
-            ("games_played", pa.int32()),
-            ("probability", pa.float64()),
-            ("model_version", pa.string()),
-            ("made_at", pa.timestamp("us", tz="UTC")),
-        ]
-    )
     written = 0
-    with pq.ParquetWriter(output, schema) as writer:
-        for rows in parts:
-            columns = list(zip(*rows, strict=True))
-            writer.write_table(
-                pa.Table.from_arrays([pa.array(c, t) for c, t in zip(columns, schema.types)], schema=schema)
-            )
-            written += len(rows)
+    with pq.ParquetWriter(output, schema()) as writer:
+        for table in tables_of(parts):
+            writer.write_table(table)
+            written += table.num_rows
             progress(written)
-    if not written:  # an empty export is still a readable file with the columns
-        pq.write_table(schema.empty_table(), output)
     return written

@@ -19,6 +19,7 @@ from shot_platform.free_throws.prediction_export import PredictionFilter, batche
 from shot_platform.free_throws.store import FreeThrowStore, tables
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+A, B = "2011 - 2012", "2012 - 2013"
 # (season, player, games_played, model_version, probability, minutes after T0)
 ROWS = [
     (2011, "Ann", 0, "1", 0.10, 0),
@@ -31,23 +32,18 @@ ROWS = [
 ]
 
 
+def row(season: int, player: str, games: int, version: str, probability: float, minutes: int) -> dict:
+    made_at = T0 + dt.timedelta(minutes=minutes)
+    keys = {"season": season, "player": player, "games_played": games, "model_version": version}
+    return keys | {"input_hash": "h", "probability": probability, "made_at": made_at}
+
+
 def fill(store: FreeThrowStore) -> None:
     store.create_schema()
     with store.engine.begin() as conn:
         conn.execute(
             insert(tables.score_beater_predictions),
-            [
-                {
-                    "season": s,
-                    "player": p,
-                    "games_played": g,
-                    "model_version": v,
-                    "input_hash": "h",
-                    "probability": prob,
-                    "made_at": T0 + dt.timedelta(minutes=m),
-                }  # fmt: skip
-                for s, p, g, v, prob, m in ROWS
-            ],
+            [row(*values) for values in ROWS],
         )
 
 
@@ -66,16 +62,14 @@ def keys(frame: pd.DataFrame) -> list[tuple]:
 @pytest.mark.parametrize(
     ("chosen", "expected"),
     [
-        (PredictionFilter(), [("2011 - 2012", "Ann", 0, "1"), ("2011 - 2012", "Bob", 0, "1"),
-                              ("2011 - 2012", "Ann", 5, "1"), ("2011 - 2012", "Ann", 5, "2"),
-                              ("2012 - 2013", "Ann", 0, "2"), ("2012 - 2013", "Bob", 0, "2"),
-                              ("2012 - 2013", "Bob", 7, "2")]),
-        (PredictionFilter(seasons=[2012], players=["Bob"]), [("2012 - 2013", "Bob", 0, "2"), ("2012 - 2013", "Bob", 7, "2")]),
-        (PredictionFilter(model_versions=["1"], players=["Ann"]), [("2011 - 2012", "Ann", 0, "1"), ("2011 - 2012", "Ann", 5, "1")]),
-        (PredictionFilter(latest=True), [("2011 - 2012", "Bob", 0, "1"), ("2011 - 2012", "Ann", 5, "2"),
-                                         ("2012 - 2013", "Ann", 0, "2"), ("2012 - 2013", "Bob", 7, "2")]),
+        (PredictionFilter(), [(A, "Ann", 0, "1"), (A, "Bob", 0, "1"), (A, "Ann", 5, "1"), (A, "Ann", 5, "2"),
+                              (B, "Ann", 0, "2"), (B, "Bob", 0, "2"), (B, "Bob", 7, "2")]),
+        (PredictionFilter(seasons=[2012], players=["Bob"]), [(B, "Bob", 0, "2"), (B, "Bob", 7, "2")]),
+        (PredictionFilter(model_versions=["1"], players=["Ann"]), [(A, "Ann", 0, "1"), (A, "Ann", 5, "1")]),
+        (PredictionFilter(latest=True), [(A, "Bob", 0, "1"), (A, "Ann", 5, "2"),
+                                         (B, "Ann", 0, "2"), (B, "Bob", 7, "2")]),
         # latest among the chosen model's predictions
-        (PredictionFilter(latest=True, model_versions=["1"]), [("2011 - 2012", "Bob", 0, "1"), ("2011 - 2012", "Ann", 5, "1")]),
+        (PredictionFilter(latest=True, model_versions=["1"]), [(A, "Bob", 0, "1"), (A, "Ann", 5, "1")]),
         (PredictionFilter(seasons=[2030]), []),
     ],
 )  # fmt: skip

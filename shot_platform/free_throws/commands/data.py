@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import click
-
 from pathlib import Path
+
+import click
 
 from shot_platform.cli.ingest import ingest_command
 from shot_platform.cli.main import fail, open_store, progress_printer
