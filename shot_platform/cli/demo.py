@@ -25,10 +25,10 @@ def where_to_look(ui_port: int, scores_api_port: int | None) -> list[str]:
     lines = [f"Dagster UI: {ui} (Lineage shows the graph; each asset's page its metadata, plots and checks)"]
     if scores_api_port is not None:
         lines += [
-            f"Scores API replay: http://127.0.0.1:{scores_api_port}/replay/status releases games one by one;",
-            f"  the sensor free_throw_games_sensor syncs them every 30 s: watch {ui}/runs, the assets",
-            "  free_throw_games and score_beater_predictions (metadata per run), and at a season's end the",
-            f"  retraining run (score_beater) in {ui}/overview/automation",
+            f"Scores API replay: http://127.0.0.1:{scores_api_port}/replay/status (games released so far);",
+            "  the sensor free_throw_games_sensor (Automation) syncs them every 30 s: watch the sync runs in",
+            f"  {ui}/runs, the assets free_throw_games and score_beater_predictions (metadata of each",
+            "  materialisation), and at a season's end the retraining run that judges a challenger.",
         ]
     return lines
 

@@ -46,7 +46,7 @@ def models() -> None:
     """List model versions; promote one (the manual override, and rollback)."""
 
 
-@models.command("list")
+@models.command("list", short_help="Every model's versions, metrics and champion.")
 @model_option
 def list_models(model_name: str | None) -> None:
     """Versions with their test metrics and promotion decisions; * marks the champion.
@@ -161,7 +161,7 @@ def _accepts(name: str, version: str, settings: Settings) -> bool:
         return False
 
 
-@models.command("promote")
+@models.command("promote", short_help="Make VERSION the champion (or roll back).")
 @click.argument("version")
 @click.option("--reason", default="manual promotion", show_default=True)
 @model_option

@@ -37,7 +37,7 @@ def predict() -> None:
     """Score files with the current champion model."""
 
 
-@predict.command("shots")
+@predict.command("shots", short_help="Score a shot-logs file: adds make_probability.")
 @click.argument("input_path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(), help=".csv or .csv.gz")
 def predict_shots(input_path: str, output: str) -> None:

@@ -30,7 +30,7 @@ def predictions() -> None:
     """Export stored predictions."""
 
 
-@predictions.command("score-beater")
+@predictions.command("score-beater", short_help="Stored score_beater predictions as CSV or Parquet.")
 @click.option(
     "-o",
     "--output",
