@@ -133,7 +133,7 @@ def _write_csv(parts: Iterator[list[tuple]], output: Path, progress: Callable[[i
     written = 0
     compression = "gzip" if output.name.lower().endswith(".gz") else None
     sink = pa.CompressedOutputStream(str(output), compression) if compression else pa.OSFile(str(output), "wb")
-    with sink, pcsv.CSVWriter(sink, schema()) as writer:
+    with sink, pcsv.CSVWriter(sink, schema()) as writer:  # strings quoted: valid CSV whatever a name holds
         for table in tables_of(parts):
             writer.write_table(table)
             written += table.num_rows
