@@ -74,3 +74,15 @@ def test_every_command_listing_shows_whole_summaries(path: tuple[str, ...]):
     assert result.exit_code == 0, result.output
     listing = result.output.split("Commands:", 1)[1]
     assert "..." not in listing, listing
+
+
+@pytest.mark.slow
+def test_a_group_selection_prints_no_dagster_warning(platform_home, capfd: pytest.CaptureFixture[str]):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")  # as in a terminal, not pytest's filters
+        result = CliRunner().invoke(cli, ["materialize", "--select", "group:free_throws"])
+    assert result.exit_code == 0, result.output
+    printed = result.output + "".join(capfd.readouterr()) + "\n".join(str(w.message) for w in seen)
+    assert "BetaWarning" not in printed and "include_sources" not in printed, printed
