@@ -107,6 +107,9 @@ def test_materialising_a_store_without_a_model_trains_and_compares_the_first_one
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(path)]).exit_code == 0
     output = materialise("--select", "group:free_throws")
     assert "score_beater: champion=1" in output and "promoted=True" in output
+    # training progress is in the run's log, epoch by epoch, for both fits
+    assert "score_beater fit (choosing epochs): epoch 1/20: " in output and "val_log_loss" in output
+    assert "score_beater fit (final): epoch 1/" in output
     assert "model_version=1" in output.split("score_beater_predictions:")[1].splitlines()[0]
 
     registry = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")
