@@ -182,12 +182,40 @@ def cli() -> None:
         fail(str(error))
 
 
-def model_or_fail(models: ModelStore):
+def model_or_fail(models: ModelStore, name: str | None = None):
     """The champion, or exit 1 saying why there is none (no model yet, a damaged pointer or
-    artifact) and what to do; never a traceback."""
+    artifact) and what to do; never a traceback. With the registered model's ``name``, a registry
+    with no version names the steps that train one (`ingest` first when its domain has no data)."""
     from shot_platform.core.model_store import RegistryError
 
     try:
         return models.load()
     except RegistryError as error:
-        fail(str(error))
+        try:
+            empty = name is not None and not models.versions()
+        except (RegistryError, OSError):
+            empty = False
+        fail(f"no {name} model yet: {how_to_train(name)}" if empty and name else str(error))
+
+
+def train_command(name: str) -> str:
+    """The command that trains the registered model ``name``: its domain's asset group."""
+    from shot_platform.core.domain import models
+
+    owner, _ = models()[name]
+    return f"shot-platform materialize --select group:{owner.name}"
+
+
+def how_to_train(name: str) -> str:
+    """The next step that trains ``name``: its domain's ingest first when the store has none of its data."""
+    from shot_platform.core.domain import models
+
+    owner, _ = models()[name]
+    train = f"train one with `{train_command(name)}`"
+    if not owner.has_data:
+        return train
+    try:
+        stored = resolve(owner.has_data)(Settings.from_env())
+    except Exception:  # an unusable store is named by the commands that read it; here it only guides
+        return train
+    return train if stored else f"load data with `shot-platform ingest {owner.cli_name} FILE`, then {train}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from shot_platform.cli.main import DomainChoice, fail
+from shot_platform.cli.main import DomainChoice, fail, how_to_train, train_command
 from shot_platform.core import domain
 from shot_platform.core.model_store import ModelStore, RegistryError, one_line
 from shot_platform.core.settings import Settings
@@ -69,10 +69,10 @@ def _list(name: str, store: ModelStore) -> None:
         fail(f"cannot list the {name} registry: {one_line(error)}; repair or move the named entry, then retry")
     if pointer.damaged:
         click.secho(f"warning: {name}: {pointer.problem}: there is no usable champion", fg="yellow", err=True)
-        fix = f"shot-platform models promote {versions[-1]}" if versions else _train_command(name)
+        fix = f"shot-platform models promote {versions[-1]}" if versions else train_command(name)
         click.secho(f"  repair: `{fix}` (or promote any version listed below)", fg="yellow", err=True)
     if not versions:
-        click.echo(f"no {name} models in {store.blobs.describe()}: {_how_to_train(name)}")
+        click.echo(f"no {name} models in {store.blobs.describe()}: {how_to_train(name)}")
         return
     click.echo(f"{'':2}{'version':24} {'candidate':20} {'auc':>7} {'log_loss':>9} {'tested on':24} decision")
     for version in versions:
@@ -93,24 +93,6 @@ def _list(name: str, store: ModelStore) -> None:
             f"{mark}{_text(version):24} {_text(shown['candidate']):20} {_number(metrics.get('auc')):>7} "
             f"{_number(metrics.get('log_loss')):>9} {_text(shown['tested_on']):24} {decision}"
         )
-
-
-def _train_command(name: str) -> str:
-    owner, _ = domain.models()[name]
-    return f"shot-platform materialize --select group:{owner.name}"
-
-
-def _how_to_train(name: str) -> str:
-    """The next step that trains ``name``: its domain's ingest when the store has none of its data."""
-    owner, _ = domain.models()[name]
-    train = f"train one with `{_train_command(name)}`"
-    if not owner.has_data:
-        return train
-    try:
-        stored = domain.resolve(owner.has_data)(Settings.from_env())
-    except Exception:  # an unusable store is named by the commands that read it; here it only guides
-        return train
-    return train if stored else f"load data with `shot-platform ingest {owner.cli_name} FILE`, then {train}"
 
 
 def _object(value) -> dict:

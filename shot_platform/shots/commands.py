@@ -60,7 +60,7 @@ def predict_shots(input_path: str, output: str) -> None:
     except ShotFileError as error:
         fail(str(error))
     settings = Settings.from_env()
-    model = model_or_fail(open_shot_models(settings))
+    model = model_or_fail(open_shot_models(settings), "shot_model")
     history = open_store(ShotStore, settings).load_player_history()
     scored = score_frame(table.frame, model, history, problems=table.problems)
     try:
