@@ -36,5 +36,5 @@ PlatformService.add_asgi_middleware(
 )
 for _unit in UNITS:
     for _middleware in _unit.middlewares():
-        PlatformService.add_asgi_middleware(_middleware.cls, **_middleware.options)
+        PlatformService.add_asgi_middleware(_middleware.cls, **_middleware.kwargs)
 PlatformService.add_asgi_middleware(ReadinessReport, readiness=lambda: bentoml.get_current_service().readiness())

@@ -2,19 +2,22 @@
 
 A domain publishes one :class:`Domain` under the ``shot_platform.domains`` entry-point group (the
 registration list is ``[project.entry-points."shot_platform.domains"]`` in ``pyproject.toml``; a
-package installed beside the platform registers the same way). Shared code (the CLI's root, the
-service, the code location, ``core/``) reads the domains from :func:`domains` and names none.
+package installed beside the platform registers the same way; the entry point's name is the domain's).
+Shared code (the CLI's root, the service, the code location, ``core/``) reads the domains from
+:func:`domains` and names none.
 
 Everything a domain brings is named as ``"module:attribute"`` and imported on use, so that
-``shot-platform --help`` imports neither Dagster nor a model library.
+``shot-platform --help`` imports neither Dagster nor a model library. A reference may be relative
+(``".definitions:defs"``) to the package of the module declaring the domain.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -59,9 +62,11 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class Domain:
-    """What a domain declares. ``name`` is a Python identifier and the Dagster group of its assets.
+    """What a domain declares. :func:`domains` sets ``name`` (its entry point's: a Python identifier,
+    the Dagster group of its assets) and makes its relative references absolute.
 
-    - ``definitions``: its Dagster ``Definitions`` (assets, checks, jobs, sensors, its own resources).
+    - ``definitions``: its Dagster ``Definitions`` (assets, checks, jobs, sensors, its own resources),
+      by default ``definitions.py``'s ``defs``.
     - ``commands``: its CLI commands.
     - ``service_unit``: a factory of its unit on the prediction service (endpoints, readiness).
     - ``models``: the models it trains (for ``shot-platform models``, readiness and the demo).
@@ -72,19 +77,42 @@ class Domain:
       :func:`shot_platform.core.settings.read`); its variables join the operations table.
     """
 
-    name: str
-    definitions: str
+    definitions: str = ".definitions:defs"
     commands: tuple[Command, ...] = ()
     service_unit: str | None = None
     models: tuple[ModelRef, ...] = ()
     has_data: str | None = None
     demo: str | None = None
     settings: str | None = None
-    description: str = ""
+    name: str = ""
 
     @property
     def cli_name(self) -> str:
         return self.name.replace("_", "-")
+
+    def registered(self, name: str, package: str) -> Domain:
+        """This domain named ``name``, its references relative to ``package`` made absolute."""
+
+        def absolute(reference: str) -> str:
+            module_name, colon, attribute = reference.partition(":")
+            return importlib.util.resolve_name(module_name, package) + colon + attribute
+
+        def optional(reference: str | None) -> str | None:
+            return reference and absolute(reference)
+
+        return replace(
+            self,
+            name=name,
+            definitions=absolute(self.definitions),
+            commands=tuple(replace(command, target=absolute(command.target)) for command in self.commands),
+            service_unit=optional(self.service_unit),
+            models=tuple(
+                replace(model, open=absolute(model.open), describe=optional(model.describe)) for model in self.models
+            ),
+            has_data=optional(self.has_data),
+            demo=optional(self.demo),
+            settings=optional(self.settings),
+        )
 
     def load(self, attribute: str) -> Any:
         """The object named by one of this domain's references (``"definitions"``, ``"demo"``...)."""
@@ -110,6 +138,9 @@ def domains() -> tuple[Domain, ...]:
             domain = domain()
         if not isinstance(domain, Domain):
             raise DomainError(f"entry point {point.name!r} ({point.value}) is not a shot_platform Domain")
+        if not point.name.isidentifier():
+            raise DomainError(f"entry point {point.name!r} ({point.value}): a domain's name is a Python identifier")
+        domain = domain.registered(point.name, point.module.rpartition(".")[0])
         if domain.name in found:
             raise DomainError(f"two domains are named {domain.name!r}")
         found[domain.name] = domain

@@ -132,7 +132,7 @@ class PredictionCache:
 
     Loaded once when a partition is first refreshed (one indexed range read), then kept up to date
     with what this process writes; a lookup per game in SQL cost more than the rest of the store's
-    work (measured: 1,141 queries for a season). A hit needs the same version and partition: identical
+    work. A hit needs the same version and partition: identical
     inputs in another partition are possible but rare, and missing them costs a model call, never a
     wrong answer.
     """

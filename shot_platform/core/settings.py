@@ -7,7 +7,7 @@ the Dagster code location, the service) without them, so a pod never writes to a
 accident. A value that cannot be used (a number that is not one) is one :class:`SettingsError` naming
 the variable, which the CLI prints as one line.
 
-Each field declares its variable in its metadata (:class:`Variable`); the table in
+Each field declares its variable in its metadata (:func:`variable`); the table in
 docs/operations.md is :func:`variables_table`, checked by a test so the two cannot drift.
 
 A domain's own variables (its thresholds, its providers, its keys) are fields of its own settings
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_type_hints
 
@@ -68,19 +68,36 @@ class Variable:
     secret: bool = False
 
 
-def declares(
+def variable(
     name: str,
-    default: str,
+    shown_default: str,
     read_by: str,
     meaning: str,
     *,
+    default: Any = MISSING,
     secret: bool = False,
     what: str = "a whole number",
     minimum: float = 1,
-) -> dict[str, Any]:
-    """A field's metadata: its variable as the table shows it; for a number field :func:`read` parses,
-    ``what`` the value must be (in the error) and its ``minimum``."""
-    return {"variable": Variable(name, default, read_by, meaning, secret), "number": (what, minimum)}
+) -> Any:
+    """A settings field read from the variable ``name`` (shown in the table as the other arguments say);
+    for a number field :func:`read` parses, ``what`` the value must be (in the error) and its ``minimum``."""
+    metadata = {"variable": Variable(name, shown_default, read_by, meaning, secret), "number": (what, minimum)}
+    return field(default=default, metadata=metadata)
+
+
+def retrain_trigger(name: str, read_by: str, rows: str, meaning: str) -> Any:
+    """A settings field: how many new ``rows`` trigger retraining, 100 by default; 0 retrains on any
+    new row (the nothing-new guard still holds)."""
+    return variable(name, "`100`", read_by, meaning, default=100, what=f"a whole number of {rows}", minimum=0)
+
+
+class FromEnv:
+    """A domain's settings dataclass: ``from_env()`` reads it with :func:`read`."""
+
+    @classmethod
+    def from_env(cls: type[SettingsClass]) -> SettingsClass:
+        """Raises :class:`SettingsError` naming a variable that cannot be used."""
+        return read(cls)
 
 
 def _text(name: str) -> str | None:
@@ -120,21 +137,28 @@ def _environment() -> str:
 class ServingSettings:
     """The prediction service's polling and request-size limits."""
 
-    poll_seconds: float = field(
+    poll_seconds: float = variable(
+        POLL_ENV,
+        "`5`",
+        "service",
+        "how often the service looks for a new champion or new profiles",
         default=DEFAULT_POLL_SECONDS,
-        metadata=declares(POLL_ENV, "`5`", "service", "how often the service looks for a new champion or new profiles"),
     )
-    max_body_bytes: int = field(
+    max_body_bytes: int = variable(
+        MAX_BODY_ENV,
+        "`8388608`",
+        "service",
+        "request-body limit of the service (413 above it)",
         default=DEFAULT_MAX_BODY_BYTES,
-        metadata=declares(MAX_BODY_ENV, "`8388608`", "service", "request-body limit of the service (413 above it)"),
     )
     # Bodies being worked on at once (two of the largest): a request holds several times its body in
     # memory while it is parsed and scored; more wait their turn (503 after 10 s).
-    max_inflight_bytes: int = field(
+    max_inflight_bytes: int = variable(
+        MAX_INFLIGHT_ENV,
+        "2 x the body limit",
+        "service",
+        "bytes of request bodies worked on at once (503 above)",
         default=2 * DEFAULT_MAX_BODY_BYTES,
-        metadata=declares(
-            MAX_INFLIGHT_ENV, "2 x the body limit", "service", "bytes of request bodies worked on at once (503 above)"
-        ),
     )
 
     @classmethod
@@ -151,70 +175,45 @@ class ServingSettings:
 class Settings:
     """Resolved settings; build with :meth:`from_env`."""
 
-    home: Path = field(
-        metadata=declares(HOME_ENV, "`./.shot_platform`", "everything", "where the embedded default writes")
+    home: Path = variable(HOME_ENV, "`./.shot_platform`", "everything", "where the embedded default writes")
+    database_url: str = variable(
+        DATABASE_URL_ENV,
+        "`sqlite:///$SHOT_PLATFORM_HOME/store.db`",
+        ALL,
+        "SQLAlchemy URL of the store, e.g. `postgresql+psycopg2://user:pw@host:5432/db`",
+        secret=True,
     )
-    database_url: str = field(
-        metadata=declares(
-            DATABASE_URL_ENV,
-            "`sqlite:///$SHOT_PLATFORM_HOME/store.db`",
-            ALL,
-            "SQLAlchemy URL of the store, e.g. `postgresql+psycopg2://user:pw@host:5432/db`",
-            secret=True,
-        )
+    model_dir: Path = variable(MODEL_DIR_ENV, "`$SHOT_PLATFORM_HOME/models`", ALL, "local model store")
+    model_store: str = variable(MODEL_STORE_ENV, "the model dir", ALL, "`s3://bucket/prefix` for S3", default="")
+    s3_endpoint_url: str | None = variable(S3_ENDPOINT_ENV, "AWS", ALL, "S3-compatible endpoint (MinIO)", default=None)
+    environment: str = variable(
+        ENV_ENV, "`local`", ALL, "`production` refuses to start without a database and a model store", default="local"
     )
-    model_dir: Path = field(metadata=declares(MODEL_DIR_ENV, "`$SHOT_PLATFORM_HOME/models`", ALL, "local model store"))
-    model_store: str = field(
-        default="",
-        metadata=declares(MODEL_STORE_ENV, "the model dir", ALL, "`s3://bucket/prefix` for S3"),
+    model_threads: int = variable(
+        THREADS_ENV, "`1`", "training, scoring", "CPU threads for fitting and scoring (see below)", default=1
     )
-    s3_endpoint_url: str | None = field(
+    tf_serving_base_path: str | None = variable(
+        TF_SERVING_BASE_PATH_ENV,
+        "the store's directory, else `/models/<name>`",
+        "`models.config` writer",
+        "base_path of the versions as TF Serving sees them",
         default=None,
-        metadata=declares(S3_ENDPOINT_ENV, "AWS", ALL, "S3-compatible endpoint (MinIO)"),
     )
-    environment: str = field(
-        default="local",
-        metadata=declares(
-            ENV_ENV,
-            "`local`",
-            ALL,
-            "`production` refuses to start without a database and a model store",
-        ),
+    dagster_home_dir: Path | None = variable(
+        DAGSTER_HOME_ENV, "`$SHOT_PLATFORM_HOME/dagster`", "Dagster, `materialize`", "Dagster instance", default=None
     )
-    model_threads: int = field(
-        default=1,
-        metadata=declares(THREADS_ENV, "`1`", "training, scoring", "CPU threads for fitting and scoring (see below)"),
-    )
-    tf_serving_base_path: str | None = field(
+    bentoml_home: Path | None = variable(
+        BENTOML_HOME_ENV,
+        "`$SHOT_PLATFORM_HOME/bentoml/serve-<port>`",
+        "BentoML, `serve`",
+        "BentoML's home",
         default=None,
-        metadata=declares(
-            TF_SERVING_BASE_PATH_ENV,
-            "the store's directory, else `/models/<name>`",
-            "`models.config` writer",
-            "base_path of the versions as TF Serving sees them",
-        ),
-    )
-    dagster_home_dir: Path | None = field(
-        default=None,
-        metadata=declares(
-            DAGSTER_HOME_ENV, "`$SHOT_PLATFORM_HOME/dagster`", "Dagster, `materialize`", "Dagster instance"
-        ),
-    )
-    bentoml_home: Path | None = field(
-        default=None,
-        metadata=declares(
-            BENTOML_HOME_ENV, "`$SHOT_PLATFORM_HOME/bentoml/serve-<port>`", "BentoML, `serve`", "BentoML's home"
-        ),
     )
     serving: ServingSettings = field(default_factory=ServingSettings)
 
     @property
     def dagster_home(self) -> Path:
         return self.dagster_home_dir or self.home / "dagster"
-
-    @property
-    def plot_dir(self) -> Path:
-        return self.home / "plots"
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -1,13 +1,10 @@
 """How many CPU threads model code may use.
 
-HistGradientBoosting's OpenMP threads spin while they wait; on a small machine
-shared with the Dagster daemon, a web service or another run, that can make a
-fit 10-100x slower than one thread (measured: 137 s against 3.9 s on the real
-data). The default is therefore one thread; ``SHOT_PLATFORM_MODEL_THREADS``
-raises it on a dedicated machine.
-
-The limit is applied once per process: threadpoolctl's context manager costs
-about 5 ms a call, more than scoring one row.
+HistGradientBoosting's OpenMP threads spin while they wait; on a small machine shared with the
+Dagster daemon, a web service or another run, that can make a fit 10-100x slower than one thread.
+The default is therefore one thread; ``SHOT_PLATFORM_MODEL_THREADS`` raises it on a dedicated
+machine. The limit is applied once per process: threadpoolctl's context manager costs more a call
+than scoring one row.
 """
 
 from __future__ import annotations

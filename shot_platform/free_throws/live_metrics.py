@@ -220,17 +220,16 @@ def sample_of(windows: Mapping[str, TrainingWindow], version: object, season: ob
     return windows.get(str(version), TrainingWindow()).sample(int(season))
 
 
-def live_metrics(
+def _by_season(
     rows: pd.DataFrame,
     labels: pd.DataFrame,
     progress: Mapping[int, SeasonProgress],
-    windows: Mapping[str, TrainingWindow] | None = None,
+    rates: Mapping[int, float],
+    windows: Mapping[str, TrainingWindow],
 ) -> pd.DataFrame:
     """One row per model version and season: status, ``sample`` (how the version saw the season,
     ``training_window``) and ``live`` (out of sample), rows, log loss, AUC, Brier, base log loss,
     and log loss / AUC / base log loss at each fraction (``log_loss@0.25``, ...)."""
-    windows = windows or {}
-    rates = base_rates(labels, progress)
     reports = []
     for (version, season), group in rows.groupby(["model_version", SEASON]):
         state = progress[int(season)]
@@ -254,24 +253,12 @@ def live_metrics(
     return pd.DataFrame(reports)
 
 
-def pooled_by_version(
-    rows: pd.DataFrame,
-    labels: pd.DataFrame,
-    progress: Mapping[int, SeasonProgress],
-    windows: Mapping[str, TrainingWindow] | None = None,
-) -> pd.DataFrame:
-    """Per model version, the metric pooled over its *complete out-of-sample* seasons (partial ones
-    are biased; in-sample ones are not live, ``training_window``). A version without any is absent."""
-    windows = windows or {}
-    complete_seasons = [season for season, state in progress.items() if state.complete]
-    live = [
-        sample_of(windows, version, season) == OUT_OF_SAMPLE
-        for version, season in zip(rows["model_version"], rows[SEASON], strict=True)
-    ]
-    complete = rows.loc[rows[SEASON].isin(complete_seasons) & np.asarray(live, dtype=bool)]
-    rates = base_rates(labels, progress)
+def _pooled_by_version(rows: pd.DataFrame, rates: Mapping[int, float]) -> pd.DataFrame:
+    """Per model version, the metric pooled over ``rows`` (those of its complete out-of-sample
+    seasons: partial ones are biased; in-sample ones are not live, ``training_window``). A version
+    without any is absent."""
     reports = []
-    for version, group in complete.groupby("model_version"):
+    for version, group in rows.groupby("model_version"):
         base = float(np.average([rates[int(s)] for s in group[SEASON]])) if len(group) else 0.5
         seasons = ", ".join(season_short(int(s)) for s in sorted(group[SEASON].unique()))
         reports.append({"model_version": str(version), "seasons": seasons, **_metrics(group, base)})
@@ -352,12 +339,18 @@ def live_report(
     windows = dict(windows or {})
     labels = known_labels(features, player_games, progress)
     rows = labelled_points(served_at_points(predictions, progress), labels)
+    rates = base_rates(labels, progress)
+    complete = {season for season, state in progress.items() if state.complete}
+    pooled = [
+        season in complete and sample_of(windows, version, season) == OUT_OF_SAMPLE
+        for version, season in zip(rows["model_version"], rows[SEASON], strict=True)
+    ]
     return LiveReport(
         progress=dict(progress),
         labels=labels,
         rows=rows,
-        by_season=live_metrics(rows, labels, progress, windows),
-        by_version=pooled_by_version(rows, labels, progress, windows),
+        by_season=_by_season(rows, labels, progress, rates, windows),
+        by_version=_pooled_by_version(rows.loc[np.asarray(pooled, dtype=bool)], rates),
         windows=windows,
     )
 
@@ -427,10 +420,8 @@ __all__ = [
     "has_population",
     "known_labels",
     "labelled_points",
-    "live_metrics",
     "live_report",
     "load_live_report",
-    "pooled_by_version",
     "registry_test_log_loss",
     "registry_test_log_losses",
     "sample_of",

@@ -32,11 +32,6 @@ QUARTER_S, OVERTIME_S = 720, 300
 _GAME_CLOCK = re.compile(GAME_CLOCK_PATTERN)
 
 
-def period_seconds(period: int) -> int:
-    """Length of a period: 12 minutes, 5 for overtimes (periods 5 and up)."""
-    return OVERTIME_S if period > 4 else QUARTER_S
-
-
 def clock_seconds(text: object) -> float:
     """'M:SS' -> seconds left in the period; NaN when not a clock."""
     match = _GAME_CLOCK.match(text) if isinstance(text, str) else None

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from shot_platform.core.settings import declares, read
+from shot_platform.core.settings import FromEnv, retrain_trigger, variable
 
 API_KEY_ENV = "SHOT_PLATFORM_API_KEY"  # required by POST /shots on the service
 RETRAIN_THRESHOLD_ENV = "SHOT_PLATFORM_RETRAIN_MIN_NEW_SHOTS"
-DEFAULT_RETRAIN_MIN = 100
 
 
 @dataclass(frozen=True)
-class ShotSettings:
+class ShotSettings(FromEnv):
     """Resolved shot settings; build with :meth:`from_env`."""
 
-    api_key: str | None = field(
-        default=None,
-        metadata=declares(
-            API_KEY_ENV, "unset: `POST /shots` refuses all", "service", "key for `POST /shots`", secret=True
-        ),
+    api_key: str | None = variable(
+        API_KEY_ENV, "unset: `POST /shots` refuses all", "service", "key for `POST /shots`", default=None, secret=True
     )
-    retrain_min_new_shots: int = field(
-        default=DEFAULT_RETRAIN_MIN,
-        metadata=declares(
-            RETRAIN_THRESHOLD_ENV,
-            "`100`",
-            "code location",
-            "new shots that trigger shot-model retraining",
-            what="a whole number of shots",
-            minimum=0,  # 0: retrain on any new shot (the nothing-new guard still holds)
-        ),
+    retrain_min_new_shots: int = retrain_trigger(
+        RETRAIN_THRESHOLD_ENV, "code location", "shots", "new shots that trigger shot-model retraining"
     )
-
-    @classmethod
-    def from_env(cls) -> ShotSettings:
-        """Raises :class:`~shot_platform.core.settings.SettingsError` naming a variable that cannot be used."""
-        return read(cls)

@@ -24,10 +24,10 @@ from shot_platform.core.settings import (
     Settings,
     SettingsError,
     child_environment,
-    declares,
     domain_settings,
     export_variable,
     read,
+    variable,
     variables,
     variables_table,
 )
@@ -122,8 +122,8 @@ def test_numbers_are_read_into_typed_fields(monkeypatch):
 
 
 def test_defaults_and_blank_values(monkeypatch):
-    for variable in variables():
-        monkeypatch.setenv(variable.name, "  ")  # compose writes NAME= for "not set"
+    for declared in variables():
+        monkeypatch.setenv(declared.name, "  ")  # compose writes NAME= for "not set"
     monkeypatch.setenv("SHOT_PLATFORM_HOME", "")
     settings = Settings.from_env()
     assert settings.home == Path(".shot_platform").absolute() and settings.environment == "local"
@@ -156,7 +156,7 @@ def test_the_cli_refuses_a_bad_number_in_one_line(tmp_path, command):
 
 
 def test_every_variable_is_a_documented_field():
-    names = [variable.name for variable in variables()]
+    names = [declared.name for declared in variables()]
     assert len(names) == len(set(names))
     constants = {
         value
@@ -176,7 +176,7 @@ def test_the_operations_table_is_generated_from_the_fields():
         "docs/operations.md is out of date: paste the output of "
         "`python -c 'from shot_platform.core.settings import variables_table; print(variables_table(), end=\"\")'`"
     )
-    secrets = {variable.name for variable in variables() if variable.secret}
+    secrets = {declared.name for declared in variables() if declared.secret}
     assert {"SHOT_PLATFORM_DATABASE_URL", "SHOT_PLATFORM_API_KEY", "SHOT_PLATFORM_SCORES_API_KEY"} <= secrets
 
 
@@ -207,20 +207,16 @@ def test_the_service_module_refuses_a_bad_limit(tmp_path):
 
 @dataclass(frozen=True)
 class _Nested:
-    url: str | None = field(default=None, metadata=declares("TEST_DOMAIN_URL", "unset", "sync", "a provider"))
+    url: str | None = variable("TEST_DOMAIN_URL", "unset", "sync", "a provider", default=None)
 
 
 @dataclass(frozen=True)
 class _DomainSettings:
     """A domain's settings as a package outside the platform would declare them."""
 
-    minimum: int = field(
-        default=3, metadata=declares("TEST_DOMAIN_MIN", "`3`", "code location", "rows", what="a whole number of rows")
-    )
-    rate: float = field(
-        default=0.5, metadata=declares("TEST_DOMAIN_RATE", "`0.5`", "service", "a rate", what="a rate", minimum=0.01)
-    )
-    data: Path | None = field(default=None, metadata=declares("TEST_DOMAIN_DATA", "unset", "research", "a file"))
+    minimum: int = variable("TEST_DOMAIN_MIN", "`3`", "code location", "rows", default=3, what="a whole number of rows")
+    rate: float = variable("TEST_DOMAIN_RATE", "`0.5`", "service", "a rate", default=0.5, what="a rate", minimum=0.01)
+    data: Path | None = variable("TEST_DOMAIN_DATA", "unset", "research", "a file", default=None)
     nested: _Nested = field(default_factory=_Nested)
 
 
@@ -230,7 +226,7 @@ def test_a_domain_settings_class_is_read_by_the_one_reader(monkeypatch):
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     assert read(_DomainSettings) == _DomainSettings(7, 0.25, Path("a/b.csv"), _Nested("u"))
-    assert [variable.name for variable in variables(_DomainSettings)] == list(values)
+    assert [declared.name for declared in variables(_DomainSettings)] == list(values)
     monkeypatch.setenv("TEST_DOMAIN_RATE", "0")
     with pytest.raises(SettingsError, match=r"^TEST_DOMAIN_RATE must be a rate of at least 0.01, got '0'$"):
         read(_DomainSettings)

@@ -171,8 +171,7 @@ def tf_serving_app(models: Callable[[], Mapping[str, ServedSavedModel]]) -> Star
                 return _json(_status(served_models, target))
             body = await request.body()
             answer = answer_predict if target.method == "predict" else answer_examples
-            # In a worker thread, even for one instance: measured p50 6.2 ms there against 12.1 ms
-            # on the event loop (the TensorFlow call is what slows down on the loop's thread).
+            # In a worker thread, even for one instance: the TensorFlow call slows down on the loop's thread.
             status, content = await anyio.to_thread.run_sync(answer, partial(_model, served_models, target), body)
             return _json(content, status)
         except RestError as error:

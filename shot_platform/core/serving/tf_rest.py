@@ -628,7 +628,7 @@ def _float_texts(values: np.ndarray) -> list[str]:
     """TF Serving's WriteDecimal: ``%g``; if that does not round-trip, max_digits10 (9 or 17).
 
     Which values round-trip at 6 significant digits is worked out with numpy, so each value is
-    formatted once (1,000 values: about 0.4 ms instead of 1.5 ms for format, parse, re-format).
+    formatted once (not formatted, parsed and re-formatted).
     """
     digits = 9 if values.dtype == np.float32 else 17
     wide = values.astype(np.float64)

@@ -7,7 +7,6 @@ pools are sized once, before any op runs (TensorFlow refuses changes afterwards)
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -81,7 +80,6 @@ class LoadedSavedModel:
     loaded: Any = field(repr=False)
     signatures: dict[str, Signature]
     signature_defs: dict[str, dict]  # SignatureDef messages as TF Serving prints them (JSON objects)
-    loaded_at: dt.datetime
 
     @classmethod
     def load(cls, name: str, version: int, path: str | Path) -> LoadedSavedModel:
@@ -118,7 +116,7 @@ class LoadedSavedModel:
             )
             for key, value in defs.items()
         }
-        model = cls(name, int(version), path, loaded, signatures, printed, dt.datetime.now(dt.UTC))
+        model = cls(name, int(version), path, loaded, signatures, printed)
         model.warm_up()
         return model
 

@@ -7,8 +7,10 @@ methods take the unit as ``self``. A domain names its unit class in ``Domain.ser
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from starlette.middleware import Middleware
 
 from shot_platform.core.settings import Settings
 
@@ -23,14 +25,6 @@ class Mount:
     inflate_gzip: bool = False
 
 
-@dataclass(frozen=True)
-class Middleware:
-    """An ASGI middleware class and its options, added to the service after the body-size limit."""
-
-    cls: type
-    options: dict[str, Any] = field(default_factory=dict)
-
-
 @runtime_checkable
 class ServiceUnit(Protocol):
     """What the service calls on each unit (one instance per service worker).
@@ -39,7 +33,8 @@ class ServiceUnit(Protocol):
       (``settings.serving.poll_seconds``: how often to look for a new champion); ``stop()`` at shutdown.
     - ``readiness()``: ``{model name: {"state": "serving" | ..., "version": ..., ...}}``; the service
       is ready once any model of any unit is serving (``/readyz`` shows them all).
-    - ``mounts()`` / ``middlewares()`` (class methods, optional): read once when the service class is built.
+    - ``mounts()`` / ``middlewares()`` (class methods, optional): read once when the service class is built;
+      the middlewares (Starlette's ``Middleware(cls, **options)``) come after the body-size limit.
     """
 
     def start(self, settings: Settings) -> None: ...

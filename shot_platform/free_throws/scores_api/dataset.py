@@ -90,8 +90,7 @@ class ReplayDataset:
         return None
 
     def play_rows(self, sequence: int) -> list[dict[str, str]]:
-        # Zipping object arrays (references to the frame's strings) takes ~20 µs for a game's ~50
-        # rows; DataFrame.iloc[...].to_dict("records") took 1.9 ms.
+        # Zipping object arrays (references to the frame's strings): ~100x faster than to_dict("records").
         start, end = self.play_offsets[sequence], self.play_offsets[sequence + 1]
         columns = [values[start:end] for values in self._columns]
         return [dict(zip(PLAY_COLUMNS, row, strict=True)) for row in zip(*columns, strict=True)]

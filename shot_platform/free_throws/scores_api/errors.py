@@ -48,20 +48,18 @@ class ScoresApiRequestError(ScoresApiError):
     """The API refused the request itself (400): a client bug or an unknown season."""
 
 
-class UnknownGame(ScoresApiError):
+class _GameError(ScoresApiError):
+    def __init__(self, game_id: int, message: str) -> None:
+        super().__init__(message)
+        self.game_id = game_id
+
+
+class UnknownGame(_GameError):
     """The API does not know this game id (404)."""
 
-    def __init__(self, game_id: int, message: str) -> None:
-        super().__init__(message)
-        self.game_id = game_id
 
-
-class GameNotFinal(ScoresApiError):
+class GameNotFinal(_GameError):
     """The game is scheduled, not final yet: it has no box score."""
-
-    def __init__(self, game_id: int, message: str) -> None:
-        super().__init__(message)
-        self.game_id = game_id
 
 
 class MalformedResponse(ScoresApiError):

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from typing import Annotated, Any, Literal, TypeVar
 
+import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from shot_platform.core.names import check_name
@@ -136,26 +137,16 @@ def _play_text(value: Any) -> Any:
 PlayValue = Annotated[str, BeforeValidator(_play_text)]
 
 
-class Play(BaseModel):
-    """One free-throw attempt, in the Kaggle columns, values as text."""
-
-    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
-
-    end_result: PlayValue
-    game: PlayValue
-    game_id: PlayValue
-    period: PlayValue
-    play: PlayValue
-    player: PlayValue
-    playoffs: PlayValue
-    score: PlayValue
-    season: PlayValue
-    shot_made: PlayValue
-    time: PlayValue
+class _PlayRow(BaseModel):
+    model_config = _STRICT
 
     def row(self) -> dict[str, str]:
         """The play as a row of the Kaggle file."""
         return {column: getattr(self, column) for column in PLAY_COLUMNS}
+
+
+# One free-throw attempt: a text field per Kaggle column, declared from the columns themselves.
+Play = pydantic.create_model("Play", __base__=_PlayRow, **{c: (PlayValue, ...) for c in PLAY_COLUMNS})
 
 
 def _same_id(text: str, game_id: int) -> bool:
@@ -212,14 +203,14 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class Meta(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+    model_config = _STRICT
 
     next_cursor: int | str | None = None
     per_page: int = Field(ge=1, le=10_000)
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+    model_config = _STRICT
 
     data: Any
     meta: Meta | None = None

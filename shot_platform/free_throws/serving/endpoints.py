@@ -84,8 +84,8 @@ class ScoreBeaterUnit(UnitBase):
     @classmethod
     def middlewares(cls) -> list[Middleware]:
         return [
-            Middleware(CaseInsensitivePrefix, {"prefix": "/v1/"}),  # TF Serving's paths are case-insensitive
-            Middleware(JsonClientErrors, {"any_media_under": ("/v1/",)}),
+            Middleware(CaseInsensitivePrefix, prefix="/v1/"),  # TF Serving's paths are case-insensitive
+            Middleware(JsonClientErrors, any_media_under=("/v1/",)),
         ]
 
     def start(self, settings: Settings) -> None:

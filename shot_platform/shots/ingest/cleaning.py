@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shot_platform.shots.ingest.validation import clock_seconds
+from shot_platform.shots.rules import clock_seconds
 from shot_platform.shots.schema import ARC_THREE_FT, CORNER_THREE_FT, SHOT_CLOCK_S
 
 LONGEST_TWO_FT = 23.7

@@ -10,32 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shot_platform.core.frame_validation import Validation, validate_frame
-from shot_platform.shots.rules import (
-    GAME_CLOCK_PATTERN,
-    MATCHUP_PATTERN,
-    MAX_PERIOD,
-    SCORING_RULES,
-    SHOT_RULES,
-    clock_seconds,
-    period_seconds,
-)
-
-__all__ = [
-    "GAME_CLOCK_PATTERN",
-    "MATCHUP_PATTERN",
-    "MAX_PERIOD",
-    "clock_seconds",
-    "parse_game_clock",
-    "parse_matchup",
-    "period_seconds",
-    "rejection_reasons",
-    "validate_shots",
-]
-
-
-def parse_game_clock(clock: pd.Series) -> pd.Series:
-    """'M:SS' left in the period -> seconds (float, NaN where unparseable)."""
-    return pd.Series([clock_seconds(text) for text in clock], index=clock.index, dtype=float)
+from shot_platform.shots.rules import MATCHUP_PATTERN, SCORING_RULES, SHOT_RULES
 
 
 def parse_matchup(matchup: pd.Series) -> pd.DataFrame:
@@ -61,8 +36,3 @@ def validate_shots(frame: pd.DataFrame, require_outcome: bool) -> Validation:
     entirely and the key and MATCHUP may be absent.
     """
     return validate_frame(SHOT_RULES if require_outcome else SCORING_RULES, frame)
-
-
-def rejection_reasons(frame: pd.DataFrame, require_outcome: bool) -> pd.Series:
-    """One string per row: empty when the row is usable, else every rule it breaks."""
-    return validate_shots(frame, require_outcome).reasons

@@ -6,7 +6,6 @@ one off the request path when the champion or the profiles change.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -28,7 +27,6 @@ class ServingState:
     model: ShotModel
     records: PlayerRecords
     profiles_marker: Hashable
-    loaded_at: dt.datetime
 
     @property
     def version(self) -> str:
@@ -54,7 +52,7 @@ def shot_state_builder(store: ShotStore):
             )
         records = PlayerRecords(store.load_player_profiles())
         model.warm_up()  # compile the trees now, not on the first request
-        return ServingState(model, records, marker, dt.datetime.now(dt.UTC))
+        return ServingState(model, records, marker)
 
     return build
 
