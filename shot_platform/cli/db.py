@@ -28,7 +28,7 @@ def _where(engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-@db.command()
+@db.command(short_help="Bring the store to the current schema.")
 def upgrade() -> None:
     """Bring the store (SHOT_PLATFORM_DATABASE_URL, or the embedded SQLite) to the current schema.
 

@@ -19,7 +19,21 @@ def _steps() -> list[tuple[str, click.Command]]:
     return [(domain.name, command) for domain, command in each("demo")]
 
 
-def _run(**values: object) -> None:
+def where_to_look(ui_port: int, scores_api_port: int | None) -> list[str]:
+    """The summary's last lines: where the UI is and, when `make run` replays games, what moves there."""
+    ui = f"http://127.0.0.1:{ui_port}"
+    lines = [f"Dagster UI: {ui} (Lineage shows the graph; each asset's page its metadata, plots and checks)"]
+    if scores_api_port is not None:
+        lines += [
+            f"Scores API replay: http://127.0.0.1:{scores_api_port}/replay/status (games released so far);",
+            "  the sensor free_throw_games_sensor (Automation) syncs them every 30 s: watch the sync runs in",
+            f"  {ui}/runs, the assets free_throw_games and score_beater_predictions (metadata of each",
+            "  materialisation), and at a season's end the retraining run that judges a challenger.",
+        ]
+    return lines
+
+
+def _run(ui_port: int, scores_api_port: int | None, **values: object) -> None:
     steps = _steps()
     names = ", ".join(name for name, _ in steps)
     click.echo(f"[1/2] demo data of every domain ({names})")
@@ -35,7 +49,7 @@ def _run(**values: object) -> None:
     settings = Settings.from_env()
     click.echo(f"\nStore: {make_url(settings.database_url).render_as_string(hide_password=True)}; "
                f"models: {settings.model_dir}")  # fmt: skip
-    click.echo("Dagster UI: http://127.0.0.1:3000 (lineage under Assets > Global asset lineage)")
+    click.echo("\n".join(where_to_look(ui_port, scores_api_port)))
 
 
 def _options() -> list[click.Parameter]:
@@ -45,7 +59,13 @@ def _options() -> list[click.Parameter]:
             if param.name in options:
                 raise click.ClickException(f"domain {name!r}: demo option {param.name!r} is declared twice")
             options[str(param.name)] = param
-    return list(options.values())
+    return [
+        *options.values(),
+        click.Option(["--ui-port"], type=click.IntRange(1, 65535), default=3000, show_default=True,
+                     help="the Dagster UI's port, named in the summary"),
+        click.Option(["--scores-api-port"], type=click.IntRange(1, 65535), default=None,
+                     help="the port of the replay server started beside the UI (`make run`), named in the summary"),
+    ]  # fmt: skip
 
 
 demo = click.Command(

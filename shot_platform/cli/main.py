@@ -7,9 +7,11 @@ groups ``ingest``, ``generate`` and ``sync``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar
 
 import click
 
@@ -126,17 +128,39 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def progress_printer(label: str):
-    """A progress callback that prints at most ~10 lines for a long run."""
-    last = {"shown": -1}
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback drawing a bar on a terminal (stderr), silent otherwise."""
+    state: dict[str, Any] = {}
 
     def show(done: int, total: int) -> None:
-        step = max(1, total // 10)
-        if done // step != last["shown"] or done == total:
-            last["shown"] = done // step
-            click.echo(f"  {label}: {done:,}/{total:,}", err=True)
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = _bar(label, total, "rows")
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     return show
+
+
+def _bar(label: str, total: int | None, unit: str, stream: TextIO | None = None):
+    from tqdm import tqdm
+
+    # disable=None: no bar when the stream is not a terminal (logs, pipes, CI stay clean)
+    return tqdm(desc=f"  {label}", total=total, unit=f" {unit}", unit_scale=True, file=stream or sys.stderr,
+                disable=None, leave=True, dynamic_ncols=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def progress_bar(
+    label: str, total: int | None, unit: str, stream: TextIO | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal (stderr), silent otherwise; yields ``advance(done)``, taking the count so far."""
+    bar = _bar(label, total, unit, stream)
+    try:
+        yield lambda done: bar.update(done - bar.n)
+    finally:
+        bar.close()
 
 
 @click.group(cls=LazyGroup)
@@ -149,18 +173,49 @@ def cli() -> None:
     """
     from shot_platform.core.settings import SettingsError
 
+    # Dagster warns about its own use of a beta parameter when it parses a `group:` selection: nothing
+    # a user can act on (matched by message, so that this module still imports no Dagster).
+    warnings.filterwarnings("ignore", message=r"Parameter `include_sources` of function `AssetSelection\.groups`")
     try:
         Settings.from_env()
     except SettingsError as error:
         fail(str(error))
 
 
-def model_or_fail(models: ModelStore):
+def model_or_fail(models: ModelStore, name: str | None = None):
     """The champion, or exit 1 saying why there is none (no model yet, a damaged pointer or
-    artifact) and what to do; never a traceback."""
+    artifact) and what to do; never a traceback. With the registered model's ``name``, a registry
+    with no version names the steps that train one (`ingest` first when its domain has no data)."""
     from shot_platform.core.model_store import RegistryError
 
     try:
         return models.load()
     except RegistryError as error:
-        fail(str(error))
+        try:
+            empty = name is not None and not models.versions()
+        except (RegistryError, OSError):
+            empty = False
+        fail(f"no {name} model yet: {how_to_train(name)}" if empty and name else str(error))
+
+
+def train_command(name: str) -> str:
+    """The command that trains the registered model ``name``: its domain's asset group."""
+    from shot_platform.core.domain import models
+
+    owner, _ = models()[name]
+    return f"shot-platform materialize --select group:{owner.name}"
+
+
+def how_to_train(name: str) -> str:
+    """The next step that trains ``name``: its domain's ingest first when the store has none of its data."""
+    from shot_platform.core.domain import models
+
+    owner, _ = models()[name]
+    train = f"train one with `{train_command(name)}`"
+    if not owner.has_data:
+        return train
+    try:
+        stored = resolve(owner.has_data)(Settings.from_env())
+    except Exception:  # an unusable store is named by the commands that read it; here it only guides
+        return train
+    return train if stored else f"load data with `shot-platform ingest {owner.cli_name} FILE`, then {train}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from shot_platform.cli.main import DomainChoice, fail
+from shot_platform.cli.main import DomainChoice, fail, how_to_train, train_command
 from shot_platform.core import domain
 from shot_platform.core.model_store import ModelStore, RegistryError, one_line
 from shot_platform.core.settings import Settings
@@ -46,7 +46,7 @@ def models() -> None:
     """List model versions; promote one (the manual override, and rollback)."""
 
 
-@models.command("list")
+@models.command("list", short_help="Every model's versions, metrics and champion.")
 @model_option
 def list_models(model_name: str | None) -> None:
     """Versions with their test metrics and promotion decisions; * marks the champion.
@@ -69,10 +69,10 @@ def _list(name: str, store: ModelStore) -> None:
         fail(f"cannot list the {name} registry: {one_line(error)}; repair or move the named entry, then retry")
     if pointer.damaged:
         click.secho(f"warning: {name}: {pointer.problem}: there is no usable champion", fg="yellow", err=True)
-        fix = f"shot-platform models promote {versions[-1]}" if versions else "shot-platform materialize"
+        fix = f"shot-platform models promote {versions[-1]}" if versions else train_command(name)
         click.secho(f"  repair: `{fix}` (or promote any version listed below)", fg="yellow", err=True)
     if not versions:
-        click.echo(f"no {name} models in {store.blobs.describe()}: train one with `shot-platform materialize`")
+        click.echo(f"no {name} models in {store.blobs.describe()}: {how_to_train(name)}")
         return
     click.echo(f"{'':2}{'version':24} {'candidate':20} {'auc':>7} {'log_loss':>9} {'tested on':24} decision")
     for version in versions:
@@ -143,7 +143,7 @@ def _accepts(name: str, version: str, settings: Settings) -> bool:
         return False
 
 
-@models.command("promote")
+@models.command("promote", short_help="Make VERSION the champion (or roll back).")
 @click.argument("version")
 @click.option("--reason", default="manual promotion", show_default=True)
 @model_option

@@ -17,12 +17,13 @@ SERVICE = "shot_platform.service:PlatformService"
 
 @click.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--poll-seconds", default=None, type=float, help="how often to look for a new champion (default 5)")
 def serve(host: str, port: int, poll_seconds: float | None) -> None:
     """Serve every domain's endpoints with its champion models (same as `bentoml serve` in bento/).
 
-    A newly promoted model is picked up without a restart.
+    A newly promoted model is picked up without a restart. Once it runs, GET /docs.json lists every
+    route (each domain's prediction routes, /readyz, /livez, /metrics); docs/serving.md describes them.
     """
     bentoml = shutil.which("bentoml", path=str(Path(sys.executable).parent)) or shutil.which("bentoml")
     if bentoml is None:

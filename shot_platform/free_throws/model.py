@@ -13,7 +13,7 @@ and returns ``probability``; it reloads with ``tf.saved_model.load`` alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,6 +254,17 @@ class _ServedLogLoss(keras.callbacks.Callback):
             logs["val_log_loss"] = float(loss)
 
 
+class _EpochReport(keras.callbacks.Callback):
+    """Hands each finished epoch's number and logs (loss, and val_log_loss when judged) to ``report``."""
+
+    def __init__(self, report: Callable[[int, dict[str, float]], None]) -> None:
+        super().__init__()
+        self.report = report
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.report(epoch + 1, {name: float(value) for name, value in (logs or {}).items()})
+
+
 def batch_size(rows: int, config: MLPConfig) -> int:
     """``config.batch_size``, or smaller so that an epoch has ``min_steps_per_epoch`` steps."""
     return int(min(config.batch_size, max(32, rows // config.min_steps_per_epoch)))
@@ -265,12 +276,14 @@ def fit_model(
     epochs: int | None = None,
     validation: pd.DataFrame | None = None,
     verbose: int = 0,
+    report: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainedModel:
     """Seeded, deterministic fit on labelled snapshot rows (``beat`` column).
 
     With ``validation`` (the selection season's rows at the evaluation fractions) it stops after
     ``patience`` epochs without a lower validation log loss of the served mean and keeps the best
     epoch's weights; otherwise it runs exactly ``epochs`` epochs (the count chosen that way).
+    ``report(epoch, logs)`` is called after every epoch (progress).
     """
     configure_tensorflow()
     keras.utils.set_random_seed(config.seed)
@@ -288,6 +301,8 @@ def fit_model(
                 monitor="val_log_loss", mode="min", patience=config.patience, restore_best_weights=True
             ),
         ]
+    if report is not None:
+        callbacks.append(_EpochReport(report))  # after _ServedLogLoss, so that the logs hold val_log_loss
     label = train[BEAT].to_numpy(np.float32)
     history = training.fit(
         model_inputs(train),

@@ -24,10 +24,12 @@ import json
 import pickle
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,10 @@ from shot_platform.free_throws.labels import BEAT, RESCALED, training_rows
 from shot_platform.free_throws.schema import PLAYER
 
 TRAIN_TIMEOUT_S = 3600
+PROGRESS = "score_beater progress: "  # the child's stderr lines that report an epoch (JSON after it)
+CHOOSING, FINAL = "choosing epochs", "final"
+# report(fit, epoch, epochs, logs): a finished epoch of one of the two fits
+EpochReport = Callable[[str, int, int, dict[str, float]], None]
 HOLDOUT_SHARE = 0.2  # players held out to choose the epochs when there is one training season
 
 
@@ -95,15 +101,21 @@ def training_set(counts: FreeThrowCounts, labels: pd.DataFrame, seasons: Iterabl
 Trainer = Callable[[TrainingSet, Path], dict]
 
 
-def train_and_export(data: TrainingSet, path: Path, verbose: int = 0) -> dict:
-    """Fit (epochs chosen on the selection season when there is one) and export, in this process."""
+def train_and_export(data: TrainingSet, path: Path, verbose: int = 0, report: EpochReport | None = None) -> dict:
+    """Fit (epochs chosen on the selection season when there is one) and export, in this process.
+    ``report(fit, epoch, epochs, logs)`` follows both fits (``fit`` "choosing epochs", then "final")."""
     from shot_platform.free_throws import model
 
     config = model.MLPConfig(seed=data.seed)
     started = time.perf_counter()
-    chosen = model.fit_model(data.selection_train, config, validation=data.selection, verbose=verbose)
+
+    def follow(fit: str, total: int) -> Callable[[int, dict[str, float]], None] | None:
+        return None if report is None else lambda epoch, logs: report(fit, epoch, total, logs)
+
+    chosen = model.fit_model(data.selection_train, config, validation=data.selection, verbose=verbose,
+                             report=follow(CHOOSING, config.max_epochs))  # fmt: skip
     epochs, selection_seconds = chosen.epochs, chosen.seconds
-    final = model.fit_model(data.train, config, epochs=epochs, verbose=verbose)
+    final = model.fit_model(data.train, config, epochs=epochs, verbose=verbose, report=follow(FINAL, epochs))
     model.export_model(final.model, path)
     return _probe(data, final.model, path) | {
         "epochs": epochs,
@@ -136,31 +148,79 @@ def _probe(data: TrainingSet, trained: object, path: Path) -> dict[str, list[flo
     return scored
 
 
-def keras_trainer(data: TrainingSet, path: Path) -> dict:
-    """``train_and_export`` in a child process (see the module docstring); raises ``TrainingError``."""
+def keras_trainer(data: TrainingSet, path: Path, report: EpochReport | None = None) -> dict:
+    """``train_and_export`` in a child process (see the module docstring); raises ``TrainingError``.
+    The child's epochs are followed as they end: ``report`` (default ``epoch_progress()``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = path.parent / "training-set.pkl"
+    rows, result = path.parent / "training-set.pkl", path.parent / "training-result.json"
     with rows.open("wb") as file:
         pickle.dump(data, file, protocol=pickle.HIGHEST_PROTOCOL)
+    report = report or epoch_progress()
+    errors: list[str] = []
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "shot_platform.free_throws.training", str(rows), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=TRAIN_TIMEOUT_S,
-            check=False,
-        )
+        with result.open("w") as out:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "shot_platform.free_throws.training", str(rows), str(path)],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            # A hung child is killed at the deadline; its stderr then ends and the wait returns.
+            watchdog = threading.Timer(TRAIN_TIMEOUT_S, child.kill)
+            watchdog.start()
+            try:
+                assert child.stderr is not None
+                for line in child.stderr:
+                    if line.startswith(PROGRESS):
+                        report(*json.loads(line[len(PROGRESS) :]))
+                    else:
+                        errors.append(line)
+                returncode = child.wait()
+            finally:
+                watchdog.cancel()
+        output = result.read_text()
     finally:
         rows.unlink(missing_ok=True)
-    if result.returncode != 0:
-        raise TrainingError(f"score_beater training failed: {result.stderr.strip()[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        result.unlink(missing_ok=True)
+    if returncode != 0:
+        why = "timed out" if returncode == -9 else "failed"
+        raise TrainingError(f"score_beater training {why}: {''.join(errors).strip()[-2000:]}")
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def epoch_progress() -> EpochReport:
+    """Each epoch as a line of the Dagster run's log (silent outside a run), and a bar per fit on a
+    terminal (stderr; none when it is not a terminal)."""
+    from dagster import get_dagster_logger
+    from tqdm import tqdm
+
+    log = get_dagster_logger("score_beater training")
+    bars: dict[str, Any] = {}
+
+    def report(fit: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in sorted(logs.items()))
+        log.info(f"score_beater fit ({fit}): epoch {epoch}/{epochs}: {shown}")
+        if fit == FINAL and CHOOSING in bars:  # early stopping may have ended the first fit before its last epoch
+            bars.pop(CHOOSING).close()
+        bar = bars.get(fit)
+        if bar is None:
+            bar = bars[fit] = tqdm(desc=f"  training score_beater ({fit})", total=epochs, unit=" epochs",
+                                   file=sys.stderr, disable=None)  # fmt: skip
+        bar.update(epoch - bar.n)
+        if epoch >= epochs:
+            bars.pop(fit).close()
+
+    return report
 
 
 def _main(rows: Path, path: Path) -> None:
     with rows.open("rb") as file:
         data = pickle.load(file)  # written by keras_trainer in the parent, never from outside
-    print(json.dumps(train_and_export(data, path)))
+
+    def report(fit: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        print(PROGRESS + json.dumps([fit, epoch, epochs, logs]), file=sys.stderr, flush=True)
+
+    print(json.dumps(train_and_export(data, path, report=report)))
 
 
 __all__ = [

@@ -37,7 +37,7 @@ def predict() -> None:
     """Score files with the current champion model."""
 
 
-@predict.command("shots")
+@predict.command("shots", short_help="Score a shot-logs file: adds make_probability.")
 @click.argument("input_path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(), help=".csv or .csv.gz")
 def predict_shots(input_path: str, output: str) -> None:
@@ -60,7 +60,7 @@ def predict_shots(input_path: str, output: str) -> None:
     except ShotFileError as error:
         fail(str(error))
     settings = Settings.from_env()
-    model = model_or_fail(open_shot_models(settings))
+    model = model_or_fail(open_shot_models(settings), "shot_model")
     history = open_store(ShotStore, settings).load_player_history()
     scored = score_frame(table.frame, model, history, problems=table.problems)
     try:

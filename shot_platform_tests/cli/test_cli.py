@@ -57,3 +57,32 @@ def test_help_imports_no_dagster_nor_model_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _groups(group: click.Group, ctx: click.Context, path: tuple[str, ...] = ()):
+    yield path
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from _groups(command, click.Context(command, parent=ctx), (*path, name))
+
+
+@pytest.mark.parametrize("path", list(_groups(cli, click.Context(cli))), ids=lambda p: " ".join(p) or "root")
+def test_every_command_listing_shows_whole_summaries(path: tuple[str, ...]):
+    """click cuts a docstring's first sentence at "..." when it is long: each command gives a short one."""
+    result = CliRunner().invoke(cli, [*path, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    listing = result.output.split("Commands:", 1)[1]
+    assert "..." not in listing, listing
+
+
+@pytest.mark.slow
+def test_a_group_selection_prints_no_dagster_warning(platform_home, capfd: pytest.CaptureFixture[str]):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")  # as in a terminal, not pytest's filters
+        result = CliRunner().invoke(cli, ["materialize", "--select", "group:free_throws"])
+    assert result.exit_code == 0, result.output
+    printed = result.output + "".join(capfd.readouterr()) + "\n".join(str(w.message) for w in seen)
+    assert "BetaWarning" not in printed and "include_sources" not in printed, printed

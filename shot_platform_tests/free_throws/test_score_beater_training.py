@@ -24,7 +24,7 @@ from shot_platform.free_throws.evaluation import evaluate, evaluation_rows
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.labels import beat_labels
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
-from shot_platform.free_throws.training import HOLDOUT_SHARE, keras_trainer, training_set
+from shot_platform.free_throws.training import CHOOSING, FINAL, HOLDOUT_SHARE, keras_trainer, training_set
 from shot_platform_tests.cli_process import materialise
 
 SEASONS = {"seasons": 4, "first_season": 2010, "regular_games": 40, "playoff_games": 2, "seed": 8}
@@ -63,9 +63,16 @@ def test_trained_model_reloads_alone_with_its_training_probabilities_and_is_repr
     data = training_set(counts, labels, [2011, 2012], seed=0)
     data.probe = evaluation_rows(counts, labels, [2013])  # judged: a season neither fit saw
 
-    first = keras_trainer(data, tmp_path / "a" / "model")
+    seen: list[tuple] = []
+    first = keras_trainer(data, tmp_path / "a" / "model", report=lambda *epoch: seen.append(epoch))
     again = keras_trainer(data, tmp_path / "b" / "model")
     assert first["epochs_chosen_on"] == "season 2012" and 1 <= first["epochs"] <= 20
+    # Progress: every epoch of both fits reached the parent as it ended, the judged one with its val loss.
+    choosing = [(epoch, total) for fit, epoch, total, logs in seen if fit == CHOOSING and "val_log_loss" in logs]
+    final = [(epoch, total) for fit, epoch, total, _ in seen if fit == FINAL]
+    assert choosing[:2] == [(1, 20), (2, 20)] and len(choosing) >= first["epochs"]
+    assert final == [(epoch, first["epochs"]) for epoch in range(1, first["epochs"] + 1)]
+    assert len(seen) == len(choosing) + len(final)
     trained = np.asarray(first["trained_probabilities"])
     # Seeded, deterministic ops: the same rows give the same model, bit for bit.
     assert np.array_equal(trained, np.asarray(again["trained_probabilities"]))
@@ -100,6 +107,9 @@ def test_materialising_a_store_without_a_model_trains_and_compares_the_first_one
     assert CliRunner().invoke(cli, ["ingest", "free-throws", str(path)]).exit_code == 0
     output = materialise("--select", "group:free_throws")
     assert "score_beater: champion=1" in output and "promoted=True" in output
+    # training progress is in the run's log, epoch by epoch, for both fits
+    assert "score_beater fit (choosing epochs): epoch 1/20: " in output and "val_log_loss" in output
+    assert "score_beater fit (final): epoch 1/" in output
     assert "model_version=1" in output.split("score_beater_predictions:")[1].splitlines()[0]
 
     registry = SavedModelStore(LocalBlobStore(platform_home / "models"), "score_beater")

@@ -169,6 +169,9 @@ def test_bad_input_gets_a_400_naming_the_field_and_rule(ready: str, body, field:
     details = answer.json()["detail"]
     assert any(field in [str(part) for part in d["loc"]] or not field for d in details), details
     assert any(rule in d["msg"] for d in details), details
+    # the one-line message names the field and the rule, not the service's internal input class
+    error = answer.json()["error"]
+    assert rule in error and f"{field}: " in error and "validation error" not in error, error
     assert requests.get(f"{service}/livez", timeout=5).status_code == 200
 
 

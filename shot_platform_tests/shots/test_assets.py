@@ -210,3 +210,14 @@ def test_ground_truth_measures_the_predictions_actually_served(store: ShotStore,
     v1 = [(0.4, shots.iloc[1]["FGM"]), (0.5, shots.iloc[2]["FGM"])]
     expected = np.mean([-np.log(p if y else 1 - p) for p, y in v1])
     assert str(round(expected, 4)) in table  # log loss of the two keyed v1 answers that still count
+
+
+def test_features_of_an_empty_store_fail_naming_the_ingest(store: ShotStore, tmp_path: Path):
+    with instance_for_test() as instance:
+        result = materialize(GRAPH, resources=resources(store.url, tmp_path / "models"), instance=instance,
+                             selection=["raw_shots", "player_features"], raise_on_error=False)  # fmt: skip
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "player_features"
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith("no shots stored yet") and "shot-platform ingest shots FILE" in description

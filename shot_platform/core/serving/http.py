@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import zlib
+from typing import Any
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +31,42 @@ async def _send_json(send: Send, status: int, body: dict, extra: tuple[tuple[byt
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+# The title of BentoML's answer to a request its input model refuses: it names an internal class.
+VALIDATION_TITLE = re.compile(r"^\d+ validation errors? for \w+$")
+
+
+def validation_summary(details: list) -> str:
+    """``field: rule`` for each refused field (at most 5), without the root of the input model."""
+    parts = []
+    for detail in details[:5]:
+        location = (
+            [str(part) for part in detail.get("loc", ()) if part not in ("root", "body")]
+            if isinstance(detail, dict)
+            else []
+        )
+        message = detail.get("msg", "") if isinstance(detail, dict) else str(detail)
+        parts.append(f"{'.'.join(location) or 'body'}: {message}")
+    more = len(details) - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+async def _send_reworded(send: Send, start: Message, body: bytes) -> None:
+    """A 400's JSON with BentoML's "N validation errors for SomeIODescriptor" replaced by the fields and
+    rules (``detail`` is kept); any other body is sent as it came."""
+    try:
+        answer = json.loads(body)
+        titled = isinstance(answer, dict) and VALIDATION_TITLE.match(str(answer.get("error", "")))
+        if titled and isinstance(answer.get("detail"), list):
+            answer["error"] = validation_summary(answer["detail"])
+            body = json.dumps(answer).encode()
+    except ValueError:
+        pass
+    headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 # Bodies are inflated in a worker thread from this compressed size on (1 MiB of JSON inflates in
@@ -272,9 +310,20 @@ class JsonClientErrors:
             await _send_json(send, 415, {"error": error})
             return
         rewritten = False
+        held: dict[str, Any] = {}  # a 400's start message and body, while its message is reworded
 
         async def send_json_errors(message: Message) -> None:
             nonlocal rewritten
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                response_headers = dict(message.get("headers") or [])
+                if response_headers.get(b"content-type", b"").startswith(b"application/json"):
+                    held.update(start=message, body=b"")
+                    return
+            if held and message["type"] == "http.response.body":
+                held["body"] += message.get("body", b"")
+                if not message.get("more_body"):
+                    await _send_reworded(send, held["start"], held["body"])
+                return
             if message["type"] == "http.response.start" and message["status"] in (404, 405):
                 response_headers = dict(message.get("headers") or [])
                 if not response_headers.get(b"content-type", b"").startswith(b"application/json"):

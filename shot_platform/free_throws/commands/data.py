@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from shot_platform.cli.ingest import ingest_command
 from shot_platform.cli.main import fail, open_store, progress_printer
 from shot_platform.core.settings import Settings
+
+DEMO_FILE = "demo_free_throws.txt"  # under $SHOT_PLATFORM_HOME/data: the file `demo` ingested last
 
 ingest_free_throws = ingest_command(
     "free-throws",
@@ -82,3 +86,17 @@ def demo(free_throws: str | None, free_throw_seasons: int, games_per_season: int
     except FreeThrowFileError as error:
         fail(str(error))
     click.echo("  " + report.summary())
+    remember_demo_file(settings, Path(free_throws))
+
+
+def remember_demo_file(settings: Settings, path: Path) -> None:
+    """Notes the demo's free-throw file, which `scores-api serve` replays by default (`make run`)."""
+    note = settings.home / "data" / DEMO_FILE
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(str(path.resolve()) + "\n")
+
+
+def demo_file(settings: Settings) -> Path | None:
+    """The free-throw file `shot-platform demo` ingested last in this home, if any."""
+    note = settings.home / "data" / DEMO_FILE
+    return Path(note.read_text().strip()) if note.is_file() else None

@@ -29,7 +29,12 @@ def scores_api() -> None:
 
 
 @scores_api.command("serve")
-@click.option("--data", "data", required=True, type=click.Path(), help="free-throw file, Kaggle schema (.csv/.csv.gz)")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(),
+    help="free-throw file, Kaggle schema (.csv/.csv.gz); default: the one `shot-platform demo` ingested",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
@@ -53,7 +58,7 @@ def scores_api() -> None:
 @click.option("--api-key", envvar=KEY_ENV, help=f"require this key in the Authorization header (or ${KEY_ENV})")
 @click.option("--seed", default=0, show_default=True, type=int, help="seed of the injected errors")
 def serve(
-    data: str,
+    data: str | None,
     host: str,
     port: int,
     release: int | None,
@@ -63,7 +68,7 @@ def serve(
     api_key: str | None,
     seed: int,
 ) -> None:
-    """Serve a free-throw file as a Scores API on HOST:PORT.
+    """Serve a free-throw file as a Scores API (the replay server).
 
     The whole schedule is public; a game's result (status final, scores, box score and plays)
     appears once released: --release at start, POST /replay/advance?games=N, or the timer.
@@ -73,6 +78,14 @@ def serve(
     from shot_platform.free_throws.scores_api.dataset import DatasetError, load_dataset
     from shot_platform.free_throws.scores_api.server import ReplayConfig, create_app
 
+    if data is None:
+        from shot_platform.core.settings import Settings
+        from shot_platform.free_throws.commands.data import demo_file
+
+        found = demo_file(Settings.from_env())
+        if found is None:
+            fail("no --data given and no demo data in this home: give --data FILE, or run `shot-platform demo` first")
+        data = str(found)
     try:
         dataset = load_dataset(data)
     except DatasetError as error:

@@ -1,6 +1,6 @@
 """player_features: point-in-time shooter and defender records, and current profiles."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from shot_platform.shots.features.player import build_player_history, latest_profiles
 from shot_platform.shots.resources import ShotStoreResource
@@ -15,6 +15,9 @@ def player_features(context: AssetExecutionContext, shot_store: ShotStoreResourc
     """
     store = shot_store.get()
     shots = store.load_shots()
+    if shots.empty:
+        raise Failure("no shots stored yet: load a shot-logs file with `shot-platform ingest shots FILE` first",
+                      allow_retries=False)  # fmt: skip
     history = build_player_history(shots)
     profiles = latest_profiles(history)
     store.replace_player_features(history, profiles)

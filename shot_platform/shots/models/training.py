@@ -54,7 +54,13 @@ def _train(shots: pd.DataFrame, history: pd.DataFrame, seed: int) -> TrainingRes
     split = time_split(shots["game_date"])
     base_rate = float(label[split.train].mean())
     rows = []
-    for name, estimator in candidate_models(seed).items():
+    from dagster import get_dagster_logger  # here: whoever imports this module for evaluate_on needs no Dagster
+
+    # In a Dagster run these lines are in the run's log; elsewhere INFO is silent.
+    log = get_dagster_logger("shot_model training")
+    models = candidate_models(seed)
+    for number, (name, estimator) in enumerate(models.items(), start=1):
+        log.info(f"fitting candidate {number}/{len(models)}: {name} on {int(split.train.sum()):,} shots")
         estimator.fit(features[split.train], label[split.train])
         valid = probability_metrics(label[split.valid], estimator.predict_proba(features[split.valid])[:, 1], base_rate)
         test = probability_metrics(label[split.test], estimator.predict_proba(features[split.test])[:, 1], base_rate)
@@ -69,6 +75,7 @@ def _train(shots: pd.DataFrame, history: pd.DataFrame, seed: int) -> TrainingRes
     best = str(candidates.loc[0, "candidate"])
 
     fit_rows = split.train | split.valid
+    log.info(f"refitting {best} on {int(fit_rows.sum()):,} train and validation shots")
     final = clone(candidate_models(seed)[best]).fit(features[fit_rows], label[fit_rows])
     probability = final.predict_proba(features[split.test])[:, 1]
     metrics = probability_metrics(label[split.test], probability, float(label[fit_rows].mean()))
