@@ -123,9 +123,6 @@ def synced_games(
     except ScoresApiError as error:
         observe_error(error)
         raise Failure(f"the Scores API failed after the games already committed: {error}") from None
-    except Exception as error:
-        observe_error(error)
-        raise
     finally:
         client.close()
     observe_report(report)
@@ -144,6 +141,24 @@ def free_throw_games(
 ) -> Iterator[MaterializeResult]:
     """The free-throw flow's tables, from the Scores API game by game, or rebuilt from the stored
     free throws (see the module's docstring)."""
+    try:
+        yield from flow_results(context, config, free_throw_store, score_beater_models, scores_api, score_beater_scorer)
+    except Failure:
+        raise  # its cause was observed where it was raised
+    except Exception as error:  # e.g. the store unreachable: the sync command names it as raised
+        observe_error(error)
+        raise
+
+
+def flow_results(
+    context: AssetExecutionContext,
+    config: FreeThrowGamesConfig,
+    free_throw_store: FreeThrowStoreResource,
+    score_beater_models: ScoreBeaterModelsResource,
+    scores_api: ScoresApiResource,
+    score_beater_scorer: ScoreBeaterScorerResource,
+) -> Iterator[MaterializeResult]:
+    """The selected assets' results: the games (incremental mode) when selected, then the tables."""
     selected = {key.to_user_string() for key in context.selected_asset_keys}
     store = free_throw_store.get()
     if RAW in selected and config.paths:
