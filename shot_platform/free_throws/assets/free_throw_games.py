@@ -202,14 +202,14 @@ def batch_results(
         write = (("counts",) if PLAYER_GAMES in selected else ()) + (("features",) if FEATURES in selected else ())
         player_games, features = batch_mode.rebuild_counts_and_features(store, write, context.log.info)
         if PLAYER_GAMES in selected:
-            yield MaterializeResult(asset_key=AssetKey(PLAYER_GAMES), metadata=mode | player_games)
+            yield MaterializeResult(asset_key=AssetKey(PLAYER_GAMES), metadata=player_games | mode)
         if FEATURES in selected:
-            yield MaterializeResult(asset_key=AssetKey(FEATURES), metadata=mode | features)
+            yield MaterializeResult(asset_key=AssetKey(FEATURES), metadata=features | mode)
     if LABELS in selected:
-        yield MaterializeResult(asset_key=AssetKey(LABELS), metadata=mode | batch_mode.rebuild_labels(store))
+        yield MaterializeResult(asset_key=AssetKey(LABELS), metadata=batch_mode.rebuild_labels(store) | mode)
     if PREDICTIONS in selected:
         scorer = score_beater_scorer.get() or champion_scorer(
             score_beater_models.resolved_location(), score_beater_models.s3_endpoint_url or None
         )
         metadata = batch_mode.rebuild_predictions(store, scorer, config.full_refeed, context.log.warning)
-        yield MaterializeResult(asset_key=AssetKey(PREDICTIONS), metadata=mode | metadata)
+        yield MaterializeResult(asset_key=AssetKey(PREDICTIONS), metadata=metadata | mode)
