@@ -134,7 +134,7 @@ def run_assets(selection: str | AssetSelection | list[str] | None = None, full_r
 
 def selection_example() -> str:
     """A selection of a registered domain's group and of an asset's downstream, for error messages."""
-    return f"group:{domains()[0].name} or key:{known_assets()[0]}+"
+    return f"group:{known_groups()[0]} or key:{known_assets()[0]}+"
 
 
 def checked_selection(text: str) -> AssetSelection:
@@ -157,15 +157,23 @@ def checked_selection(text: str) -> AssetSelection:
     if unknown:
         fail(f"unknown asset {', '.join(dict.fromkeys(unknown))}; known assets: {', '.join(known)}")
     if not resolved:
-        groups = ", ".join(domain.name for domain in domains())
+        groups = ", ".join(known_groups())
         fail(f"--select {text!r} selects no asset; known assets: {', '.join(known)}; groups: {groups}")
     return selection
+
+
+def known_groups() -> list[str]:
+    """The code location's asset groups (one per domain), in the order the domains are registered."""
+    graph = code_location().resolve_asset_graph()
+    found = {graph.get(key).group_name for key in graph.materializable_asset_keys}
+    registered = [domain.name for domain in domains()]
+    return sorted(found, key=lambda group: (registered.index(group) if group in registered else len(registered), group))
 
 
 def known_assets() -> list[str]:
     """Asset keys of the code location, group by group, each in graph order (upstream first)."""
     graph = code_location().resolve_asset_graph()
-    groups = [domain.name for domain in domains()]
+    groups = known_groups()
     place = {key: index for index, key in enumerate(graph.toposorted_asset_keys)}
 
     def position(key) -> tuple[int, int]:

@@ -1,11 +1,15 @@
-"""The free-throw domain's Dagster definitions: its assets and checks (group ``free_throws``), the sync
+"""The free-throw domain's Dagster definitions: its assets and checks (group ``free_throws``), the Scores
+API as an external asset, the sync
 and retraining jobs and their sensors, and its own resources (store, ``score_beater_models`` registry,
 Scores API, the flow's scorer, retraining threshold)."""
 
 from __future__ import annotations
 
+from dagster import AssetsDefinition, Definitions
+
 from shot_platform.core.domain_definitions import domain_definitions, store_resources
 from shot_platform.free_throws import assets, checks
+from shot_platform.free_throws.assets.flow_tables import SCORES_API
 from shot_platform.free_throws.flow.sync import retrain_threshold
 from shot_platform.free_throws.jobs import free_throw_games_job, retrain_score_beater_job
 from shot_platform.free_throws.resources import (
@@ -29,11 +33,14 @@ def resources() -> dict[str, object]:
     }
 
 
-defs = domain_definitions(
-    "free_throws",
-    assets,
-    checks,
-    resources(),
-    jobs=[free_throw_games_job, retrain_score_beater_job],
-    sensors=[free_throw_games_sensor, score_beater_labels_sensor],
+defs = Definitions.merge(
+    domain_definitions(
+        "free_throws",
+        assets,
+        checks,
+        resources(),
+        jobs=[free_throw_games_job, retrain_score_beater_job],
+        sensors=[free_throw_games_sensor, score_beater_labels_sensor],
+    ),
+    Definitions(assets=[AssetsDefinition(specs=[SCORES_API])]),  # external: in the graph, never materialised
 )

@@ -9,15 +9,17 @@ champion).
 
 from dagster import AssetSelection, define_asset_job
 
+from shot_platform.free_throws.assets.flow_tables import WRITERS
+
 SYNC_KIND = "free_throw_sync"
 RETRAIN_KIND = "retrain"
 
 free_throw_games_job = define_asset_job(
     "sync_free_throw_games",
-    selection=AssetSelection.assets("free_throw_games", "score_beater_ground_truth"),
-    description="Process the new final games from the Scores API (ingest, counts, features, labels, score_beater "
-    "predictions after every game; run config `full_refeed` recomputes every prediction), then refresh the "
-    "ground truth and the live metrics.",
+    selection=AssetSelection.assets(*WRITERS, "score_beater_ground_truth"),
+    description="Process the new final games from the Scores API (every table of the free_throw_games "
+    "multi-asset: ledger, free throws, counts, features, labels, score_beater predictions after every game; run "
+    "config `full_refeed` recomputes every prediction), then refresh the ground truth and the live metrics.",
     tags={"shot_platform/kind": SYNC_KIND},
 )
 

@@ -72,4 +72,20 @@ def new_labels(store: FreeThrowStore, registry: SavedModelStore) -> NewLabels:
     return NewLabels(sum(counts.values()), seasons, trained_through, idle)
 
 
-__all__ = ["NewLabels", "new_labels"]
+def not_due(due: NewLabels, threshold: int) -> str | None:
+    """Why these labels call for no retraining run, or None when one is due: the one decision, taken by
+    ``score_beater_labels_sensor``, by the games sensor holding the next season back, and by
+    ``shot-platform sync free-throws`` between its games runs."""
+    if due.nothing_new is not None:  # e.g. a champion trained on everything there is
+        return f"{due.describe()}; {due.nothing_new}"
+    if due.count < threshold:
+        return f"{due.describe()}; retraining starts at {threshold}"
+    return None
+
+
+def retraining_run_config(due: NewLabels) -> dict:
+    """The run config of ``retrain_score_beater`` for these labels: judged on their newest season."""
+    return {"ops": {"score_beater": {"config": {"judge_season": due.judge_season}}}}
+
+
+__all__ = ["NewLabels", "new_labels", "not_due", "retraining_run_config"]

@@ -35,7 +35,7 @@ from shot_platform.free_throws.resources import (
     ScoreBeaterModelsResource,
     ScoreBeaterRetrainingResource,
 )
-from shot_platform.free_throws.retraining import NewLabels, new_labels
+from shot_platform.free_throws.retraining import NewLabels, new_labels, not_due, retraining_run_config
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
@@ -46,7 +46,7 @@ FINISHED = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 def retraining_pending(context: SensorEvaluationContext, due: NewLabels, threshold: int) -> str | None:
     """Why the next season must wait for a retraining run, or None when it need not."""
-    if due.count < threshold or due.nothing_new is not None:
+    if not_due(due, threshold) is not None:
         return None
     runs = context.instance.get_runs(filters=RunsFilter(tags={LABELS_TAG: due.run_key}), limit=1)
     if runs and runs[0].status in FINISHED:
@@ -139,15 +139,14 @@ def score_beater_labels_sensor(
     threshold = score_beater_retraining.threshold()
     registry = score_beater_models.get()
     due = new_labels(free_throw_store.get(), registry)
-    if due.nothing_new is not None:  # a tick at start-up with a champion trained on everything
-        return SkipReason(f"{due.describe()}; {due.nothing_new}")
-    if due.count < threshold:
-        return SkipReason(f"{due.describe()}; retraining starts at {threshold}")
+    skip = not_due(due, threshold)
+    if skip is not None:
+        return SkipReason(skip)
     if context.cursor == due.run_key:
         return SkipReason(f"retraining on {due.describe()} was already requested (run key {due.run_key})")
     context.update_cursor(due.run_key)
     return RunRequest(
         run_key=due.run_key,
-        run_config={"ops": {"score_beater": {"config": {"judge_season": due.judge_season}}}},
+        run_config=retraining_run_config(due),
         tags={LABELS_TAG: due.run_key, "shot_platform/new_labels": str(due.count)},
     )

@@ -16,7 +16,6 @@ from dagster import AssetKey, AssetSelection, DefaultSensorStatus, instance_for_
 from shot_platform.cli import cli
 from shot_platform.cli.materialize import LOCAL_INSTANCE_CONFIG, parse_selection
 from shot_platform.definitions import defs
-from shot_platform.free_throws.assets import score_beater_predictions as predictions_module
 from shot_platform.free_throws.definitions import defs as free_throw_defs
 from shot_platform.free_throws.features.tables import rebuild_features
 from shot_platform.free_throws.ingest.events import ingest_free_throw_file
@@ -32,8 +31,8 @@ from shot_platform_tests.cli_process import materialise
 from shot_platform_tests.stand_in_scorers import PaceScorer as StandInPace
 
 ROOT = Path(__file__).resolve().parents[2]
-GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_features", "score_beater",
-         "score_beater_predictions", "score_beater_ground_truth"]  # fmt: skip
+GROUP = ["free_throw_games", "raw_free_throws", "free_throw_player_games", "free_throw_player_features",
+         "free_throw_labels", "score_beater", "score_beater_predictions", "score_beater_ground_truth"]  # fmt: skip
 
 
 class PaceScorer(StandInPace):
@@ -48,16 +47,20 @@ def test_lineage_and_groups():
         if graph.get(key).group_name == "free_throws"
     }
     assert parents == {
-        "raw_free_throws": set(),
-        "free_throw_player_features": {"raw_free_throws"},
-        "score_beater": {"free_throw_player_features"},
+        "scores_api": set(),  # external: the graph shows it, nothing materialises it
+        "free_throw_games": {"scores_api"},
+        "raw_free_throws": {"free_throw_games"},
+        "free_throw_player_games": {"raw_free_throws"},
+        "free_throw_player_features": {"free_throw_player_games"},
+        "free_throw_labels": {"free_throw_player_games", "free_throw_player_features"},
+        "score_beater": {"free_throw_player_features", "free_throw_labels"},
         "score_beater_predictions": {"score_beater", "free_throw_player_features"},
-        "score_beater_ground_truth": {"score_beater_predictions", "free_throw_player_features", "free_throw_games"},
-        "free_throw_games": set(),
+        "score_beater_ground_truth": {"score_beater_predictions", "free_throw_labels"},
     }
+    assert not graph.get(AssetKey("scores_api")).is_materializable
     checks = {key.name: key.asset_key.to_user_string() for key in graph.asset_check_keys}
     assert checks["raw_free_throws_rules"] == "raw_free_throws"
-    assert checks["labels_complete"] == "score_beater_ground_truth"
+    assert checks["labels_complete"] == "free_throw_labels"
     assert checks["live_log_loss_near_test"] == "score_beater_ground_truth"
 
 
@@ -70,7 +73,7 @@ def test_definitions_assemble_the_game_by_game_flow():
     sync, retrain = defs.resolve_job_def("sync_free_throw_games"), defs.resolve_job_def("retrain_score_beater")
     assert sync.tags["shot_platform/kind"] == "free_throw_sync" and retrain.tags["shot_platform/kind"] == "retrain"
     assert {key.to_user_string() for key in sync.asset_layer.executable_asset_keys} == {
-        "free_throw_games",
+        *(key for key in GROUP if key != "score_beater"),  # every table the games run writes
         "score_beater_ground_truth",
     }
     for source in (ROOT / "dagster.yaml", None):  # the production instance and the embedded one
@@ -103,7 +106,7 @@ def test_selection_syntax():
             key.to_user_string() for key in AssetSelection.from_coercible(parse_selection(text)).resolve(defs.assets)
         }
 
-    assert keys("group:free_throws") == set(GROUP)
+    assert keys("group:free_throws") == set(GROUP)  # not the external scores_api: nothing to run
     assert keys("key:shot_model+") == {"shot_model", "shot_predictions", "shot_ground_truth"}  # all downstream
     assert keys("+key:shot_model") == {"raw_shots", "player_features", "shot_model"}
     assert keys("raw_shots,player_features") == {"raw_shots", "player_features"}  # the older comma lists
@@ -167,17 +170,24 @@ def test_prediction_cache_reuses_unchanged_inputs_and_full_refeed_recomputes(
     np.testing.assert_allclose(merged["probability"], merged["expected"])
 
 
+class PaceScorerResource(ScoreBeaterScorerResource):
+    def get(self) -> PaceScorer:
+        return SCORER
+
+
+SCORER = PaceScorer()
+
+
 def test_ground_truth_reports_labels_and_live_metrics(
-    free_throw_store: FreeThrowStore, free_throw_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    free_throw_store: FreeThrowStore, free_throw_file: Path, tmp_path: Path
 ):
     ingest_free_throw_file(free_throw_store, free_throw_file)
-    scorer = PaceScorer()
-    monkeypatch.setattr(predictions_module, "champion_scorer", lambda *_: scorer)
+    scorer = SCORER
     resources = {
         "free_throw_store": FreeThrowStoreResource(database_url=free_throw_store.url),
         "score_beater_models": ScoreBeaterModelsResource(location=str(tmp_path / "models")),
-        "scores_api": ScoresApiResource(base_url=""),  # no provider: free_throw_games is a no-op
-        "score_beater_scorer": ScoreBeaterScorerResource(),
+        "scores_api": ScoresApiResource(base_url=""),  # no provider: the flow's batch mode
+        "score_beater_scorer": PaceScorerResource(),
     }
     with instance_for_test() as instance:
         result = materialize(

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from dagster import DagsterInstance, DagsterRunStatus
 from sqlalchemy import create_engine, func, select
 
 from shot_platform.core.blobs import LocalBlobStore
 from shot_platform.core.saved_model_store import SavedModelStore
 from shot_platform.free_throws.flow import ledger
 from shot_platform.free_throws.scores_api.process import replay_server
+from shot_platform.free_throws.sensors import LABELS_TAG
 from shot_platform.free_throws.synthetic import generate_free_throws, write_free_throws
 from shot_platform_tests.saved_models import export_model
 from shot_platform_tests.service_process import BIN, running_service, wait_for
@@ -156,6 +158,16 @@ def test_retraining_at_season_boundaries_promotes_only_a_better_model(tmp_path: 
         result = _run(["sync", "free-throws", "--scores-api", url], home, SHOT_PLATFORM_RETRAIN_MIN_NEW_LABELS="1")
     assert result.returncode == 0, result.stderr
     assert "no complete labelled season before 2011-12" in result.stdout  # nothing to train on yet
+    # The command ran the code location's jobs (recorded in the instance), not an inline retraining:
+    # a games run per season (after one of no game), a retraining run at the end of 2011-12, 2012-13
+    # and 2013-14, each for its own labels.
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs()
+        retraining = [run.tags[LABELS_TAG] for run in runs if run.job_name == "retrain_score_beater"]
+        games = [run for run in runs if run.job_name == "sync_free_throw_games"]
+    assert all(run.status == DagsterRunStatus.SUCCESS for run in runs)
+    assert sorted(key.rsplit("-", 1)[1] for key in retraining) == ["2011", "2012", "2013"]
+    assert len(games) == 1 + 4
 
     versions = models.versions()
     assert len(versions) == 3  # the first model, then one challenger at the end of 2012-13 and of 2013-14

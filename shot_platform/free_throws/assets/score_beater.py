@@ -18,6 +18,7 @@ from shot_platform.core.plots import calibration_curve_png, markdown_image, metr
 from shot_platform.free_throws.flow.retrain import complete_seasons, retrain_score_beater
 from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.retraining import new_labels
+from shot_platform.free_throws.run_hook import progress
 from shot_platform.free_throws.schema import season_short
 
 
@@ -81,7 +82,7 @@ def champion_metadata(metadata: dict, version: str) -> dict:
     return shown
 
 
-@asset(deps=["free_throw_player_features"], compute_kind="tensorflow")
+@asset(deps=["free_throw_player_features", "free_throw_labels"], compute_kind="tensorflow")
 def score_beater(
     context: AssetExecutionContext,
     config: ScoreBeaterConfig,
@@ -92,6 +93,7 @@ def score_beater(
     version, its comparison with the baselines, and the decision of a retraining when one was due."""
     store = free_throw_store.get()
     registry = score_beater_models.get()
+    log = progress(context.log.info)
     due = new_labels(store, registry)
     judge_season = config.judge_season if config.judge_season is not None else due.judge_season
     metadata: dict = {"new_labelled_player_seasons": due.count, "labels": due.describe()}
@@ -100,12 +102,13 @@ def score_beater(
         judge_season = first_judge_season(complete_seasons(store))
         why = "the store has no score_beater model yet"
     if judge_season is not None:
-        context.log.info(
+        log(
             f"training score_beater, judged on {season_short(judge_season)} (about a minute on 2 cores for "
             f"the real data's seasons): {why}"
         )
-        outcome = retrain_score_beater(store, registry, judge_season=judge_season)
-        context.log.info(f"retraining: {outcome.get('reason', outcome)}")
+        # resume: a challenger of these labels saved by a run that was stopped is judged, not trained again
+        outcome = retrain_score_beater(store, registry, judge_season=judge_season, resume=True)
+        log(f"retraining: {outcome.get('reason', outcome)}")
         metadata |= {
             "judge_season": judge_season,
             "promoted": bool(outcome.get("promoted")),

@@ -13,7 +13,6 @@ from shot_platform.free_throws.live_metrics import (
     has_population,
     load_live_report,
     registry_test_log_losses,
-    write_known_labels,
 )
 from shot_platform.free_throws.resources import FreeThrowStoreResource, ScoreBeaterModelsResource
 from shot_platform.free_throws.schema import SEASON, season_short
@@ -122,14 +121,13 @@ def served_plots(report: LiveReport, version: str) -> dict:
     }
 
 
-@asset(deps=["score_beater_predictions", "free_throw_player_features", "free_throw_games"], compute_kind="pandas")
+@asset(deps=["score_beater_predictions", "free_throw_labels"], compute_kind="pandas")
 def score_beater_ground_truth(
     context: AssetExecutionContext,
     free_throw_store: FreeThrowStoreResource,
     score_beater_models: ScoreBeaterModelsResource,
 ) -> MaterializeResult:
-    """Labels as they become known (beat: as soon as a player passes last season's made count;
-    not beaten: when the regular season ends), in the `free_throw_labels` table; and, per season and
+    """The labels known so far (`free_throw_labels`, written by the flow) and, per season and
     model version, the *served* predictions' log loss, AUC, Brier score and calibration at
     0/25/50/75% of the season (the prediction in force at each point). Seasons in progress are
     reported as partial: only beats are known there, so their figures are biased toward beats.
@@ -139,7 +137,6 @@ def score_beater_ground_truth(
     store = free_throw_store.get()
     report = load_live_report(store, score_beater_models.get())
     known = report.labels.dropna(subset=[KNOWN_AT])
-    write_known_labels(store, report.labels)
     seasons = season_table(report)
     partial = seasons[~seasons["status"].isin(["complete", NO_POPULATION])]
     metadata: dict = {

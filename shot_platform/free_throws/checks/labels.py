@@ -1,4 +1,4 @@
-"""Checks on score_beater_ground_truth: every player the model predicts gets his label, and no other."""
+"""Checks on free_throw_labels: every player the model predicts gets his label, and no other."""
 
 from dagster import AssetCheckResult, asset_check
 
@@ -7,7 +7,7 @@ from shot_platform.free_throws.resources import FreeThrowStoreResource
 from shot_platform.free_throws.store import tables
 
 
-@asset_check(asset="score_beater_ground_truth", description="every player of season s - 1 has a label for s")
+@asset_check(asset="free_throw_labels", description="every player of season s - 1 has a label for s")
 def labels_complete(free_throw_store: FreeThrowStoreResource) -> AssetCheckResult:
     """The labelled (season, player) pairs of a finished season are exactly its preseason feature
     rows (the players with a regular-season attempt the season before); in a season still in

@@ -1,12 +1,12 @@
-"""``shot-platform sync free-throws``: the game-by-game flow in this process, until caught up (what the
-Dagster sensor does, in one command)."""
+"""``shot-platform sync free-throws``: the game-by-game flow in this process, until caught up: the code
+location's own jobs, run in order as the daemon's sensors would request them (``sync_runs``)."""
 
 from __future__ import annotations
 
 import click
 
 from shot_platform.cli.main import fail
-from shot_platform.core.settings import Settings
+from shot_platform.core.settings import Settings, export_variable
 
 
 @click.command("free-throws")
@@ -18,14 +18,19 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
 
     Each game's plays are ingested (validated, bad rows quarantined), counts, features and labels
     updated, and every player's score_beater prediction refreshed (cached by model version and
-    inputs; scored through $SHOT_PLATFORM_SCORE_BEATER_URL when set). Exits 0 when caught up.
+    inputs; scored through $SHOT_PLATFORM_SCORE_BEATER_URL when set). One `sync_free_throw_games` run
+    per season's batch, and `retrain_score_beater` between two seasons when the labels sensor would
+    request it; the runs are in the Dagster instance ($DAGSTER_HOME). Exits 0 when caught up.
     """
     from sqlalchemy.exc import DBAPIError
 
+    from shot_platform.cli.materialize import code_location, dagster_instance
     from shot_platform.core.saved_model_store import open_saved_model_store
+    from shot_platform.free_throws.commands.sync_runs import RunFailed, SyncRuns
     from shot_platform.free_throws.flow.scorers import NoModelError, ScorerError
-    from shot_platform.free_throws.flow.sync import SyncRunning, sync_free_throws
+    from shot_platform.free_throws.flow.sync import SyncRunning
     from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiError
+    from shot_platform.free_throws.scores_api.client import URL_ENV
     from shot_platform.free_throws.store import FreeThrowStore
 
     settings = Settings.from_env()
@@ -39,16 +44,20 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     models = open_saved_model_store(settings.model_store, settings.s3_endpoint_url, "score_beater")
     try:
         client = ScoresApiClient(url)
-        report = sync_free_throws(
-            store, models, client, full_refeed=full_refeed, max_games=max_games, progress=click.echo
-        )
+        if url is not None:  # the runs' scores_api resource reads the variable when they start
+            export_variable(URL_ENV, url)
+        defs = code_location()
+        threshold = defs.resources["score_beater_retraining"].threshold()
+        with dagster_instance(settings) as instance:
+            runs = SyncRuns(defs, instance, store, models, client, click.echo, threshold)
+            report = runs.run(max_games, full_refeed)
     except NoModelError as error:
         fail(str(error))
     except ScorerError as error:
         fail(str(error))
     except ScoresApiError as error:
         fail(f"{error} (games processed before this are kept; sync again to resume)")
-    except SyncRunning as error:
+    except (SyncRunning, RunFailed) as error:
         fail(str(error))
     except DBAPIError as error:  # unreachable, or gone mid-sync: the open batch rolled back, nothing half-done
         cause = (str(error.orig).strip().splitlines() or [""])[0] if error.orig is not None else type(error).__name__

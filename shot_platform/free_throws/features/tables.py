@@ -21,8 +21,12 @@ from shot_platform.free_throws.store import FreeThrowStore, tables
 EVENT_COLUMNS = ("season", "game_id", "game", "player", "playoffs", "shot_made")
 
 
-def rebuild_features(store: FreeThrowStore) -> tuple[FreeThrowCounts, pd.DataFrame]:
-    """Schedule, player-game counts and point-in-time features from the stored events, swapped in at once.
+def rebuild_features(
+    store: FreeThrowStore, write: tuple[str, ...] = ("counts", "features")
+) -> tuple[FreeThrowCounts, pd.DataFrame]:
+    """Schedule, player-game counts and point-in-time features from the stored events, swapped in at once
+    (``write``: "counts" for the schedule and player-game counts, "features" for the features; both
+    by default; each is computed from the events alone, so either can be written without the other).
 
     The schedule is the union of the games in the events and the stored schedule: the sync engine
     stores each season's whole schedule from the Scores API, so in the middle of a season the
@@ -36,13 +40,15 @@ def rebuild_features(store: FreeThrowStore) -> tuple[FreeThrowCounts, pd.DataFra
     events = store.load_events(EVENT_COLUMNS)
     counts = counts_with_schedule(events, store.load(tables.free_throw_schedule))
     history = build_history(counts)
-    store.replace(
-        {
+    replacements = {}
+    if "counts" in write:
+        replacements |= {
             tables.free_throw_schedule: counts.schedule,
             tables.free_throw_player_games: counts.player_games,
-            tables.free_throw_player_features: history,
         }
-    )
+    if "features" in write:
+        replacements[tables.free_throw_player_features] = history
+    store.replace(replacements)
     return counts, history
 
 
