@@ -104,7 +104,16 @@ def groups_with_data(settings: Settings) -> AssetSelection | None:
             "Check SHOT_PLATFORM_DATABASE_URL (or unset it for the embedded SQLite store)."
         )
     empty = [group for group, rows in stored.items() if not rows]
-    if not empty or len(empty) == len(stored):
+    if stored and len(empty) == len(stored):
+        # Every asset would fail on an empty store: say what comes first instead of a step failure.
+        ingest = " or ".join(
+            f"`shot-platform ingest {command.name} FILE`"
+            for domain in domains()
+            for command in domain.commands
+            if command.group == "ingest"
+        )
+        fail(f"no data stored yet: ingest some first ({ingest}), or run `shot-platform demo` for synthetic data")
+    if not empty:
         return None
     for group in empty:
         click.echo(f"skipping group {group}: no data stored yet (select it with --select group:{group})", err=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shot_platform.core.serving.tf_runtime import without_gpu_noise
 from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 
 EXPECTED = "expected"
@@ -25,7 +26,10 @@ OUTPUT = "probability"
 def saved_model_differences(path: str | Path, cases: dict[str, np.ndarray]) -> dict[str, float]:
     """Max absolute difference to ``cases["expected"]`` of the signature and of ``serve``."""
     export_variable(TF_LOG_LEVEL_ENV, "3", keep_existing=True)  # before the import: TF reads it once
-    import tensorflow as tf
+    with without_gpu_noise():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
 
     loaded = tf.saved_model.load(str(path))
     expected = np.asarray(cases[EXPECTED], dtype=np.float64)

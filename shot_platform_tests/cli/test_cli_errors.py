@@ -90,3 +90,10 @@ def test_materialize_refuses_an_unknown_asset_and_lists_the_known_ones(platform_
     result = run("materialize", "--select", "raw_shots,shot_modle")
     # domain by domain (in registration order), each in graph order
     assert_clear_error(result, "unknown asset shot_modle", "known assets: ", "raw_shots, player_features, shot_model")
+
+
+def test_materialize_on_an_empty_home_names_the_ingest_commands_before_running_anything(platform_home: Path):
+    result = run("materialize")
+    assert_clear_error(result, "no data stored yet", "shot-platform ingest shots FILE", "ingest free-throws FILE")
+    assert "shot-platform demo" in result.output
+    assert not (platform_home / "dagster").exists() or not any((platform_home / "dagster").rglob("*.db"))

@@ -21,9 +21,6 @@ LONG_RUNNING = {("serve",), ("demo",)}
 MISSING, NOT_DATA = "missing.csv", "not_data.csv"
 # Empty or partial homes on which `materialize` still ends in Dagster's step traceback; the command
 # (cli/materialize.py) should refuse upfront naming `ingest`: the asset itself now fails with that message.
-MATERIALIZE_TRACEBACK = "materialize on a home without shots prints Dagster's step failure (cli/materialize.py)"
-
-
 def leaves(group: click.Group, ctx: click.Context, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
@@ -137,13 +134,10 @@ def test_no_command_prints_a_traceback_on_an_empty_or_partial_home(
     synthetic_file: Path,
     free_throw_file: Path,
     monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     if path == ("materialize",) and state == "shots":
         pytest.skip("trains the shot model: covered by the materialise tests")
-    if path == ("materialize",) and state == "empty":
-        request.applymarker(pytest.mark.xfail(reason=MATERIALIZE_TRACEBACK, strict=True))
     monkeypatch.delenv("SHOT_PLATFORM_SCORES_API_URL", raising=False)
     (tmp_path / NOT_DATA).write_text("this is,not a data file\n1,2\n")
     make_home(state, platform_home, synthetic_file, free_throw_file, monkeypatch)

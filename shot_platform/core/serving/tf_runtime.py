@@ -8,6 +8,12 @@ pools are sized once, before any op runs (TensorFlow refuses changes afterwards)
 from __future__ import annotations
 
 import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,6 +28,37 @@ from shot_platform.core.threads import model_threads
 DEFAULT_SIGNATURE = "serving_default"
 log = logging.getLogger(__name__)
 
+# What TensorFlow's CUDA build prints on a machine without a GPU (nothing is wrong there).
+NO_GPU_NOISE = re.compile(
+    r"cudart_stub\.cc|cuda_platform\.cc|failed call to cuInit|Could not find cuda drivers"
+    r"|All log messages before absl::InitializeLog\(\) is called"
+)
+
+
+@contextmanager
+def without_gpu_noise() -> Iterator[None]:
+    """Drop the no-GPU lines TensorFlow writes to file descriptor 2 while it loads.
+
+    They come from C++ before ``TF_CPP_MIN_LOG_LEVEL`` applies, so only the descriptor can hold them
+    back; every other line written meanwhile is passed on once loading ends.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not NO_GPU_NOISE.search(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
 
 @cache
 def tensorflow() -> ModuleType:
@@ -31,14 +68,16 @@ def tensorflow() -> ModuleType:
     MLP gains nothing from more, and on the 2-core machine the web server needs the other core.
     """
     export_variable(TF_LOG_LEVEL_ENV, "2", keep_existing=True)  # TF reads it once, at import
-    import tensorflow as tf
+    with without_gpu_noise():
+        import tensorflow as tf
 
-    threads = model_threads()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:  # something (a training run in this process) already ran an op
-        log.info("TensorFlow was initialised before its thread counts could be set; keeping its own")
+        threads = model_threads()
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # something (a training run in this process) already ran an op
+            log.info("TensorFlow was initialised before its thread counts could be set; keeping its own")
+        tf.config.list_physical_devices()  # the CUDA platform's probe happens here, inside the filter
     return tf
 
 
