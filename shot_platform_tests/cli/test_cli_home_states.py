@@ -19,6 +19,8 @@ from shot_platform.free_throws.synthetic import generate_free_throws, write_free
 LONG_RUNNING = {("serve",), ("demo",)}
 # Paths that are given to commands: a file that does not exist, and one that is not data.
 MISSING, NOT_DATA = "missing.csv", "not_data.csv"
+
+
 # Empty or partial homes on which `materialize` still ends in Dagster's step traceback; the command
 # (cli/materialize.py) should refuse upfront naming `ingest`: the asset itself now fails with that message.
 def leaves(group: click.Group, ctx: click.Context, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
