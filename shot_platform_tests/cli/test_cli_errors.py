@@ -97,3 +97,12 @@ def test_materialize_on_an_empty_home_names_the_ingest_commands_before_running_a
     assert_clear_error(result, "no data stored yet", "shot-platform ingest shots FILE", "ingest free-throws FILE")
     assert "shot-platform demo" in result.output
     assert not (platform_home / "dagster").exists() or not any((platform_home / "dagster").rglob("*.db"))
+
+
+def test_sync_without_a_scores_api_says_how_to_start_one_and_not_that_games_were_kept(
+    platform_home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("SHOT_PLATFORM_SCORES_API_URL", raising=False)
+    result = run("sync", "free-throws")
+    assert_clear_error(result, "no Scores API URL", "shot-platform scores-api serve", "--scores-api")
+    assert "games processed before this are kept" not in result.output

@@ -29,7 +29,7 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
     from shot_platform.free_throws.commands.sync_runs import RunFailed, SyncRuns
     from shot_platform.free_throws.flow.scorers import NoModelError, ScorerError
     from shot_platform.free_throws.flow.sync import SyncRunning
-    from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiError
+    from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiConfigError, ScoresApiError
     from shot_platform.free_throws.scores_api.client import URL_ENV
     from shot_platform.free_throws.store import FreeThrowStore
 
@@ -55,6 +55,8 @@ def free_throws(url: str | None, full_refeed: bool, max_games: int | None) -> No
         fail(str(error))
     except ScorerError as error:
         fail(str(error))
+    except ScoresApiConfigError as error:  # nothing was fetched: there is nothing to resume
+        fail(f"{error}; `shot-platform scores-api serve` starts the replay server on :5100, then pass --scores-api")
     except ScoresApiError as error:
         fail(f"{error} (games processed before this are kept; sync again to resume)")
     except (SyncRunning, RunFailed) as error:
