@@ -8,10 +8,13 @@ terminal's progress output), the sync's report and the exception that failed a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from dagster import Failure
 
 
 @dataclass
@@ -47,3 +50,16 @@ def observe_error(error: BaseException) -> None:
     observer = IN_PROCESS.get()
     if observer is not None:
         observer.error = error
+
+
+@contextmanager
+def observed_errors() -> Iterator[None]:
+    """Hand the exception that fails a step to the in-process caller, as raised; a ``Failure`` was
+    observed where it was raised (its message is already the one-line one)."""
+    try:
+        yield
+    except Failure:
+        raise
+    except Exception as error:  # e.g. the store unreachable: the sync command names it as raised
+        observe_error(error)
+        raise

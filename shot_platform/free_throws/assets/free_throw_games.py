@@ -15,7 +15,8 @@ The multi-asset can be subset: ``score_beater`` reads the features and the predi
 ``score_beater``, so a run of the whole group executes it in two steps around the training.
 """
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 from dagster import (
     AssetExecutionContext,
@@ -47,8 +48,8 @@ from shot_platform.free_throws.resources import (
     ScoreBeaterModelsResource,
     ScoreBeaterScorerResource,
 )
-from shot_platform.free_throws.run_hook import observe_error, observe_report, progress
-from shot_platform.free_throws.scores_api import ScoresApiConfigError, ScoresApiError
+from shot_platform.free_throws.run_hook import observe_error, observe_report, observed_errors, progress
+from shot_platform.free_throws.scores_api import ScoresApiClient, ScoresApiConfigError, ScoresApiError
 from shot_platform.free_throws.scores_api.resource import ScoresApiResource
 from shot_platform.free_throws.scoring import champion_scorer
 
@@ -92,31 +93,19 @@ def sync_metadata(report: SyncReport, full_refeed: bool) -> dict:
 
 def synced_games(
     context: AssetExecutionContext,
-    config: FreeThrowGamesConfig,
-    free_throw_store: FreeThrowStoreResource,
-    score_beater_models: ScoreBeaterModelsResource,
+    full_refeed: bool,
     scores_api: ScoresApiResource,
-    score_beater_scorer: ScoreBeaterScorerResource,
+    sync: Callable[[ScoresApiClient], SyncReport],
 ) -> tuple[dict, bool]:
-    """The incremental mode: (free_throw_games metadata, whether games were synced)."""
+    """The incremental mode, ``sync`` run with the Scores API's client: (free_throw_games metadata,
+    whether games were synced)."""
     try:
         client = scores_api.get_client()
     except ScoresApiConfigError as error:
         context.log.warning(f"no Scores API configured: {error}")
         return {"games_processed": 0, "status": f"no Scores API configured: {error}"}, False
     try:
-        report = sync_free_throws(
-            free_throw_store.get(),
-            score_beater_models.get(),
-            client,
-            full_refeed=config.full_refeed,
-            max_games=config.max_games,
-            progress=progress(context.log.info),
-            scorer=score_beater_scorer.get(),
-            # Retraining is Dagster's decision (the labels sensor and retrain_score_beater, or the
-            # sync command's same decision between its games runs), never inside a games run.
-            retrain=False,
-        )
+        report = sync(client)
     except NoModelError as error:
         observe_error(error)
         raise Failure(str(error)) from None
@@ -127,7 +116,7 @@ def synced_games(
         client.close()
     observe_report(report)
     context.log.info(report.summary())
-    return sync_metadata(report, config.full_refeed), True
+    return sync_metadata(report, full_refeed), True
 
 
 @multi_asset(name=GAMES, specs=flow_specs(), can_subset=True)
@@ -140,43 +129,36 @@ def free_throw_games(
     score_beater_scorer: ScoreBeaterScorerResource,
 ) -> Iterator[MaterializeResult]:
     """The free-throw flow's tables, from the Scores API game by game, or rebuilt from the stored
-    free throws (see the module's docstring)."""
-    try:
-        yield from flow_results(context, config, free_throw_store, score_beater_models, scores_api, score_beater_scorer)
-    except Failure:
-        raise  # its cause was observed where it was raised
-    except Exception as error:  # e.g. the store unreachable: the sync command names it as raised
-        observe_error(error)
-        raise
-
-
-def flow_results(
-    context: AssetExecutionContext,
-    config: FreeThrowGamesConfig,
-    free_throw_store: FreeThrowStoreResource,
-    score_beater_models: ScoreBeaterModelsResource,
-    scores_api: ScoresApiResource,
-    score_beater_scorer: ScoreBeaterScorerResource,
-) -> Iterator[MaterializeResult]:
-    """The selected assets' results: the games (incremental mode) when selected, then the tables."""
-    selected = {key.to_user_string() for key in context.selected_asset_keys}
-    store = free_throw_store.get()
-    if RAW in selected and config.paths:
-        ingest_paths(context, store, config.paths, ingest_free_throw_file)
-    synced = False
-    if GAMES in selected:
-        metadata, synced = synced_games(
-            context, config, free_throw_store, score_beater_models, scores_api, score_beater_scorer
+    free throws (see the module's docstring): the games (incremental mode) when selected, then the tables."""
+    with observed_errors():
+        selected = {key.to_user_string() for key in context.selected_asset_keys}
+        store = free_throw_store.get()
+        if RAW in selected and config.paths:
+            ingest_paths(context, store, config.paths, ingest_free_throw_file)
+        synced = False
+        if GAMES in selected:
+            sync = functools.partial(
+                sync_free_throws,
+                store,
+                score_beater_models.get(),
+                full_refeed=config.full_refeed,
+                max_games=config.max_games,
+                progress=progress(context.log.info),
+                scorer=score_beater_scorer.get(),
+                # Retraining is Dagster's decision (the labels sensor and retrain_score_beater, or the
+                # sync command's same decision between its games runs), never inside a games run.
+                retrain=False,
+            )
+            metadata, synced = synced_games(context, config.full_refeed, scores_api, sync)
+            yield MaterializeResult(asset_key=AssetKey(GAMES), metadata=metadata)
+        batch = config.rebuild or not synced
+        if RAW in selected:
+            yield MaterializeResult(asset_key=AssetKey(RAW), metadata=batch_mode.raw_metadata(context, store))
+        yield from (
+            batch_results(context, config, store, score_beater_models, score_beater_scorer, selected)
+            if batch
+            else synced_results(selected)
         )
-        yield MaterializeResult(asset_key=AssetKey(GAMES), metadata=metadata)
-    batch = config.rebuild or not synced
-    if RAW in selected:
-        yield MaterializeResult(asset_key=AssetKey(RAW), metadata=batch_mode.raw_metadata(context, store))
-    yield from (
-        batch_results(context, config, store, score_beater_models, score_beater_scorer, selected)
-        if batch
-        else synced_results(selected)
-    )
 
 
 def synced_results(selected: set[str]) -> Iterator[MaterializeResult]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from shot_platform.free_throws.flow import ledger
-from shot_platform.free_throws.flow.report import Clock, SyncReport
+from shot_platform.free_throws.flow.report import SyncPart
 from shot_platform.free_throws.flow.schedule import Schedules
 from shot_platform.free_throws.schema import FREE_THROW_COLUMNS, season_short
 from shot_platform.free_throws.scores_api import (
@@ -77,22 +76,17 @@ def plays_frame(fetched: list[Fetched]) -> pd.DataFrame | None:
     return pd.DataFrame({column: [getattr(play, column) for play in plays] for column in FREE_THROW_COLUMNS})
 
 
-class Feed:
-    def __init__(
-        self,
-        store: FreeThrowStore,
-        client: ScoresApiClient,
-        report: SyncReport,
-        clock: Clock,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.store = store
-        self.client = client
-        self.report = report
-        self.clock = clock
-        self.progress = progress
-        self.schedules = Schedules(store, client, report, clock, progress)
-        self.listing_problems: dict[int, QuarantinedGame] = {}  # listed with a bad used field: quarantined
+@dataclass
+class Feed(SyncPart):
+    client: ScoresApiClient
+    schedules: Schedules = field(init=False)
+    listing_problems: dict[int, QuarantinedGame] = field(
+        default_factory=dict, init=False
+    )  # listed with a bad used field: quarantined
+    fetcher: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.schedules = Schedules(self.store, self.report, self.clock, self.progress, client=self.client)
         self.fetcher = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="scores-api")
 
     def close(self) -> None:

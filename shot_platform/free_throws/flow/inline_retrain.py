@@ -12,37 +12,23 @@ restarts, a rejected challenger is not trained again for the same labels.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from shot_platform.free_throws.flow import ledger
-from shot_platform.free_throws.flow.report import Clock, SyncReport
+from shot_platform.free_throws.flow.report import SyncPart
 from shot_platform.free_throws.settings import FreeThrowSettings
-from shot_platform.free_throws.store import FreeThrowStore
 
 
 def retrain_threshold(value: int | None = None) -> int:
     return value if value is not None else FreeThrowSettings.from_env().retrain_min_new_labels
 
 
-class InlineRetrain:
-    def __init__(
-        self,
-        store: FreeThrowStore,
-        models: Any,
-        min_new_labels: int,
-        trainer: Any,
-        report: SyncReport,
-        clock: Clock,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.store = store
-        self.models = models
-        self.min_new_labels = min_new_labels
-        self.trainer = trainer
-        self.report = report
-        self.clock = clock
-        self.progress = progress
+@dataclass
+class InlineRetrain(SyncPart):
+    models: Any
+    min_new_labels: int
+    trainer: Any
 
     def maybe_retrain(self) -> bool:
         """Retrain when the store says it is due (see the module docstring); whether it did."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shot_platform.free_throws.schema import season_short
+
+if TYPE_CHECKING:
+    from shot_platform.free_throws.store import FreeThrowStore
 
 
 @dataclass
@@ -81,3 +85,14 @@ class Clock:
 
 
 __all__ = ["Clock", "SyncReport"]
+
+
+@dataclass
+class SyncPart:
+    """What every part of one sync shares: the store, the report it fills, the clock that times it and
+    the progress lines."""
+
+    store: FreeThrowStore
+    report: SyncReport
+    clock: Clock
+    progress: Callable[[str], None]

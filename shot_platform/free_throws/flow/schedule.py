@@ -4,36 +4,24 @@ game's number (its place in the season, which the counts and predictions are key
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
 from shot_platform.free_throws.flow import ledger
-from shot_platform.free_throws.flow.report import Clock, SyncReport
+from shot_platform.free_throws.flow.report import SyncPart
 from shot_platform.free_throws.flow.season import is_all_star
 from shot_platform.free_throws.schema import season_short
 from shot_platform.free_throws.scores_api import Game, ScoresApiClient
-from shot_platform.free_throws.store import FreeThrowStore
 
 
-class Schedules:
+@dataclass
+class Schedules(SyncPart):
     """Each season's schedule, asked once per sync (again when a listed game is missing from it)."""
 
-    def __init__(
-        self,
-        store: FreeThrowStore,
-        client: ScoresApiClient,
-        report: SyncReport,
-        clock: Clock,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.store = store
-        self.client = client
-        self.report = report
-        self.clock = clock
-        self.progress = progress
-        self.games: dict[int, list[Game]] = {}
-        self.numbers: dict[int, dict[int, int]] = {}  # season_numbers of each schedule
+    client: ScoresApiClient
+    games: dict[int, list[Game]] = field(default_factory=dict, init=False)
+    numbers: dict[int, dict[int, int]] = field(default_factory=dict, init=False)  # season_numbers of each schedule
 
     def schedule(self, season: int, refresh: bool = False) -> list[Game]:
         if refresh or season not in self.games:

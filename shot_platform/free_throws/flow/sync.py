@@ -79,7 +79,7 @@ class SyncEngine:
         self.progress = progress or (lambda message: None)
         self.fixed_scorer = scorer is not None
         self.scorer = scorer
-        self.feed = Feed(store, client, self.report, self.clock, self.progress)
+        self.feed = Feed(store, self.report, self.clock, self.progress, client=client)
         self.writer = BatchWriter(self.report, self.clock)
         self.retrain: InlineRetrain | None = None  # None: this sync never retrains
         self.state: SeasonState | None = None
@@ -236,7 +236,13 @@ def sync_free_throws(
         if retrain:
             threshold = retrain_threshold(retrain_min_new_labels)
             engine.retrain = InlineRetrain(
-                store, models, threshold, trainer, engine.report, engine.clock, engine.progress
+                store,
+                engine.report,
+                engine.clock,
+                engine.progress,
+                models=models,
+                min_new_labels=threshold,
+                trainer=trainer,
             )
         try:
             _sync(engine, client, full_refeed, max_games)
