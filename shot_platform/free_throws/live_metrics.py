@@ -24,7 +24,8 @@ champion, including the ones it was fitted to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -396,18 +397,29 @@ def final_games(store: FreeThrowStore) -> dict[int, int]:
     return final
 
 
-def load_live_report(store: FreeThrowStore, registry: SavedModelStore | None = None) -> LiveReport:
+def load_live_report(
+    store: FreeThrowStore,
+    registry: SavedModelStore | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> LiveReport:
     """:func:`live_report` on a store's features, player-game counts and stored predictions, with
-    each version's training window from ``registry`` (without one, no version is counted live)."""
+    each version's training window from ``registry`` (without one, no version is counted live).
+    ``progress`` hears each step: on the full history the reads and the metrics take a minute or more."""
+    started = time.perf_counter()
     predictions = store.load_predictions()
+    progress(f"read {len(predictions)} stored predictions ({time.perf_counter() - started:.1f} s)")
     versions = predictions["model_version"].astype(str).unique() if len(predictions) else []
-    return live_report(
-        store.load(tables.free_throw_player_features),
-        store.load(tables.free_throw_player_games),
-        predictions,
-        store_progress(store),
-        registry_windows(registry, versions),
+    features = store.load(tables.free_throw_player_features)
+    player_games = store.load(tables.free_throw_player_games)
+    progress(
+        f"read {len(features)} feature rows and {len(player_games)} player-games "
+        f"({time.perf_counter() - started:.1f} s)"
     )
+    report = live_report(
+        features, player_games, predictions, store_progress(store), registry_windows(registry, versions)
+    )
+    progress(f"labels and metrics of {len(report.rows)} labelled predictions ({time.perf_counter() - started:.1f} s)")
+    return report
 
 
 __all__ = [

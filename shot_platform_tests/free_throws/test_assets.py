@@ -196,7 +196,11 @@ def test_ground_truth_reports_labels_and_live_metrics(
             instance=instance,
             selection="group:free_throws",
         )
+        logged = [record.user_message for record in instance.all_logs(result.run_id)]
     assert result.success
+    # The ground truth's steps show in the run log as they end (a minute or more on the full history).
+    assert any(m.startswith("read ") and "stored predictions" in m for m in logged), logged
+    assert any(m.startswith("labels and metrics of ") for m in logged), logged
     events = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
     predictions = {k: v.value for k, v in events[AssetKey("score_beater_predictions")].items()}
     assert predictions["model_version"] == scorer.version and predictions["recomputed"] == predictions["rows"] > 0

@@ -135,7 +135,7 @@ def score_beater_ground_truth(
     judged on); its in-sample seasons are listed apart (`in_sample_by_season`) and never pooled.
     """
     store = free_throw_store.get()
-    report = load_live_report(store, score_beater_models.get())
+    report = load_live_report(store, score_beater_models.get(), context.log.info)
     known = report.labels.dropna(subset=[KNOWN_AT])
     seasons = season_table(report)
     partial = seasons[~seasons["status"].isin(["complete", NO_POPULATION])]
