@@ -19,6 +19,13 @@ def _steps() -> list[tuple[str, click.Command]]:
     return [(domain.name, command) for domain, command in each("demo")]
 
 
+def sensor_names() -> list[str]:
+    """The code location's sensors, by name (the domains declare them)."""
+    from shot_platform.cli.materialize import code_location
+
+    return sorted(sensor.name for sensor in code_location().sensors or ())
+
+
 def where_to_look(ui_port: int, scores_api_port: int | None) -> list[str]:
     """The summary's last lines: where the UI is and, when `make run` replays games, what moves there."""
     ui = f"http://127.0.0.1:{ui_port}"
@@ -26,9 +33,9 @@ def where_to_look(ui_port: int, scores_api_port: int | None) -> list[str]:
     if scores_api_port is not None:
         lines += [
             f"Scores API replay: http://127.0.0.1:{scores_api_port}/replay/status (games released so far);",
-            "  the sensor free_throw_games_sensor (Automation) syncs them every 30 s: watch the sync runs in",
-            f"  {ui}/runs, the assets free_throw_games and score_beater_predictions (metadata of each",
-            "  materialisation), and at a season's end the retraining run that judges a challenger.",
+            f"  the sensors ({', '.join(sensor_names())}; Automation) sync them: watch the runs in",
+            f"  {ui}/runs, each asset's materialisations (their metadata), and at a season's end the",
+            "  retraining run that judges a challenger.",
         ]
     return lines
 
