@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shot_platform.core.serving.tf_runtime import without_gpu_noise
+from shot_platform.core.serving.tf_runtime import import_tensorflow
 from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 
 EXPECTED = "expected"
@@ -26,10 +26,7 @@ OUTPUT = "probability"
 def saved_model_differences(path: str | Path, cases: dict[str, np.ndarray]) -> dict[str, float]:
     """Max absolute difference to ``cases["expected"]`` of the signature and of ``serve``."""
     export_variable(TF_LOG_LEVEL_ENV, "3", keep_existing=True)  # before the import: TF reads it once
-    with without_gpu_noise():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
+    tf = import_tensorflow()
 
     loaded = tf.saved_model.load(str(path))
     expected = np.asarray(cases[EXPECTED], dtype=np.float64)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss
 
-from shot_platform.core.serving.tf_runtime import without_gpu_noise
+from shot_platform.core.serving.tf_runtime import import_tensorflow
 from shot_platform.core.settings import TF_LOG_LEVEL_ENV, export_variable
 from shot_platform.free_throws.inputs import INPUT_NAMES
 from shot_platform.free_throws.labels import BEAT
@@ -29,12 +29,10 @@ from shot_platform.free_throws.labels import BEAT
 # TensorFlow reads its log level once, when imported: its C++ INFO lines would bury the run's own.
 export_variable(TF_LOG_LEVEL_ENV, "2", keep_existing=True)
 
-with without_gpu_noise():
-    import keras
-    import tensorflow as tf
-    from keras import ops
+tf = import_tensorflow()
 
-    tf.config.list_physical_devices()  # the CUDA probe; thread counts can still be set after it
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
 
 OUTPUT = "probability"
 TEAMS = 30  # each league game is a game for two of the 30 teams

@@ -60,6 +60,16 @@ def without_gpu_noise() -> Iterator[None]:
                 sys.stderr.flush()
 
 
+def import_tensorflow() -> ModuleType:
+    """``import tensorflow`` with its CUDA probe run inside :func:`without_gpu_noise`; thread counts
+    can still be set afterwards."""
+    with without_gpu_noise():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA platform's probe happens here, inside the filter
+    return tf
+
+
 @cache
 def tensorflow() -> ModuleType:
     """TensorFlow, imported and configured once per process.
@@ -68,16 +78,13 @@ def tensorflow() -> ModuleType:
     MLP gains nothing from more, and on the 2-core machine the web server needs the other core.
     """
     export_variable(TF_LOG_LEVEL_ENV, "2", keep_existing=True)  # TF reads it once, at import
-    with without_gpu_noise():
-        import tensorflow as tf
-
-        threads = model_threads()
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # something (a training run in this process) already ran an op
-            log.info("TensorFlow was initialised before its thread counts could be set; keeping its own")
-        tf.config.list_physical_devices()  # the CUDA platform's probe happens here, inside the filter
+    tf = import_tensorflow()
+    threads = model_threads()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # something (a training run in this process) already ran an op
+        log.info("TensorFlow was initialised before its thread counts could be set; keeping its own")
     return tf
 
 
